@@ -1,0 +1,72 @@
+"""The one item pipeline: hand what the spiders yield to the catalogue.
+
+A thin adapter (as Scrapy's own components are): the storing is done by plain
+functions in store/, outcomes are counted under ``regwatch/…`` stats keys and in the
+crawl-run row, and the spider is told what the catalogue already knows.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from crawler.sources import get_source
+from store import catalogue
+
+
+class CataloguePipeline:
+    def __init__(self, crawler: Crawler, db_path: str, mirror: str | None) -> None:
+        self.crawler = crawler
+        self.db_path = db_path
+        self.mirror = mirror
+        self.run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CataloguePipeline:
+        db_path = crawler.settings.get("REGWATCH_DB")
+        if not db_path:
+            raise NotConfigured("REGWATCH_DB is not set")
+        return cls(crawler, db_path, crawler.settings.get("REGWATCH_MIRROR"))
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        spider = spider or self.crawler.spider
+        self.db = catalogue.open_db(self.db_path)
+        catalogue.ensure_source(self.db, get_source(spider.name))
+        self.run_id = catalogue.start_run(self.db, spider.name, self.mirror, os.getpid())
+        spider.known = catalogue.known_pages(self.db, spider.name)
+        spider.run_id = self.run_id
+
+    def process_item(self, item: dict[str, Any], spider: Spider | None = None) -> dict[str, Any]:
+        stats = self.crawler.stats
+        kind = item["kind"]
+        if kind == "page":
+            outcome = catalogue.record_page(self.db, self.run_id, item)["outcome"]
+            catalogue.count(self.db, self.run_id, "fetched")
+            catalogue.count(self.db, self.run_id, {"new_document": "new_documents",
+                                                   "new_version": "new_versions",
+                                                   "unchanged": "unchanged"}[outcome])
+            if outcome == "new_document":
+                # a new document's first version is a new version too
+                catalogue.count(self.db, self.run_id, "new_versions")
+            stats.inc_value(f"regwatch/{outcome}")
+        elif kind == "not_modified":
+            catalogue.record_not_modified(self.db, item["url"])
+            catalogue.count(self.db, self.run_id, "not_modified")
+            stats.inc_value("regwatch/not_modified")
+        elif kind == "error":
+            catalogue.record_error(self.db, self.run_id, item["source"], item["url"], item["reason"],
+                                   item.get("detail") or "", item.get("http_status"))
+            catalogue.count(self.db, self.run_id, "errors")
+        return {k: v for k, v in item.items() if k != "raw"}
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        stats = self.crawler.stats
+        requests = stats.get_value("downloader/request_count", 0)
+        reason = stats.get_value("finish_reason") or "finished"
+        status = "ok" if reason == "finished" else reason
+        catalogue.finish_run(self.db, self.run_id, status=status, requests=requests)
+        self.db.close()

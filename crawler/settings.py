@@ -1,0 +1,68 @@
+"""Scrapy settings for regwatch: the only settings module, grouped by feature.
+
+Defaults are for the real government sites (polite, identifiable). ``MIRROR_SETTINGS``
+is laid over them when a crawl targets the project's own offline mirror on loopback.
+Environment overrides are read here and nowhere else.
+"""
+
+import os
+
+BOT_NAME = "regwatch"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+LOG_LEVEL = os.environ.get("REGWATCH_LOG_LEVEL", "WARNING")
+TELNETCONSOLE_ENABLED = False
+
+# -- Politeness (real sites) ----------------------------------------------------------
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+ROBOTSTXT_OBEY = True
+USER_AGENT = os.environ.get(
+    "REGWATCH_USER_AGENT",
+    "regwatch/0.1 (export-control announcement monitor; +https://github.com/regwatch/regwatch; "
+    "contact: regwatch-operators@example.org)",
+)
+
+# -- Downloads ------------------------------------------------------------------------
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024  # an announcement page is never this big
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.ConditionalRequestMiddleware": 580,
+}
+
+# -- Retries (with exponential backoff) -----------------------------------------------
+RETRY_ENABLED = True
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+RETRY_TIMES = 3
+REGWATCH_RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry; doubled each time
+REGWATCH_RETRY_BACKOFF_MAX = 60.0
+
+# -- Catalogue ------------------------------------------------------------------------
+ITEM_PIPELINES = {"crawler.pipelines.CataloguePipeline": 300}
+REGWATCH_DB = os.environ.get("REGWATCH_DB", "regwatch.db")
+REGWATCH_MIRROR = os.environ.get("REGWATCH_MIRROR") or None
+REGWATCH_REVISIT_MAX = int(os.environ.get("REGWATCH_REVISIT_MAX", "50"))
+REGWATCH_RUN_LABEL = None
+
+# -- Offline mirror -------------------------------------------------------------------
+# The mirror is the project's own server on 127.0.0.1: no throttling needed there.
+MIRROR_SETTINGS = {
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS": 16,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+    "DOWNLOAD_DELAY": 0,
+    "REGWATCH_RETRY_BACKOFF_BASE": 0.1,
+    "REGWATCH_RETRY_BACKOFF_MAX": 0.5,
+    "DOWNLOAD_TIMEOUT": 10,
+}
+
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"

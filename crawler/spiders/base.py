@@ -1,0 +1,140 @@
+"""One spider shape for every source: paginated list pages → one detail page each.
+
+A source's facts (start URLs, which links are list or detail pages) come from
+sources.yaml; a subclass names its source and may override a callback. Spiders yield
+plain dicts and never touch the catalogue: the pipeline stores, and hands the spider
+what is already known (``self.known``) so a re-crawl stops at known entries and
+re-checks known pages with conditional requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, ClassVar
+
+import scrapy
+from scrapy.http import Response
+from scrapy.linkextractors import LinkExtractor
+from twisted.python.failure import Failure
+
+from crawler import pages
+from crawler.encoding import UndecodablePage, decode_html
+from crawler.sources import UrlMap, get_source
+from extract.content import content_hash, parse_page
+
+
+class AnnouncementSpider(scrapy.Spider):
+    source_id: ClassVar[str]
+
+    def __init__(self, mirror: str | None = None, full: bool | str = False, **kwargs: Any) -> None:
+        self.source = get_source(self.source_id)
+        super().__init__(name=self.source_id, **kwargs)
+        self.urls = UrlMap(self.source["base_url"], mirror)
+        self.full = str(full).lower() in ("1", "true", "yes")
+        self.start_urls = [self.urls.to_fetch(u) for u in self.source["start_urls"]]
+        self.detail_links = LinkExtractor(allow=self.source["detail_url"], unique=True)
+        self.next_links = LinkExtractor(
+            allow=self.source["list_url"], restrict_text=self.source.get("next_page_text")
+        )
+        self.known: dict[str, dict[str, Any]] = {}
+
+    # -- requests ------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        for url in self.start_urls:
+            yield scrapy.Request(url, callback=self.parse_list, errback=self.on_error,
+                                 meta={"list_page": 1}, dont_filter=True)
+        for url in self._revisits():
+            yield self._detail_request(self.urls.to_fetch(url), known=self.known[url])
+
+    def _revisits(self) -> list[str]:
+        """Known pages to re-check this run, least recently checked first, within budget."""
+        budget = self.settings.getint("REGWATCH_REVISIT_MAX")
+        ordered = sorted(self.known, key=lambda u: self.known[u].get("last_checked") or "")
+        return ordered if self.full else ordered[:budget]
+
+    def _detail_request(self, url: str, known: dict[str, Any] | None = None) -> scrapy.Request:
+        meta: dict[str, Any] = {"handle_httpstatus_list": [304]}
+        if known:
+            meta["regwatch_known"] = known
+        return scrapy.Request(url, callback=self.parse_detail, errback=self.on_error, meta=meta)
+
+    # -- callbacks -----------------------------------------------------------------
+
+    def parse_list(self, response: Response) -> Any:
+        self.crawler.stats.inc_value("regwatch/list_pages")
+        problem = self._page_problem(response)
+        if problem:
+            yield self._error(response.url, *problem, status=response.status)
+            return
+        links = [link.url for link in self.detail_links.extract_links(response)]
+        if not links:
+            yield self._error(response.url, pages.EMPTY_LIST,
+                              "list page yielded no announcement links", status=response.status)
+            return
+        unknown = [u for u in links if self.urls.canonical(u) not in self.known]
+        for url in unknown:
+            yield self._detail_request(url)
+        # Lists are newest first: a page with no known entry means there may be more new
+        # ones behind it; a page with a known entry means the crawl has caught up.
+        if self.full or len(unknown) == len(links):
+            for link in self.next_links.extract_links(response):
+                yield response.follow(link.url, callback=self.parse_list, errback=self.on_error,
+                                      meta={"list_page": response.meta.get("list_page", 1) + 1})
+
+    def parse_detail(self, response: Response) -> Any:
+        url = self.urls.canonical(response.url)
+        if response.status == 304:
+            yield {"kind": "not_modified", "source": self.source_id, "url": url}
+            return
+        try:
+            html, encoding = decode_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1"))
+        except UndecodablePage as exc:
+            yield self._error(response.url, pages.UNDECODABLE, str(exc), status=response.status)
+            return
+        page = parse_page(html, url)
+        problem = pages.check_page(html, page)
+        if problem:
+            yield self._error(response.url, *problem, status=response.status)
+            return
+        yield {
+            "kind": "page", "source": self.source_id, "url": url, **page,
+            "content_hash": content_hash(page), "raw": response.body, "encoding": encoding,
+            "http_status": response.status,
+            "etag": _header(response, "ETag"), "last_modified": _header(response, "Last-Modified"),
+            "content_type": _header(response, "Content-Type"),
+        }
+
+    def on_error(self, failure: Failure) -> Any:
+        request = failure.request
+        response = getattr(failure.value, "response", None)
+        if response is not None:
+            reason, detail = pages.check_status(response.status, response.body) or (
+                pages.HTTP_ERROR, f"HTTP {response.status}")
+            status = response.status
+        elif "maxsize" in str(failure.value).lower() or "max size" in str(failure.value).lower():
+            reason, detail, status = pages.OVERSIZE, str(failure.value), None
+        else:
+            reason, detail, status = pages.NETWORK, f"{failure.type.__name__}: {failure.value}", None
+        yield self._error(request.url, reason, detail, status=status)
+
+    # -- helpers -------------------------------------------------------------------
+
+    def _page_problem(self, response: Response) -> tuple[str, str] | None:
+        try:
+            html, _ = decode_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1"))
+        except UndecodablePage as exc:
+            return pages.UNDECODABLE, str(exc)
+        if pages.CHALLENGE.search(html) and len(html) < 5000:
+            return pages.ANTI_BOT, "HTTP 200 with a JavaScript/cookie challenge page"
+        return None
+
+    def _error(self, url: str, reason: str, detail: str, status: int | None = None) -> dict[str, Any]:
+        self.crawler.stats.inc_value(f"regwatch/errors/{reason}")
+        return {"kind": "error", "source": self.source_id, "url": self.urls.canonical(url),
+                "reason": reason, "detail": detail, "http_status": status}
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None

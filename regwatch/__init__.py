@@ -1,0 +1,1 @@
+"""regwatch: export-control regulation monitor."""

@@ -1,0 +1,295 @@
+"""The ``regwatch`` command line.
+
+Each command opens the catalogue and calls one function of store/, crawler/, extract/
+or regwatch/jobs; shared options are small decorators; domain errors become
+``click.ClickException`` (a clean message, exit status 1).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from mirror.site import FAULTS
+from store import NotFound, catalogue
+
+DEFAULT_DB = "regwatch.db"
+
+
+# -- shared options ---------------------------------------------------------------------
+
+def db_option(fn: Callable) -> Callable:
+    return click.option(
+        "--db", "db_path", default=lambda: os.environ.get("REGWATCH_DB", DEFAULT_DB),
+        show_default="$REGWATCH_DB or regwatch.db", type=click.Path(dir_okay=False),
+        help="The catalogue (an SQLite file).",
+    )(fn)
+
+
+def json_option(fn: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(fn)
+
+
+def domain_errors(fn: Callable) -> Callable:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except NotFound as exc:
+            raise click.ClickException(str(exc)) from exc
+    return wrapper
+
+
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def emit_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    if not rows:
+        click.echo("(none)")
+        return
+    cells = [[str(row.get(c) if row.get(c) is not None else "") for c in columns] for row in rows]
+    widths = [min(60, max(_width(c), *(_width(r[i]) for r in cells))) for i, c in enumerate(columns)]
+    click.echo("  ".join(_pad(c, w) for c, w in zip(columns, widths, strict=True)))
+    click.echo("  ".join("-" * w for w in widths))
+    for row in cells:
+        click.echo("  ".join(_pad(_clip(v, w), w) for v, w in zip(row, widths, strict=True)))
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _clip(text: str, width: int) -> str:
+    while _width(text) > width:
+        text = text[:-2] + "…"
+    return text
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+# -- commands ---------------------------------------------------------------------------
+
+@click.group()
+@click.version_option(package_name="regwatch")
+def cli() -> None:
+    """regwatch: watch MOFCOM and GACC export-control announcements.
+
+    Crawls the ministry and customs sites (or the offline mirror), keeps every version
+    of every announcement in a versioned SQLite catalogue, and extracts numbers, dates,
+    items and codes from them.
+    """
+
+
+@cli.group()
+def mirror() -> None:
+    """The offline mirror of the MOFCOM and GACC sites."""
+
+
+@mirror.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8700, show_default=True, type=int, help="0 picks a free port.")
+@click.option("--day", default=1, show_default=True, type=int, help="Serve the mirror as on this day.")
+@click.option("--fault", "faults", multiple=True, metavar="NAME",
+              help="Switch on a failure mode (repeatable): " + ", ".join(sorted(FAULTS)))
+@click.option("--generate", default=0, type=int, help="Add N synthetic announcements (benchmarks).")
+def mirror_serve(host: str, port: int, day: int, faults: tuple[str, ...], generate: int) -> None:
+    """Serve the mirror over HTTP until interrupted."""
+    from mirror.server import MirrorServer
+    from mirror.site import Mirror
+
+    try:
+        site = Mirror(day=day, faults=set(faults), generate=generate)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fault") from exc
+    server = MirrorServer(site, host, port)
+    click.echo(f"mirror serving on {server.url} (day {day}; {len(site.visible)} pages)", err=False)
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def _print_progress(state: dict[str, Any]) -> None:
+    parts = [f"{r['source']}: {r['fetched']} fetched, {r['not_modified']} not modified, "
+             f"{r['errors']} errors" for r in state["runs"]]
+    if parts:
+        click.echo("\r" + " | ".join(parts), nl=False, err=True)
+
+
+@cli.command("crawl")
+@click.argument("sources", nargs=-1)
+@db_option
+@click.option("--mirror", "mirror_url", metavar="URL",
+              default=lambda: os.environ.get("REGWATCH_MIRROR"),
+              help="Fetch every source from the mirror served at URL instead of the real sites.")
+@click.option("--full", is_flag=True, help="Follow every list page and re-check every known page.")
+@click.option("--no-extract", is_flag=True, help="Only crawl and store; extract later.")
+@json_option
+def crawl_command(sources: tuple[str, ...], db_path: str, mirror_url: str | None, full: bool,
+                  no_extract: bool, as_json: bool) -> None:
+    """Crawl SOURCES (default: all) into the catalogue, then extract what is new."""
+    from crawler.run import crawl
+    from crawler.sources import load_sources
+    from regwatch.jobs import extract_pending
+
+    unknown = set(sources) - set(load_sources())
+    if unknown:
+        raise click.BadParameter(f"unknown source(s): {', '.join(sorted(unknown))}")
+    runs = crawl(list(sources) or None, db_path, mirror=mirror_url, full=full,
+                 progress=None if as_json else _print_progress)
+    if not as_json:
+        click.echo("", err=True)
+    totals = {k: sum(r[k] or 0 for r in runs) for k in
+              ("requests", "fetched", "new_documents", "new_versions", "unchanged",
+               "not_modified", "errors")}
+    result: dict[str, Any] = {**totals, "runs": runs}
+    if not no_extract:
+        db = catalogue.open_db(db_path)
+        result["extraction"] = extract_pending(db)
+        db.close()
+    if as_json:
+        emit_json(result)
+        return
+    emit_table(runs, ["source", "status", "requests", "fetched", "new_documents", "new_versions",
+                      "unchanged", "not_modified", "errors"])
+    db = catalogue.open_db(db_path)
+    for run in runs:
+        for error in catalogue.get_run(db, run["id"])["error_list"]:
+            click.echo(f"  ! {run['source']}: {error['reason']}: {error['url']} — {error['detail'][:120]}")
+
+
+@cli.command("documents")
+@db_option
+@click.option("--source", help="Only this source.")
+@json_option
+def documents_command(db_path: str, source: str | None, as_json: bool) -> None:
+    """List the documents in the catalogue."""
+    rows = catalogue.documents(catalogue.open_db(db_path), source)
+    if as_json:
+        emit_json(rows)
+    else:
+        emit_table(rows, ["id", "source", "number", "version_count", "title"])
+
+
+@cli.command("show")
+@click.argument("document_id", type=int)
+@db_option
+@json_option
+@domain_errors
+def show_command(document_id: int, db_path: str, as_json: bool) -> None:
+    """Show a document: its latest version and what was extracted from it."""
+    from store.extractions import latest_extraction
+
+    db = catalogue.open_db(db_path)
+    doc = catalogue.get_document(db, document_id)
+    latest = catalogue.versions(db, document_id)[-1]
+    doc["text"] = latest["text"]
+    doc["extraction"] = latest_extraction(db, latest["id"])
+    if as_json:
+        emit_json(doc)
+        return
+    for key in ("id", "source", "number", "title", "url", "version_count", "first_seen", "last_changed"):
+        click.echo(f"{key:>14}: {doc.get(key)}")
+    extraction = doc["extraction"] or {}
+    for key in ("issuers", "issue_date", "effective_dates", "control_codes", "hs_codes",
+                "materials", "references"):
+        if key in extraction:
+            click.echo(f"{key:>14}: {json.dumps(extraction[key], ensure_ascii=False)}")
+    click.echo("")
+    click.echo(doc["text"])
+
+
+@cli.command("history")
+@click.argument("document_id", type=int)
+@db_option
+@json_option
+@domain_errors
+def history_command(document_id: int, db_path: str, as_json: bool) -> None:
+    """A document's versions and the difference between each and the one before."""
+    rows = catalogue.history(catalogue.open_db(db_path), document_id)
+    if as_json:
+        emit_json([{k: v for k, v in r.items() if k != "text"} for r in rows])
+        return
+    for row in rows:
+        click.echo(f"version {row['seq']}  fetched {row['fetched_at']}  hash {row['content_hash'][:12]}")
+        if row["diff"]:
+            click.echo(row["diff"])
+        click.echo("")
+
+
+@cli.command("runs")
+@db_option
+@click.option("--limit", default=20, show_default=True)
+@json_option
+def runs_command(db_path: str, limit: int, as_json: bool) -> None:
+    """Recent crawl runs with their counts."""
+    db = catalogue.open_db(db_path)
+    rows = [dict(r) for r in db.query("select * from crawl_runs order by id desc limit ?", [limit])]
+    if as_json:
+        emit_json(rows)
+    else:
+        emit_table(rows, ["id", "source", "status", "started_at", "requests", "fetched",
+                          "new_documents", "new_versions", "not_modified", "errors"])
+
+
+@cli.command("errors")
+@db_option
+@click.option("--run", "run_id", type=int, help="Only errors of this crawl run.")
+@json_option
+def errors_command(db_path: str, run_id: int | None, as_json: bool) -> None:
+    """Source errors: answers that were not announcement pages, with their reasons."""
+    db = catalogue.open_db(db_path)
+    where, args = ("crawl_run_id = ?", [run_id]) if run_id else (None, [])
+    rows = [dict(r) for r in db["source_errors"].rows_where(where, args, order_by="id desc")]
+    if as_json:
+        emit_json(rows)
+    else:
+        emit_table(rows, ["id", "crawl_run_id", "source", "reason", "http_status", "url"])
+
+
+@cli.command("reextract")
+@db_option
+@json_option
+def reextract_command(db_path: str, as_json: bool) -> None:
+    """Run the current extractor over stored versions it has not processed (old rows kept)."""
+    from regwatch.jobs import extract_pending
+
+    result = extract_pending(catalogue.open_db(db_path))
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(f"extractor {result['extractor_version']}: {result['extracted']} versions extracted")
+
+
+@cli.command("demo")
+@click.option("--db", "db_path", default="demo/regwatch.db", show_default=True,
+              type=click.Path(dir_okay=False))
+def demo_command(db_path: str) -> None:
+    """Start the mirror, crawl day 1 and day 2, extract, and print what changed."""
+    from regwatch.demo import run_demo
+
+    run_demo(db_path, echo=click.echo)
+
+
+def _register_optional_commands() -> None:
+    """Commands whose modules live in other packages of the project."""
+    try:
+        from extract.cli import eval_command
+    except ImportError:  # the extraction stage is not installed in this checkout
+        return
+    cli.add_command(eval_command, "eval")
+
+
+_register_optional_commands()

@@ -1,0 +1,52 @@
+"""The main job, stage by stage: crawl → extract → (events and alerts).
+
+The CLI, the demo and the scheduler all call these functions, so there is one way to
+run the pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlite_utils import Database
+
+from crawler.encoding import decode_html
+from crawler.run import crawl
+from store import catalogue
+from store.extractions import record_extraction, versions_without_extraction
+
+
+def extract_pending(db: Database, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Run the current extractor over every stored version it has not seen yet."""
+    from extract.pipeline import load_extractor  # spaCy loads only when extraction runs
+
+    extractor = load_extractor()
+    pending = versions_without_extraction(db, extractor.version)
+    added = failed = 0
+    for index, row in enumerate(pending, start=1):
+        raw = catalogue.raw_html(db, row["id"])
+        try:
+            html = raw.decode(row["encoding"] or "utf-8")
+        except (LookupError, UnicodeDecodeError):
+            html, _ = decode_html(raw)
+        result = extractor.extract(html=html, url=row["url"], source=row["source"])
+        if record_extraction(db, row["id"], extractor.version, result) is not None:
+            added += 1
+        else:
+            failed += 1
+        if progress:
+            progress(index, len(pending))
+    return {"extractor_version": extractor.version, "extracted": added, "skipped": failed}
+
+
+def run_once(db_path: str, sources: list[str] | None = None, mirror: str | None = None,
+             full: bool = False, progress: Callable[[dict], None] | None = None) -> dict[str, Any]:
+    """Crawl, then process what the crawl brought in."""
+    runs = crawl(sources, db_path, mirror=mirror, full=full, progress=progress)
+    db = catalogue.open_db(db_path)
+    try:
+        extraction = extract_pending(db)
+    finally:
+        db.close()
+    return {"runs": runs, "extraction": extraction}

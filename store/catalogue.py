@@ -1,0 +1,219 @@
+"""The versioned catalogue: documents, their versions, crawl runs and source errors.
+
+Every function takes a :class:`sqlite_utils.Database` first and returns plain dicts or
+ids. Nothing is overwritten: a page whose main content changed gets a new version row;
+the same content again only moves ``last_seen``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import zlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from store.errors import NotFound
+from store.schema import migrate
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def open_db(path: str | Path) -> Database:
+    """Open (creating if needed) the catalogue at ``path``: WAL, busy timeout, migrated."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = Database(path)
+    db.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.enable_wal()
+    db.execute("pragma foreign_keys = on")
+    migrate(db)
+    return db
+
+
+def ensure_source(db: Database, source: dict[str, Any]) -> None:
+    db["sources"].upsert(
+        {k: source.get(k) for k in ("id", "name", "authority", "base_url")}, pk="id"
+    )
+
+
+# -- crawl runs -----------------------------------------------------------------------
+
+RUN_COUNTERS = ("requests", "fetched", "new_documents", "new_versions", "unchanged",
+                "not_modified", "errors")
+
+
+def start_run(db: Database, source: str, mirror: str | None = None, pid: int | None = None) -> int:
+    row = {"source": source, "started_at": now(), "status": "running", "mirror": mirror, "pid": pid}
+    row.update({name: 0 for name in RUN_COUNTERS})
+    with db.atomic():
+        return db["crawl_runs"].insert(row).last_pk
+
+
+def count(db: Database, run_id: int, counter: str, by: int = 1) -> None:
+    if counter not in RUN_COUNTERS:
+        raise ValueError(f"unknown counter {counter!r}")
+    with db.atomic():
+        db.execute(f"update crawl_runs set {counter} = {counter} + ? where id = ?", [by, run_id])
+
+
+def finish_run(db: Database, run_id: int, status: str = "ok", requests: int | None = None) -> dict:
+    update: dict[str, Any] = {"finished_at": now(), "status": status}
+    if requests is not None:
+        update["requests"] = requests
+    with db.atomic():
+        db["crawl_runs"].update(run_id, update)
+    return get_run(db, run_id)
+
+
+def get_run(db: Database, run_id: int) -> dict[str, Any]:
+    try:
+        run = dict(db["crawl_runs"].get(run_id))
+    except Exception as exc:  # sqlite_utils.db.NotFoundError
+        raise NotFound(f"no crawl run {run_id}") from exc
+    run["error_list"] = list(db["source_errors"].rows_where("crawl_run_id = ?", [run_id]))
+    return run
+
+
+def mark_interrupted_runs(db: Database) -> int:
+    """Runs left 'running' by a process that died are closed as 'interrupted'."""
+    with db.atomic():
+        cursor = db.execute(
+            "update crawl_runs set status = 'interrupted', finished_at = ? where status = 'running'",
+            [now()],
+        )
+    return cursor.rowcount
+
+
+# -- documents and versions -------------------------------------------------------------
+
+def known_pages(db: Database, source: str) -> dict[str, dict[str, Any]]:
+    """What the crawler already knows of a source's pages, for incremental crawls."""
+    rows = db.execute(
+        "select url, etag, last_modified, last_checked, version_count from documents "
+        "where source = ?",
+        [source],
+    ).fetchall()
+    return {
+        url: {"etag": etag, "last_modified": lm, "last_checked": checked, "versions": n}
+        for url, etag, lm, checked, n in rows
+    }
+
+
+def record_page(db: Database, run_id: int | None, page: dict[str, Any]) -> dict[str, Any]:
+    """Store a fetched announcement page; return ``{"outcome", "document_id", "version_id"}``.
+
+    ``page`` holds source, url (canonical), title, text, fields, meta, attachments,
+    content_hash, raw (bytes), encoding, http_status, etag, last_modified, content_type.
+    Outcome is ``new_document``, ``new_version`` or ``unchanged``.
+    """
+    stamp = now()
+    with db.atomic():
+        existing = db.execute(
+            "select d.id, v.content_hash, d.version_count from documents d "
+            "left join versions v on v.id = d.current_version_id where d.url = ?",
+            [page["url"]],
+        ).fetchone()
+        doc_update = {
+            "last_seen": stamp, "last_checked": stamp, "title": page.get("title"),
+            "etag": page.get("etag"), "last_modified": page.get("last_modified"),
+        }
+        if existing and existing[1] == page["content_hash"]:
+            db["documents"].update(existing[0], doc_update)
+            return {"outcome": "unchanged", "document_id": existing[0], "version_id": None}
+        if existing:
+            document_id, seq, outcome = existing[0], (existing[2] or 0) + 1, "new_version"
+        else:
+            document_id = db["documents"].insert(
+                {"source": page["source"], "url": page["url"], "first_seen": stamp,
+                 "version_count": 0, **doc_update}
+            ).last_pk
+            seq, outcome = 1, "new_document"
+        raw = page.get("raw") or b""
+        version_id = db["versions"].insert({
+            "document_id": document_id, "seq": seq, "crawl_run_id": run_id, "fetched_at": stamp,
+            "content_hash": page["content_hash"], "title": page.get("title"),
+            "text": page.get("text"), "fields": json.dumps(page.get("fields") or {}, ensure_ascii=False),
+            "meta": json.dumps(page.get("meta") or {}, ensure_ascii=False),
+            "attachments": json.dumps(page.get("attachments") or [], ensure_ascii=False),
+            "raw_html_gz": zlib.compress(raw, 6), "encoding": page.get("encoding"),
+            "http_status": page.get("http_status"), "etag": page.get("etag"),
+            "last_modified": page.get("last_modified"), "content_type": page.get("content_type"),
+            "size": len(raw),
+        }).last_pk
+        db["documents"].update(document_id, {
+            **doc_update, "version_count": seq, "current_version_id": version_id,
+            "last_changed": stamp,
+        })
+    return {"outcome": outcome, "document_id": document_id, "version_id": version_id}
+
+
+def record_not_modified(db: Database, url: str) -> None:
+    """A conditional request answered 304: the page was checked and is as stored."""
+    stamp = now()
+    with db.atomic():
+        db.execute("update documents set last_seen = ?, last_checked = ? where url = ?",
+                   [stamp, stamp, url])
+
+
+def record_error(db: Database, run_id: int | None, source: str, url: str, reason: str,
+                 detail: str = "", http_status: int | None = None) -> int:
+    """A response that is not an announcement page: kept with its reason, never as a version."""
+    with db.atomic():
+        return db["source_errors"].insert({
+            "crawl_run_id": run_id, "source": source, "url": url, "reason": reason,
+            "http_status": http_status, "detail": detail[:2000], "at": now(),
+        }).last_pk
+
+
+def documents(db: Database, source: str | None = None) -> list[dict[str, Any]]:
+    where, args = ("where source = ?", [source]) if source else ("", [])
+    return [dict(row) for row in db.query(
+        f"select id, source, number, title, url, version_count, first_seen, last_seen, "
+        f"last_changed from documents {where} order by id", args)]
+
+
+def get_document(db: Database, document_id: int) -> dict[str, Any]:
+    try:
+        doc = dict(db["documents"].get(document_id))
+    except Exception as exc:
+        raise NotFound(f"no document {document_id}") from exc
+    return doc
+
+
+def versions(db: Database, document_id: int) -> list[dict[str, Any]]:
+    """A document's versions, oldest first, without the raw page."""
+    get_document(db, document_id)
+    return [dict(row) for row in db.query(
+        "select id, seq, fetched_at, crawl_run_id, content_hash, title, text, http_status, "
+        "etag, encoding, size from versions where document_id = ? order by seq", [document_id])]
+
+
+def raw_html(db: Database, version_id: int) -> bytes:
+    row = db.execute("select raw_html_gz from versions where id = ?", [version_id]).fetchone()
+    if row is None:
+        raise NotFound(f"no version {version_id}")
+    return zlib.decompress(row[0])
+
+
+def history(db: Database, document_id: int) -> list[dict[str, Any]]:
+    """Versions with a unified diff of each against the one before it."""
+    rows = versions(db, document_id)
+    previous: dict[str, Any] | None = None
+    for row in rows:
+        if previous is None:
+            row["diff"] = ""
+        else:
+            row["diff"] = "\n".join(difflib.unified_diff(
+                (previous["text"] or "").splitlines(), (row["text"] or "").splitlines(),
+                fromfile=f"version {previous['seq']}", tofile=f"version {row['seq']}", lineterm="",
+            ))
+        previous = row
+    return rows

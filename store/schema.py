@@ -1,0 +1,95 @@
+"""The catalogue's schema, as numbered migrations.
+
+Each migration runs once, in order, inside a transaction; the number reached is kept in
+``meta.schema_version``. Add a function to ``MIGRATIONS`` to change the schema; never edit
+one that has shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlite_utils import Database
+
+
+def _v1_foundation(db: Database) -> None:
+    db["sources"].create(
+        {"id": str, "name": str, "authority": str, "base_url": str}, pk="id", if_not_exists=True
+    )
+    db["crawl_runs"].create(
+        {
+            "id": int, "source": str, "started_at": str, "finished_at": str, "status": str,
+            "mirror": str, "requests": int, "fetched": int, "new_documents": int,
+            "new_versions": int, "unchanged": int, "not_modified": int, "errors": int,
+            "pid": int,
+        },
+        pk="id",
+    )
+    db["documents"].create(
+        {
+            "id": int, "source": str, "url": str, "title": str, "number": str,
+            "first_seen": str, "last_seen": str, "last_checked": str, "last_changed": str,
+            "etag": str, "last_modified": str, "version_count": int, "current_version_id": int,
+        },
+        pk="id",
+    )
+    db["documents"].create_index(["url"], unique=True)
+    db["documents"].create_index(["source", "last_checked"])
+    db["versions"].create(
+        {
+            "id": int, "document_id": int, "seq": int, "crawl_run_id": int, "fetched_at": str,
+            "content_hash": str, "title": str, "text": str, "fields": str, "meta": str,
+            "attachments": str, "raw_html_gz": bytes, "encoding": str, "http_status": int,
+            "etag": str, "last_modified": str, "content_type": str, "size": int,
+        },
+        pk="id",
+        foreign_keys=[("document_id", "documents", "id")],
+    )
+    db["versions"].create_index(["document_id", "seq"], unique=True)
+    db["source_errors"].create(
+        {
+            "id": int, "crawl_run_id": int, "source": str, "url": str, "reason": str,
+            "http_status": int, "detail": str, "at": str,
+        },
+        pk="id",
+    )
+    db["source_errors"].create_index(["crawl_run_id"])
+    db["extractions"].create(
+        {
+            "id": int, "version_id": int, "extractor_version": str, "created_at": str,
+            "number": str, "issue_date": str, "result": str,
+        },
+        pk="id",
+        foreign_keys=[("version_id", "versions", "id")],
+    )
+    db["extractions"].create_index(["version_id", "extractor_version"], unique=True)
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1_foundation]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(db: Database) -> int:
+    if "meta" not in db.table_names():
+        return 0
+    row = db.execute("select value from meta where key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(db: Database) -> int:
+    """Bring ``db`` up to :data:`SCHEMA_VERSION`; return the version reached.
+
+    :raises RuntimeError: when the file was written by a newer regwatch
+    """
+    if "meta" not in db.table_names():
+        db["meta"].create({"key": str, "value": str}, pk="key")
+    current = schema_version(db)
+    if current > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"catalogue schema {current} is newer than this regwatch ({SCHEMA_VERSION})"
+        )
+    for number, step in enumerate(MIGRATIONS[current:], start=current + 1):
+        with db.atomic():
+            step(db)
+            db["meta"].upsert({"key": "schema_version", "value": str(number)}, pk="key")
+    return SCHEMA_VERSION
