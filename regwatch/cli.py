@@ -283,13 +283,17 @@ def demo_command(db_path: str) -> None:
     run_demo(db_path, echo=click.echo)
 
 
-def _register_optional_commands() -> None:
-    """Commands whose modules live in other packages of the project."""
-    try:
-        from extract.cli import eval_command
-    except ImportError:  # the extraction stage is not installed in this checkout
-        return
-    cli.add_command(eval_command, "eval")
+# Command modules of the other stages; each exposes COMMANDS, a list of click commands.
+COMMAND_MODULES = ("alerts.cli", "regwatch.cli_timeline")
 
 
-_register_optional_commands()
+def _register_commands() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(name)
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register_commands()

@@ -14,7 +14,9 @@ from sqlite_utils import Database
 from crawler.encoding import decode_html
 from crawler.run import crawl
 from store import catalogue
+from alerts.events import record_events
 from store.extractions import record_extraction, versions_without_extraction
+from store.timeline import update_timeline
 
 
 def extract_pending(db: Database, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
@@ -47,6 +49,8 @@ def run_once(db_path: str, sources: list[str] | None = None, mirror: str | None 
     db = catalogue.open_db(db_path)
     try:
         extraction = extract_pending(db)
+        timeline = update_timeline(db)
+        alerts = record_events(db, runs)
     finally:
         db.close()
-    return {"runs": runs, "extraction": extraction}
+    return {"runs": runs, "extraction": extraction, "timeline": timeline, "alerts": alerts}

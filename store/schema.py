@@ -65,7 +65,21 @@ def _v1_foundation(db: Database) -> None:
     db["extractions"].create_index(["version_id", "extractor_version"], unique=True)
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1_foundation]
+def _v2_alerts(db: Database) -> None:
+    """Change events, subscriptions and the alert outbox (owned by alerts/)."""
+    from alerts.schema import create_tables
+
+    create_tables(db)
+
+
+def _v3_timeline(db: Database) -> None:
+    """Items, item/announcement state intervals and full-text search (owned by store/timeline.py)."""
+    from store.timeline_schema import create_tables
+
+    create_tables(db)
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1_foundation, _v2_alerts, _v3_timeline]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,1 @@
+"""Change events, subscriptions and alert delivery."""

@@ -1,0 +1,3 @@
+"""CLI commands of the alerts stage."""
+
+COMMANDS: list = []

@@ -1,0 +1,3 @@
+"""CLI commands of the timeline and search."""
+
+COMMANDS: list = []
