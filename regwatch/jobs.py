@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from alerts.events import record_events
 from crawler.encoding import decode_html
 from crawler.run import crawl
 from store import catalogue
-from alerts.events import record_events
 from store.extractions import record_extraction, versions_without_extraction
 from store.timeline import update_timeline
 
