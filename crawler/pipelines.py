@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from scrapy import Spider
+from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
@@ -30,7 +30,10 @@ class CataloguePipeline:
         db_path = crawler.settings.get("REGWATCH_DB")
         if not db_path:
             raise NotConfigured("REGWATCH_DB is not set")
-        return cls(crawler, db_path, crawler.settings.get("REGWATCH_MIRROR"))
+        pipeline = cls(crawler, db_path, crawler.settings.get("REGWATCH_MIRROR"))
+        # spider_closed carries the close reason ("finished", "shutdown", …)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
 
     def open_spider(self, spider: Spider | None = None) -> None:
         spider = spider or self.crawler.spider
@@ -63,10 +66,8 @@ class CataloguePipeline:
             catalogue.count(self.db, self.run_id, "errors")
         return {k: v for k, v in item.items() if k != "raw"}
 
-    def close_spider(self, spider: Spider | None = None) -> None:
-        stats = self.crawler.stats
-        requests = stats.get_value("downloader/request_count", 0)
-        reason = stats.get_value("finish_reason") or "finished"
-        status = "ok" if reason == "finished" else reason
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        requests = self.crawler.stats.get_value("downloader/request_count", 0)
+        status = "ok" if reason == "finished" else "interrupted" if reason == "shutdown" else reason
         catalogue.finish_run(self.db, self.run_id, status=status, requests=requests)
         self.db.close()

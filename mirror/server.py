@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -74,6 +75,8 @@ class MirrorHandler(BaseHTTPRequestHandler):
         with self.server.lock:
             response = self.server.mirror.respond(self.path, headers)
         self.server.stats[str(response.status)] += 1
+        if response.delay:
+            time.sleep(response.delay)
         self._send(response.status, response.body, response.headers)
 
     do_HEAD = do_GET

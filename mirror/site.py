@@ -36,6 +36,7 @@ FAULTS = {
     "soft-404": "one MOFCOM detail page is an error page served with status 200",
     "oversize": "one MOFCOM detail page is larger than the crawler's download cap",
     "empty-list": "the GACC list page holds no entries",
+    "hang": "one MOFCOM detail page takes two minutes to answer (a hung crawl)",
 }
 
 
@@ -60,6 +61,7 @@ class Response:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds the server waits before answering
 
 
 def load_entries(path: Path = DATA) -> list[dict[str, Any]]:
@@ -244,7 +246,7 @@ class Mirror:
             return []
         return [
             {"title": f"关于{name}的通知", "url": fault_path(name), "posted": "2026-11-20"}
-            for name in ("forbidden", "server-error", "js-shell", "soft-404", "oversize")
+            for name in ("forbidden", "server-error", "js-shell", "soft-404", "oversize", "hang")
             if name in self.faults
         ]
 
@@ -314,6 +316,9 @@ class Mirror:
         if name == "server-error":
             return Response(500, b"<html><body><h1>500 Internal Server Error</h1></body></html>",
                             {"Content-Type": "text/html"})
+        if name == "hang":
+            return Response(200, b"<html><body>late</body></html>",
+                            {"Content-Type": "text/html; charset=utf-8"}, delay=120.0)
         template = {"js-shell": "js_shell.html", "soft-404": "soft_404.html"}.get(name)
         if template:
             body = _env.get_template(template).render().encode("utf-8")

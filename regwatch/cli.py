@@ -284,7 +284,7 @@ def demo_command(db_path: str) -> None:
 
 
 # Command modules of the other stages; each exposes COMMANDS, a list of click commands.
-COMMAND_MODULES = ("alerts.cli", "regwatch.cli_timeline")
+COMMAND_MODULES = ("alerts.cli", "regwatch.cli_timeline", "regwatch.cli_service")
 
 
 def _register_commands() -> None:

@@ -46,6 +46,11 @@ def run_once(db_path: str, sources: list[str] | None = None, mirror: str | None 
              full: bool = False, progress: Callable[[dict], None] | None = None) -> dict[str, Any]:
     """Crawl, then process what the crawl brought in."""
     runs = crawl(sources, db_path, mirror=mirror, full=full, progress=progress)
+    return {"runs": runs, **process_new(db_path, runs)}
+
+
+def process_new(db_path: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """After a crawl: extract new versions, update the timeline, record events and alerts."""
     db = catalogue.open_db(db_path)
     try:
         extraction = extract_pending(db)
@@ -53,4 +58,15 @@ def run_once(db_path: str, sources: list[str] | None = None, mirror: str | None 
         alerts = record_events(db, runs)
     finally:
         db.close()
-    return {"runs": runs, "extraction": extraction, "timeline": timeline, "alerts": alerts}
+    return {"extraction": extraction, "timeline": timeline, "alerts": alerts}
+
+
+def send_alerts(db_path: str) -> dict[str, Any]:
+    """Deliver the alerts that are due (the alerts stage decides what is due)."""
+    from alerts import delivery
+
+    db = catalogue.open_db(db_path)
+    try:
+        return delivery.send_due(db)
+    finally:
+        db.close()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import difflib
 import json
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,29 @@ BUSY_TIMEOUT_MS = 30_000
 
 def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@contextmanager
+def transaction(db: Database) -> Iterator[Database]:
+    """A write transaction that takes the write lock up front (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads and then writes cannot wait for the lock in WAL
+    mode once another writer has committed ("database is locked" at once); taking it
+    first makes concurrent writers queue on the busy timeout instead. Nested use falls
+    back to a savepoint.
+    """
+    if db.conn.in_transaction:
+        with transaction(db):
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.rollback()
+        raise
+    else:
+        db.conn.commit()
 
 
 def open_db(path: str | Path) -> Database:
@@ -53,14 +78,14 @@ RUN_COUNTERS = ("requests", "fetched", "new_documents", "new_versions", "unchang
 def start_run(db: Database, source: str, mirror: str | None = None, pid: int | None = None) -> int:
     row = {"source": source, "started_at": now(), "status": "running", "mirror": mirror, "pid": pid}
     row.update({name: 0 for name in RUN_COUNTERS})
-    with db.atomic():
+    with transaction(db):
         return db["crawl_runs"].insert(row).last_pk
 
 
 def count(db: Database, run_id: int, counter: str, by: int = 1) -> None:
     if counter not in RUN_COUNTERS:
         raise ValueError(f"unknown counter {counter!r}")
-    with db.atomic():
+    with transaction(db):
         db.execute(f"update crawl_runs set {counter} = {counter} + ? where id = ?", [by, run_id])
 
 
@@ -68,7 +93,7 @@ def finish_run(db: Database, run_id: int, status: str = "ok", requests: int | No
     update: dict[str, Any] = {"finished_at": now(), "status": status}
     if requests is not None:
         update["requests"] = requests
-    with db.atomic():
+    with transaction(db):
         db["crawl_runs"].update(run_id, update)
     return get_run(db, run_id)
 
@@ -84,7 +109,7 @@ def get_run(db: Database, run_id: int) -> dict[str, Any]:
 
 def mark_interrupted_runs(db: Database) -> int:
     """Runs left 'running' by a process that died are closed as 'interrupted'."""
-    with db.atomic():
+    with transaction(db):
         cursor = db.execute(
             "update crawl_runs set status = 'interrupted', finished_at = ? where status = 'running'",
             [now()],
@@ -115,7 +140,7 @@ def record_page(db: Database, run_id: int | None, page: dict[str, Any]) -> dict[
     Outcome is ``new_document``, ``new_version`` or ``unchanged``.
     """
     stamp = now()
-    with db.atomic():
+    with transaction(db):
         existing = db.execute(
             "select d.id, v.content_hash, d.version_count from documents d "
             "left join versions v on v.id = d.current_version_id where d.url = ?",
@@ -158,7 +183,7 @@ def record_page(db: Database, run_id: int | None, page: dict[str, Any]) -> dict[
 def record_not_modified(db: Database, url: str) -> None:
     """A conditional request answered 304: the page was checked and is as stored."""
     stamp = now()
-    with db.atomic():
+    with transaction(db):
         db.execute("update documents set last_seen = ?, last_checked = ? where url = ?",
                    [stamp, stamp, url])
 
@@ -166,7 +191,7 @@ def record_not_modified(db: Database, url: str) -> None:
 def record_error(db: Database, run_id: int | None, source: str, url: str, reason: str,
                  detail: str = "", http_status: int | None = None) -> int:
     """A response that is not an announcement page: kept with its reason, never as a version."""
-    with db.atomic():
+    with transaction(db):
         return db["source_errors"].insert({
             "crawl_run_id": run_id, "source": source, "url": url, "reason": reason,
             "http_status": http_status, "detail": detail[:2000], "at": now(),

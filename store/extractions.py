@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from store.catalogue import now
+from store.catalogue import now, transaction
 
 
 def versions_without_extraction(db: Database, extractor_version: str) -> list[dict[str, Any]]:
@@ -25,7 +25,7 @@ def record_extraction(db: Database, version_id: int, extractor_version: str,
     Returns the new row id, or None when the row already existed.
     """
     body = json.dumps(result, ensure_ascii=False, sort_keys=True)
-    with db.atomic():
+    with transaction(db):
         exists = db.execute("select id from extractions where version_id = ? and extractor_version = ?",
                             [version_id, extractor_version]).fetchone()
         if exists:

@@ -1,9 +1,514 @@
-"""The regulation timeline (placeholder until the timeline lands)."""
+"""The regulation timeline: recomputed from the latest extractions, history kept.
 
+:func:`update_timeline` runs after every extraction (``regwatch.jobs.run_once``). It reads
+one input per announcement — the latest extraction of the current version of its
+document — and recomputes the announcements whose input changed, plus every announcement
+their references reach (a new suspension changes its target's timeline, a repeal of the
+suspending announcement ends the suspension early). Nothing is overwritten: a derivation
+run is recorded with what it read, item rows are added per extraction, and intervals a
+run no longer produces are marked ``retired_in`` instead of deleted, so "what did we
+believe before the correction of 2025 No. 61" stays answerable.
+
+The derivation itself is pure (store/derive.py); this module gathers inputs and writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlite_utils import Database
 
+from store.catalogue import now
+from store.derive import (
+    Effect,
+    Interval,
+    clause_covers,
+    clause_parts,
+    clause_text,
+    day_before,
+    derive_intervals,
+    iso_or_none,
+)
+from store.items import catalogue_rows, terms_of
+from store.timeline_schema import create_tables
 
-def update_timeline(db: Database) -> dict[str, Any]:
-    return {}
+RELATIONS = {"suspends": "suspends", "repeals": "repeals", "amends": "amends", "cites": "cites",
+             "supersedes": "supersedes", "replaces": "supersedes"}
+NUMBER = re.compile(r"^(?P<series>[A-Z]+(?:-[A-Z]+)*)-(?P<year>\d{4})-(?P<seq>\d+)$")
+# A repeal by an announcement that publishes a list or catalogue replaces the target
+# ("统一纳入本清单管理，上述公告同时废止"): its items are superseded, not dropped.
+LIST_TITLE = re.compile(r"清单|目录|名录|(?i:\blist\b|catalogue)")
+BATCH = 500
+
+
+def ensure_tables(db: Database) -> None:
+    """Create the timeline tables when a catalogue migrated before they existed."""
+    if "intervals" not in db.table_names():
+        with db.atomic():
+            create_tables(db)
+
+
+@dataclass
+class Input:
+    """What the derivation needs of one announcement without reading its full result."""
+
+    number: str
+    document_id: int
+    version_id: int
+    extraction_id: int
+    title: str | None
+    issuers: list[str]
+    issue: str | None
+    effective_dates: list[str]
+    refs: list[dict[str, Any]]
+    has_controls: bool
+    source: str | None = None
+    items: int = 0
+
+    @property
+    def effective(self) -> str | None:
+        """The first day any of it applies ("on publication" is the issue date)."""
+        return min(self.effective_dates) if self.effective_dates else self.issue
+
+
+@dataclass
+class Plan:
+    inputs: dict[str, Input]
+    effects: dict[str, list[Effect]] = field(default_factory=dict)
+
+
+def _json(value: str | None, default: Any) -> Any:
+    if not value:
+        return default
+    try:
+        return json.loads(value)
+    except ValueError:
+        return default
+
+
+def normalise_number(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip().upper()
+
+
+def normalise_refs(number: str, refs: Any) -> list[dict[str, Any]]:
+    """References of an extraction in one shape; self-references and duplicates dropped."""
+    out: list[dict[str, Any]] = []
+    seen: set[tuple] = set()
+    for ref in refs if isinstance(refs, list) else []:
+        if not isinstance(ref, dict):
+            continue
+        target = normalise_number(ref.get("target"))
+        relation = RELATIONS.get(str(ref.get("relation") or "cites").lower(), "cites")
+        if not target or target == number:
+            continue
+        clause = ref.get("clause") or None
+        row = {"target": target, "relation": relation, "from": iso_or_none(ref.get("from")),
+               "until": iso_or_none(ref.get("until")), "clause": clause,
+               "clause_label": clause_text(clause_parts(clause))}
+        key = (target, relation, row["from"], row["until"], row["clause_label"])
+        if key not in seen:
+            seen.add(key)
+            out.append(row)
+    return out
+
+
+def read_inputs(db: Database) -> dict[str, Input]:
+    """One input per announcement number: the latest extraction of each current version.
+
+    When several documents carry one number (the MOFCOM page and the GACC copy of a joint
+    announcement) the page of the issuing series wins, then the one with more items.
+    """
+    rows = db.execute(
+        "select d.id, d.source, d.current_version_id, e.id, e.number, e.issue_date, "
+        "json_extract(e.result, '$.title'), json_extract(e.result, '$.issuers'), "
+        "json_extract(e.result, '$.effective_dates'), json_extract(e.result, '$.references'), "
+        "coalesce(json_array_length(e.result, '$.items'), 0), "
+        "coalesce(json_array_length(e.result, '$.control_codes'), 0) "
+        "+ coalesce(json_array_length(e.result, '$.hs_codes'), 0) "
+        "+ coalesce(json_array_length(e.result, '$.materials'), 0) "
+        "from documents d join extractions e on e.id = "
+        "(select max(x.id) from extractions x where x.version_id = d.current_version_id) "
+        "where e.number is not null and e.number != ''"
+    )
+    best: dict[str, tuple[tuple, Input]] = {}
+    for (doc_id, source, version_id, extraction_id, number, issue, title, issuers, effective,
+         refs, items, codes) in rows:
+        number = normalise_number(number)
+        if not number:
+            continue
+        dates = sorted({d for d in (iso_or_none(v) for v in _json(effective, [])) if d})
+        issue = iso_or_none(issue)
+        if issue is None and dates:
+            issue = dates[0]
+        entry = Input(number, doc_id, version_id, extraction_id, title,
+                      [str(i) for i in _json(issuers, [])], issue, dates,
+                      normalise_refs(number, _json(refs, [])), bool(items or codes),
+                      source, items)
+        series = number.split("-")[0].lower()
+        rank = (0 if (source or "").lower() == series else 1, -items, doc_id)
+        if number not in best or rank < best[number][0]:
+            best[number] = (rank, entry)
+    return {number: entry for number, (_, entry) in best.items()}
+
+
+# -- effects ------------------------------------------------------------------------------
+
+def _relation_of(actor: Input, relation: str) -> str:
+    if relation == "repeals" and (actor.has_controls or LIST_TITLE.search(actor.title or "")):
+        return "supersedes"
+    return relation
+
+
+def plan_effects(inputs: dict[str, Input]) -> dict[str, list[Effect]]:
+    """Every target's incoming effects, with dates defaulted and suspensions clipped.
+
+    A reference without its own start date acts from the day the acting announcement
+    takes effect. A suspension ends early when the suspending announcement is itself
+    repealed (the repeal of a repeal does not revive, so repeals are not clipped).
+    """
+    ends: dict[str, tuple[str, str]] = {}
+    for actor in inputs.values():
+        for ref in actor.refs:
+            if ref["relation"] in ("repeals", "supersedes") and not ref["clause_label"]:
+                start = ref["from"] or actor.effective
+                if start and (ref["target"] not in ends or start < ends[ref["target"]][0]):
+                    ends[ref["target"]] = (start, actor.number)
+    effects: dict[str, list[Effect]] = defaultdict(list)
+    for actor in inputs.values():
+        for ref in actor.refs:
+            if ref["relation"] == "cites":
+                continue
+            start = ref["from"] or actor.effective
+            if not start:
+                continue
+            relation = _relation_of(actor, ref["relation"])
+            end = ref["until"] if relation == "suspends" else None
+            step: dict[str, Any] = {"announcement": actor.number, "relation": relation,
+                                    "from": start}
+            if end:
+                step["until"] = end
+            if ref["clause_label"]:
+                step["clause"] = ref["clause_label"]
+            chain = [step]
+            if relation == "suspends" and actor.number in ends:
+                stop, by = ends[actor.number]
+                if end is None or stop <= end:
+                    end = day_before(stop)
+                    chain.append({"announcement": by, "relation": "repeals", "from": stop,
+                                  "target": actor.number})
+            if end is not None and end < start:
+                continue
+            effects[ref["target"]].append(
+                Effect(actor.number, relation, start, end, ref["clause_label"], tuple(chain)))
+    return dict(effects)
+
+
+def dirty_closure(seeds: Iterable[str], inputs: dict[str, Input],
+                  old_targets: dict[str, set[str]]) -> set[str]:
+    """The seeds plus everything their references reach, transitively (old and new refs)."""
+    dirty = set(seeds)
+    stack = list(dirty)
+    while stack:
+        number = stack.pop()
+        targets = set(old_targets.get(number, ()))
+        if number in inputs:
+            targets.update(ref["target"] for ref in inputs[number].refs)
+        for target in targets - dirty:
+            dirty.add(target)
+            stack.append(target)
+    return dirty
+
+
+# -- writing ------------------------------------------------------------------------------
+
+class Writer:
+    """Batches the rows of one derivation and keeps the interval history."""
+
+    def __init__(self, db: Database, derivation_id: int) -> None:
+        self.db = db
+        self.conn = db.conn
+        self.derivation_id = derivation_id
+        self.counts = {"items_added": 0, "intervals_added": 0, "intervals_retired": 0}
+
+    def subjects(self, number: str, wanted: list[tuple[str, str, str | None]]) -> dict[str, int]:
+        """Stable subject ids for (kind, key, label), created when new; all of ``number``'s."""
+        have = {key: sid for sid, key in self.conn.execute(
+            "select id, key from subjects where announcement = ?", [number])}
+        missing = [(kind, key, number, label) for kind, key, label in wanted if key not in have]
+        if missing:
+            self.conn.executemany(
+                "insert into subjects (kind, key, announcement, label) values (?, ?, ?, ?)",
+                missing)
+            have = {key: sid for sid, key in self.conn.execute(
+                "select id, key from subjects where announcement = ?", [number])}
+        return have
+
+    def items(self, entry: Input, rows: list[dict[str, Any]], ids: dict[str, int]) -> None:
+        """Add the catalogue rows of a new extraction and make them the current ones."""
+        exists = self.conn.execute("select 1 from items where extraction_id = ? limit 1",
+                                   [entry.extraction_id]).fetchone()
+        self.conn.execute("update items set current = 0 where announcement = ? and current = 1 "
+                          "and extraction_id != ?", [entry.number, entry.extraction_id])
+        if exists:
+            self.conn.execute("update items set current = 1 where extraction_id = ?",
+                              [entry.extraction_id])
+        else:
+            self.conn.executemany(
+                "insert into items (subject_id, item_key, kind, announcement, document_id, "
+                "version_id, extraction_id, ordinal, control_code, text, text_en, materials, "
+                "hs_codes, provision, clause, effective_date, conditions, measure, source, span, "
+                "current) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                [(ids[r["key"]], r["key"], r["kind"], entry.number, entry.document_id,
+                  entry.version_id, entry.extraction_id, r["ordinal"], r["control_code"],
+                  r["text"], r["text_en"], _dump(r["materials"]), _dump(r["hs_codes"]),
+                  r["provision"], r["clause"], r["effective_date"], _dump(r["conditions"]),
+                  r["measure"], r["source"], _dump(r["span"]) if r["span"] is not None else None)
+                 for r in rows])
+            self.counts["items_added"] += len(rows)
+
+    def terms(self, number: str, terms: list[tuple[str, str, int]]) -> None:
+        self.conn.execute("delete from item_terms where announcement = ?", [number])
+        self.conn.executemany(
+            "insert into item_terms (kind, term, subject_id, announcement) values (?, ?, ?, ?)",
+            [(kind, term, sid, number) for kind, term, sid in terms])
+
+    def intervals(self, number: str, produced: dict[int, tuple[str, list[Interval]]],
+                  fresh: bool = False) -> None:
+        """Replace the current intervals of ``number``'s subjects by ``produced``, keeping history.
+
+        Rows that stay the same are left alone; rows no longer produced are retired.
+        """
+        current: dict[int, dict[tuple, int]] = defaultdict(dict)
+        if not fresh:
+            for row in self.conn.execute(
+                    "select id, subject_id, state, start, end, cause, relation, clause, reason, "
+                    "prev_state, chain from intervals where announcement = ? "
+                    "and retired_in is null", [number]):
+                chain = json.loads(row[10]) if row[10] else []
+                key = Interval(row[2], row[3], row[4], row[5], row[6], row[7], row[8], chain,
+                               row[9]).key()
+                current[row[1]][key] = row[0]
+        retire: list[int] = []
+        insert: list[tuple] = []
+        for sid in set(current) - set(produced):
+            retire.extend(current[sid].values())
+        for sid, (kind, intervals) in produced.items():
+            have = current.get(sid, {})
+            keys = set()
+            for interval in intervals:
+                key = interval.key()
+                keys.add(key)
+                if key not in have:
+                    insert.append((sid, kind, number, interval.state, interval.start,
+                                   interval.end, interval.prev_state, interval.cause,
+                                   interval.relation, interval.clause, interval.reason,
+                                   _dump(interval.chain) if interval.chain else None,
+                                   self.derivation_id))
+            retire.extend(row_id for key, row_id in have.items() if key not in keys)
+        if retire:
+            self.conn.executemany("update intervals set retired_in = ? where id = ?",
+                                  [(self.derivation_id, row_id) for row_id in retire])
+        if insert:
+            self.conn.executemany(
+                "insert into intervals (subject_id, subject_kind, announcement, state, start, "
+                "end, prev_state, cause, relation, clause, reason, chain, derivation_id) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", insert)
+        self.counts["intervals_added"] += len(insert)
+        self.counts["intervals_retired"] += len(retire)
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _result(db: Database, extraction_id: int) -> dict[str, Any]:
+    row = db.execute("select result from extractions where id = ?", [extraction_id]).fetchone()
+    return _json(row[0] if row else None, {})
+
+
+def derive_announcement(entry: Input, rows: list[dict[str, Any]],
+                        effects: list[Effect]) -> tuple[list[Interval],
+                                                        list[list[Interval]]]:
+    """Intervals of an announcement and of each of its catalogue rows (same order as rows)."""
+    whole = [e for e in effects if not e.clause]
+    parts = [e for e in effects if e.clause]
+    pending_parts: dict[str, str] = {}
+    start = entry.effective
+    for row in rows:
+        if row["effective_date"] and start and row["effective_date"] > start and row["provision"]:
+            pending_parts.setdefault(row["provision"], row["effective_date"])
+    own = derive_intervals(entry.issue, start, whole, notes=parts, pending_parts=pending_parts)
+    memo: dict[tuple, list[Interval]] = {}
+    per_row: list[list[Interval]] = []
+    for row in rows:
+        reaching = tuple(
+            e if e.relation != "amends" or not e.clause else
+            Effect(e.by, "supersedes", e.start, None, e.clause, e.chain)
+            for e in parts if clause_covers(e.clause, row["provision"]))
+        key = (row["effective_date"], reaching)
+        if key not in memo:
+            memo[key] = derive_intervals(entry.issue, row["effective_date"] or start,
+                                         [*whole, *reaching])
+        per_row.append(memo[key])
+    return own, per_row
+
+
+def update_timeline(db: Database, trigger: str = "run", full: bool = False) -> dict[str, Any]:
+    """Recompute the timeline where its inputs changed; index new documents for search.
+
+    :param trigger: recorded with the derivation (run, cli, bench, …)
+    :param full: recompute every announcement even when its input did not change
+    :returns: counts of the derivation (``changed`` False when nothing needed doing)
+    """
+    from store.search import index_documents
+
+    ensure_tables(db)
+    inputs = read_inputs(db)
+    previous = {number: (extraction_id, in_catalogue) for number, extraction_id, in_catalogue
+                in db.execute("select number, extraction_id, in_catalogue from announcements")}
+    old_targets: dict[str, set[str]] = defaultdict(set)
+    for source, target in db.execute("select source, target from announcement_refs"):
+        old_targets[source].add(target)
+    changes: dict[str, str] = {}
+    for number, entry in inputs.items():
+        before = previous.get(number)
+        if before is None or not before[1]:
+            changes[number] = "added"
+        elif before[0] != entry.extraction_id:
+            changes[number] = "updated"
+    for number, (_, in_catalogue) in previous.items():
+        if in_catalogue and number not in inputs:
+            changes[number] = "removed"
+    search = index_documents(db)
+    if not changes and not full:
+        return {"changed": False, "announcements": len(inputs), "search": search}
+
+    seeds = set(inputs) if full else set(changes)
+    dirty = dirty_closure(seeds, inputs, old_targets)
+    effects = plan_effects(inputs)
+    inputs_hash = hashlib.sha1(_dump(sorted((n, e.extraction_id) for n, e in inputs.items()))
+                               .encode()).hexdigest()
+    with db.atomic():
+        derivation_id = db["derivations"].insert({
+            "started_at": now(), "status": "running", "trigger": trigger,
+            "announcements": len(inputs), "dirty": len(dirty), "inputs_hash": inputs_hash,
+        }).last_pk
+        db["derivation_inputs"].insert_all(
+            [{"derivation_id": derivation_id, "announcement": number,
+              "extraction_id": inputs[number].extraction_id if number in inputs else None,
+              "change": change} for number, change in sorted(changes.items())])
+    writer = Writer(db, derivation_id)
+    fresh = not previous
+    for batch in _batches(sorted(dirty), BATCH):
+        with db.atomic():
+            for number in batch:
+                if number in inputs:
+                    _write_announcement(db, writer, inputs[number], effects.get(number, []),
+                                        fresh)
+                else:
+                    _write_stub(db, writer, number, effects.get(number, []), fresh)
+    with db.atomic():
+        db["derivations"].update(derivation_id, {"finished_at": now(), "status": "ok",
+                                                 **writer.counts})
+    return {"changed": True, "derivation_id": derivation_id, "announcements": len(inputs),
+            "inputs_changed": len(changes), "dirty": len(dirty), **writer.counts,
+            "search": search}
+
+
+def _batches(values: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _announcement_row(entry: Input | None, number: str, derivation_id: int) -> dict[str, Any]:
+    match = NUMBER.match(number)
+    row: dict[str, Any] = {
+        "number": number, "series": match["series"] if match else None,
+        "year": int(match["year"]) if match else None,
+        "seq": int(match["seq"]) if match else None, "in_catalogue": 0,
+        "derivation_id": derivation_id, "updated_at": now(),
+    }
+    if entry is not None:
+        row.update({
+            "in_catalogue": 1, "document_id": entry.document_id, "version_id": entry.version_id,
+            "extraction_id": entry.extraction_id, "title": entry.title,
+            "issuers": _dump(entry.issuers), "issue_date": entry.issue,
+            "effective_date": entry.effective, "effective_dates": _dump(entry.effective_dates),
+            "has_controls": int(entry.has_controls),
+        })
+    else:
+        row.update({"document_id": None, "version_id": None, "extraction_id": None,
+                    "title": None, "issuers": None, "issue_date": None, "effective_date": None,
+                    "effective_dates": None, "has_controls": None})
+    return row
+
+
+def _write_refs(db: Database, number: str, entry: Input | None) -> None:
+    db.conn.execute("delete from announcement_refs where source = ?", [number])
+    if entry is None:
+        return
+    db.conn.executemany(
+        "insert into announcement_refs (source, target, relation, from_date, until_date, clause, "
+        "clause_label, extraction_id) values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(number, r["target"], r["relation"], r["from"], r["until"], r["clause"],
+          r["clause_label"], entry.extraction_id) for r in entry.refs])
+
+
+def _upsert_announcement(db: Database, row: dict[str, Any]) -> None:
+    columns = list(row)
+    db.conn.execute(
+        f"insert or replace into announcements ({', '.join(columns)}) "
+        f"values ({', '.join('?' for _ in columns)})", [row[c] for c in columns])
+
+
+def _write_announcement(db: Database, writer: Writer, entry: Input, effects: list[Effect],
+                        fresh: bool) -> None:
+    result = _result(db, entry.extraction_id)
+    rows = catalogue_rows(entry.number, result)
+    wanted = [("announcement", entry.number, entry.title)]
+    wanted += [(row["kind"], row["key"], row["control_code"] or row["provision"]) for row in rows]
+    ids = writer.subjects(entry.number, wanted)
+    writer.items(entry, rows, ids)
+    own, per_row = derive_announcement(entry, rows, effects)
+    produced: dict[int, tuple[str, list[Interval]]] = {ids[entry.number]: ("announcement", own)}
+    for row, intervals in zip(rows, per_row, strict=True):
+        produced[ids[row["key"]]] = (row["kind"], intervals)
+    writer.intervals(entry.number, produced, fresh)
+    terms: list[tuple[str, str, int]] = []
+    for row in rows:
+        terms.extend((kind, term, ids[row["key"]]) for kind, term in terms_of(row))
+    top = {"materials": result.get("materials"), "hs_codes": result.get("hs_codes"),
+           "control_code": None}
+    terms.extend((kind, term, ids[entry.number]) for kind, term in terms_of(top))
+    terms.extend(("control", str(code).lower(), ids[entry.number])
+                 for code in result.get("control_codes") or [])
+    writer.terms(entry.number, sorted(set(terms)))
+    _write_refs(db, entry.number, entry)
+    _upsert_announcement(db, _announcement_row(entry, entry.number, writer.derivation_id))
+
+
+def _write_stub(db: Database, writer: Writer, number: str, effects: list[Effect],
+                fresh: bool) -> None:
+    """An announcement known only because others reference it (or no longer extracted)."""
+    db.conn.execute("update items set current = 0 where announcement = ? and current = 1",
+                    [number])
+    writer.terms(number, [])
+    _write_refs(db, number, None)
+    whole = [e for e in effects if not e.clause]
+    intervals = derive_intervals(None, None, whole)
+    produced: dict[int, tuple[str, list[Interval]]] = {}
+    if effects:
+        ids = writer.subjects(number, [("announcement", number, None)])
+        produced[ids[number]] = ("announcement", intervals)
+    writer.intervals(number, produced, fresh)
+    if effects or db.conn.execute("select 1 from announcements where number = ?",
+                                  [number]).fetchone():
+        _upsert_announcement(db, _announcement_row(None, number, writer.derivation_id))

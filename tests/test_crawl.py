@@ -127,7 +127,7 @@ def test_empty_list_page_is_an_error(make_mirror, db_path):
 
 
 def test_all_faults_are_known_to_the_mirror():
-    assert set(FAULT_REASONS) | {"challenge", "empty-list"} == set(FAULTS)
+    assert set(FAULT_REASONS) | {"challenge", "empty-list", "hang"} == set(FAULTS)
 
 
 def test_crawl_cli_json_reports_counts(make_mirror, db_path):

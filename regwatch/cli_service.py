@@ -1,0 +1,63 @@
+"""CLI commands of the scheduled service: run, init, config check."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from regwatch import config as config_mod
+
+
+def _load_config(path: str | None) -> config_mod.Config:
+    try:
+        return config_mod.load(path)
+    except config_mod.ConfigError as exc:
+        raise click.ClickException("\n".join([f"{path}: invalid configuration", *exc.problems])) from exc
+
+
+@click.command("run")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              default=lambda: os.environ.get("REGWATCH_CONFIG"), help="TOML config (default: built-in).")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="Overrides [catalogue] path.")
+@click.option("--mirror", "mirror_url", metavar="URL", help="Crawl the mirror at URL, not the real sites.")
+@click.option("--every", type=float, metavar="SECONDS",
+              help="Crawl every source this often, overriding the schedules (tests, demos).")
+@click.option("--log-level", default="INFO", show_default=True)
+def run_command(config_path: str | None, db_path: str | None, mirror_url: str | None,
+                every: float | None, log_level: str) -> None:
+    """Run the scheduled service until SIGTERM/SIGINT: crawl, extract, alert, heartbeat."""
+    from regwatch.service import run_service, setup_logging
+
+    config = _load_config(config_path)
+    setup_logging(log_level.upper())
+    run_service(config, db_path or config.db_path,
+                mirror=mirror_url or config.get("service", "mirror"), every=every)
+
+
+@click.command("init")
+@click.argument("path", default="regwatch.toml", type=click.Path(dir_okay=False))
+def init_command(path: str) -> None:
+    """Write a commented default configuration to PATH (default regwatch.toml)."""
+    try:
+        written = config_mod.write_default(path)
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"wrote {written}; check it with: regwatch config check {written}")
+
+
+@click.group("config")
+def config_group() -> None:
+    """Inspect the service configuration."""
+
+
+@config_group.command("check")
+@click.argument("path", default="regwatch.toml", type=click.Path(dir_okay=False))
+def config_check_command(path: str) -> None:
+    """Validate a configuration file; every problem is reported with its line and key."""
+    config = _load_config(path)
+    sources = ", ".join(sorted(config.sources())) or "none"
+    click.echo(f"{path}: ok (catalogue {config.db_path}; sources: {sources})")
+
+
+COMMANDS = [run_command, init_command, config_group]

@@ -1,0 +1,282 @@
+"""Pure derivation of state intervals from dates and references (no database).
+
+A subject (an announcement, one of its provisions or one of its items) is ``pending``
+from its issue date until the day before it takes effect, then ``in_force``. Effects of
+other announcements cut into that: ``suspended`` for a window, ``repealed`` or
+``superseded`` from a day on. Intervals are day ranges with both ends inclusive (``end``
+None means open), the way the announcements write them: "自即日起至2026年11月10日" is
+suspended up to and including 10 November 2026.
+
+Precedence on any day: an end (repealed/superseded) beats a suspension, a suspension beats
+the subject's own pending/in-force state. Each interval carries its cause (the
+announcement that put it in that state), a reason in words and the chain of
+announcements that explains it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+ENDS = ("repeals", "supersedes")
+END_STATE = {"repeals": "repealed", "supersedes": "superseded"}
+
+ZH_DIGITS = "零一二三四五六七八九"
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What another announcement does to a subject: ``by`` acts from ``start`` to ``end``."""
+
+    by: str
+    relation: str  # suspends | repeals | supersedes | amends
+    start: str
+    end: str | None = None
+    clause: str | None = None  # normalised clause label; None = the whole announcement
+    chain: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass
+class Interval:
+    state: str
+    start: str
+    end: str | None
+    cause: str | None
+    relation: str | None
+    clause: str | None
+    reason: str
+    chain: list[dict[str, Any]] = field(default_factory=list)
+    prev_state: str | None = None
+
+    def key(self) -> tuple:
+        """What makes two derivations of an interval the same (for keeping history)."""
+        import json
+
+        return (self.state, self.start, self.end, self.cause, self.relation, self.clause,
+                self.reason, self.prev_state, json.dumps(self.chain, ensure_ascii=False,
+                                                         sort_keys=True))
+
+
+# -- dates --------------------------------------------------------------------------------
+
+def day_after(day: str) -> str:
+    return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+
+
+def day_before(day: str) -> str:
+    return (date.fromisoformat(day) - timedelta(days=1)).isoformat()
+
+
+ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def iso_or_none(value: Any) -> str | None:
+    """A ``YYYY-MM-DD`` string, or None for anything else (the extractor may give null)."""
+    if isinstance(value, dict):
+        value = value.get("date")
+    if isinstance(value, str) and ISO.match(value[:10]):
+        try:
+            date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+        return value[:10]
+    return None
+
+
+# -- clause labels ------------------------------------------------------------------------
+
+_ZH_NUMERAL = re.compile(r"[零一二三四五六七八九十]+")
+_PARTS = re.compile(r"[零一二三四五六七八九十]+|\d+|(?<![a-z])[ivx]{1,4}(?![a-z])")
+ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9,
+         "x": 10}
+
+
+def _zh_to_int(text: str) -> int | None:
+    if not text:
+        return None
+    if "十" not in text:
+        if len(text) == 1:
+            return ZH_DIGITS.index(text)
+        return int("".join(str(ZH_DIGITS.index(c)) for c in text))
+    tens, _, units = text.partition("十")
+    return (ZH_DIGITS.index(tens) if tens else 1) * 10 + (ZH_DIGITS.index(units) if units else 0)
+
+
+def _int_to_zh(n: int) -> str:
+    if n <= 10:
+        return "十" if n == 10 else ZH_DIGITS[n]
+    return ("" if n < 20 else ZH_DIGITS[n // 10]) + "十" + (ZH_DIGITS[n % 10] if n % 10 else "")
+
+
+def clause_parts(label: str | None) -> tuple[int, ...]:
+    """``第二款`` → (2,); ``一（三）`` / ``第一条第（三）项`` / ``1(3)`` / ``Article 1(iii)`` → (1, 3).
+
+    The canonical form of a clause is its tuple of numbers, so references written one way
+    match provisions labelled another.
+    """
+    if not label:
+        return ()
+    text = str(label).lower()
+    parts: list[int] = []
+    for match in _PARTS.finditer(text):
+        token = match.group(0)
+        if token.isdigit():
+            parts.append(int(token))
+        elif token in ROMAN:
+            parts.append(ROMAN[token])
+        else:
+            value = _zh_to_int(token)
+            if value is not None:
+                parts.append(value)
+    return tuple(parts)
+
+
+def clause_text(parts: tuple[int, ...]) -> str | None:
+    """(1, 3) → ``一(三)``: the display form used in reasons and the database."""
+    if not parts:
+        return None
+    head = _int_to_zh(parts[0])
+    return head + "".join(f"({_int_to_zh(p)})" for p in parts[1:])
+
+
+def clause_covers(clause: str | None, provision: str | None) -> bool:
+    """Whether an effect on ``clause`` reaches a subject in ``provision``.
+
+    An effect on the whole announcement (no clause) reaches everything; an effect on
+    clause 二 reaches provisions 二, 二(一), …; a subject with no provision is reached only
+    by whole-announcement effects.
+    """
+    if not clause:
+        return True
+    want, have = clause_parts(clause), clause_parts(provision)
+    return bool(have) and have[: len(want)] == want
+
+
+# -- derivation ---------------------------------------------------------------------------
+
+def _state_on(day: str, issue: str | None, effective: str | None,
+              effects: list[Effect], notes: list[Effect],
+              pending_parts: dict[str, str]) -> tuple[str, str | None, str | None, str | None,
+                                                       str, list[dict[str, Any]]] | None:
+    """(state, cause, relation, clause, reason, chain) on ``day``; None when unknown."""
+    ends = [e for e in effects if e.relation in ENDS and e.start <= day]
+    if ends:
+        e = min(ends, key=lambda x: (x.start, x.by))
+        verb = "repealed" if e.relation == "repeals" else "superseded"
+        return (END_STATE[e.relation], e.by, e.relation, e.clause,
+                f"{verb} by {e.by} from {e.start}" + _of_clause(e.clause), list(e.chain))
+    active = [e for e in effects if e.relation == "suspends" and e.start <= day
+              and (e.end is None or e.end >= day)]
+    if active:
+        e = max(active, key=lambda x: (x.start, x.end or "9999", x.by))
+        until = f" until {e.end}" if e.end else " until further notice"
+        return ("suspended", e.by, "suspends", e.clause,
+                f"suspended by {e.by} from {e.start}{until}" + _of_clause(e.clause),
+                list(e.chain))
+    if issue is None and effective is None:
+        # Known only through references (not in the catalogue): in force again after a
+        # suspension ended, otherwise unknown.
+        ended = [e for e in effects if e.relation == "suspends" and e.end and e.end < day]
+        if not ended:
+            return None
+        e = max(ended, key=lambda x: (x.end or "", x.by))
+        return ("in_force", e.by, "suspends", e.clause,
+                f"in force again from {day_after(e.end or day)}: the suspension by {e.by} "
+                f"ended {e.end}", list(e.chain))
+    if effective is None or day < effective:
+        when = f"takes effect {effective}" if effective else "effective date unknown"
+        return ("pending", None, None, None, f"issued {issue}; {when}", [])
+    state, cause, relation, clause, chain = "in_force", None, None, None, []
+    reason = f"in force since {effective}"
+    ended = [e for e in effects if e.relation == "suspends" and e.end and e.end < day]
+    amended = [e for e in effects if e.relation == "amends" and e.start <= day]
+    if ended:
+        e = max(ended, key=lambda x: (x.end or "", x.by))
+        cause, relation, clause, chain = e.by, "suspends", e.clause, list(e.chain)
+        reason = (f"in force again from {day_after(e.end or day)}: the suspension by {e.by} "
+                  f"ended {e.end}")
+    if amended:
+        e = max(amended, key=lambda x: (x.start, x.by))
+        if not ended or e.start > (max(x.end or "" for x in ended)):
+            cause, relation, clause, chain = e.by, "amends", e.clause, list(e.chain)
+        reason += f"; amended by {e.by} from {e.start}" + _of_clause(e.clause)
+    parts: list[str] = []
+    for note in sorted(notes, key=lambda x: (x.start, x.by)):
+        if note.start > day or (note.end is not None and note.end < day):
+            continue
+        what = {"suspends": "suspended", "repeals": "repealed", "supersedes": "superseded",
+                "amends": "amended"}[note.relation]
+        until = f" until {note.end}" if note.relation == "suspends" and note.end else ""
+        parts.append(f"clause {note.clause} {what} by {note.by} from {note.start}{until}")
+        cause, relation, clause, chain = note.by, note.relation, note.clause, list(note.chain)
+    waiting = sorted((d, label) for label, d in pending_parts.items() if d > day)
+    if waiting:
+        labels = "、".join(label for _, label in waiting)
+        parts.append(f"{labels} take effect {waiting[0][0]}")
+    if parts:
+        reason = f"in force since {effective}, in part: " + "; ".join(parts)
+    return (state, cause, relation, clause, reason, chain)
+
+
+def _of_clause(clause: str | None) -> str:
+    return f" (clause {clause})" if clause else ""
+
+
+def derive_intervals(issue: str | None, effective: str | None, effects: list[Effect],
+                     notes: list[Effect] | None = None,
+                     pending_parts: dict[str, str] | None = None) -> list[Interval]:
+    """The intervals of one subject, oldest first.
+
+    :param issue: the day the announcement was issued (None when known only by reference)
+    :param effective: the day the subject takes effect (None: not known)
+    :param effects: effects reaching this subject (already filtered by clause)
+    :param notes: effects on single clauses of an announcement, for its own intervals:
+        they leave the announcement in force but change the reason and cause
+    :param pending_parts: provisions of an announcement that take effect later, label → day
+    """
+    notes = notes or []
+    pending_parts = pending_parts or {}
+    if issue and effective and effective < issue:
+        effective = issue  # a retroactive date: in force from the day it was issued
+    days: set[str] = set()
+    for d in (issue, effective, *pending_parts.values()):
+        if d:
+            days.add(d)
+    for e in (*effects, *notes):
+        days.add(e.start)
+        if e.end:
+            days.add(day_after(e.end))
+    floor = issue or (min(days) if days else None)
+    if floor is None:
+        return []
+    points = sorted(d for d in days if d >= floor)
+    result: list[Interval] = []
+    for index, start in enumerate(points):
+        end = day_before(points[index + 1]) if index + 1 < len(points) else None
+        value = _state_on(start, issue, effective, effects, notes, pending_parts)
+        if value is None:
+            continue
+        state, cause, relation, clause, reason, chain = value
+        last = result[-1] if result else None
+        if (last and last.end is not None and day_after(last.end) == start
+                and (last.state, last.cause, last.reason) == (state, cause, reason)):
+            last.end = end
+            continue
+        result.append(Interval(state, start, end, cause, relation, clause, reason, chain))
+        if state in ("repealed", "superseded"):
+            result[-1].end = None
+            break
+    for before, after in zip(result, result[1:], strict=False):
+        if before.end is not None and day_after(before.end) == after.start:
+            after.prev_state = before.state
+    return result
+
+
+def state_on(intervals: list[Interval], day: str) -> Interval | None:
+    """The interval covering ``day`` (None: not issued yet, or unknown)."""
+    for interval in intervals:
+        if interval.start <= day and (interval.end is None or interval.end >= day):
+            return interval
+    return None

@@ -1,0 +1,167 @@
+"""`regwatch run`: the scheduled service, run as a real process against the real mirror."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mirror.site import load_entries, state_on
+
+REGWATCH = str(Path(sys.executable).with_name("regwatch"))
+
+
+def _query(db_path: str, sql: str, args=()) -> list[tuple]:
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+def _wait(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except sqlite3.OperationalError:
+            pass  # table not there yet
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _start(db_path: str, mirror_url: str, every: float, config: str | None = None) -> subprocess.Popen:
+    cmd = [REGWATCH, "run", "--db", db_path, "--mirror", mirror_url, "--every", str(every)]
+    if config:
+        cmd += ["--config", config]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "REGWATCH_LOG_LEVEL": "WARNING"})
+
+
+def _stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, within: float = 10.0) -> float:
+    started = time.monotonic()
+    proc.send_signal(sig)
+    proc.wait(timeout=within)
+    return time.monotonic() - started
+
+
+def _runs(db_path: str, source: str) -> list[tuple]:
+    return _query(db_path, "select id, status from crawl_runs where source = ? order by id", [source])
+
+
+def _consistent(db_path: str) -> None:
+    assert _query(db_path, "pragma integrity_check") == [("ok",)]
+    # no partial version: every document's count and current version match its version rows
+    bad = _query(db_path, """
+        select d.id from documents d
+        where d.version_count != (select count(*) from versions v where v.document_id = d.id)
+           or d.current_version_id != (select max(id) from versions v where v.document_id = d.id)""")
+    assert bad == []
+
+
+def test_service_picks_up_day_two_without_restart(make_mirror, db_path):
+    server = make_mirror(day=1)
+    day1 = len(state_on(load_entries(), 1))
+    proc = _start(db_path, server.url, every=3)
+    try:
+        _wait(lambda: _query(db_path, "select count(*) from documents")[0][0] == day1, 60, "day 1")
+        _wait(lambda: _query(db_path, "select count(*) from extractions")[0][0] >= day1, 60,
+              "day 1 extracted")
+        server.mirror.set_day(2)
+        day2 = len(state_on(load_entries(), 2))
+        _wait(lambda: _query(db_path, "select count(*) from documents")[0][0] == day2, 60, "day 2")
+        _wait(lambda: _query(db_path, "select max(version_count) from documents")[0][0] == 2, 60,
+              "the corrected page's second version")
+        beat = _query(db_path, "select value from meta where key = 'service_heartbeat'")
+        assert beat and str(proc.pid) in beat[0][0]
+    finally:
+        elapsed = _stop(proc)
+    assert elapsed < 10
+    _consistent(db_path)
+
+
+def test_kill_9_then_restart_runs_the_missed_crawl_once(make_mirror, db_path):
+    server = make_mirror(day=1)
+    every = 4.0
+    proc = _start(db_path, server.url, every=every)
+    try:
+        _wait(lambda: len(_runs(db_path, "gacc")) >= 1 and _runs(db_path, "gacc")[-1][1] != "running",
+              60, "a first crawl")
+        # kill -9 while a crawl is running
+        _wait(lambda: any(status == "running" for _, status in _runs(db_path, "mofcom") + _runs(db_path, "gacc")),
+              30, "a crawl in progress")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    time.sleep(3 * every)  # several runs fall due while the service is down
+    before = {s: len(_runs(db_path, s)) for s in ("mofcom", "gacc")}
+    proc = _start(db_path, server.url, every=every)
+    try:
+        time.sleep(every * 0.75)  # less than one interval: only the coalesced missed run
+        after = {s: len(_runs(db_path, s)) for s in ("mofcom", "gacc")}
+    finally:
+        _stop(proc)
+    assert {s: after[s] - before[s] for s in after} == {"mofcom": 1, "gacc": 1}
+    statuses = {status for _, status in _runs(db_path, "mofcom") + _runs(db_path, "gacc")}
+    assert "running" not in statuses
+    assert "interrupted" in statuses  # the run the kill cut short is closed as such
+    _consistent(db_path)
+
+
+def test_hung_crawl_is_killed_and_other_source_keeps_schedule(make_mirror, db_path, tmp_path):
+    server = make_mirror(day=1, faults={"hang"})
+    config = tmp_path / "regwatch.toml"
+    config.write_text(
+        '[catalogue]\npath = "unused.db"\n'
+        '[sources.mofcom]\ntimeout_seconds = 5\n[sources.gacc]\ntimeout_seconds = 60\n'
+    )
+    proc = _start(db_path, server.url, every=2, config=str(config))
+    try:
+        _wait(lambda: any(s == "killed" for _, s in _runs(db_path, "mofcom")), 60, "the hung crawl killed")
+        gacc_while_hung = len(_runs(db_path, "gacc"))
+    finally:
+        _stop(proc)
+    assert gacc_while_hung >= 2  # gacc ran on schedule while mofcom hung
+    errors = _query(db_path, "select reason, detail from source_errors where source = 'mofcom'")
+    assert ("timeout", "crawl killed at its 5s timeout") in errors
+    _consistent(db_path)
+
+
+def test_sigterm_during_crawl_exits_within_ten_seconds(make_mirror, db_path):
+    server = make_mirror(day=1, faults={"hang"})
+    proc = _start(db_path, server.url, every=30)
+    try:
+        _wait(lambda: any(s == "running" for _, s in _runs(db_path, "mofcom")), 30, "a crawl in progress")
+        time.sleep(1)
+    finally:
+        elapsed = _stop(proc, within=15)
+    assert elapsed < 10
+    assert proc.returncode == 0, proc.stderr.read()[-2000:]
+    assert all(s != "running" for _, s in _runs(db_path, "mofcom"))
+    _consistent(db_path)
+
+
+@pytest.mark.parametrize("body,problem", [
+    ('[catalogue]\npath = "x.db"\n[sources.mofcom]\ninterval_minutes = "often"\n',
+     "line 4: [sources.mofcom] interval_minutes: expected"),
+    ('[catalogue]\npath = "x.db"\n[sources.nosuch]\n', "line 3: [sources.nosuch]: unknown source"),
+    ('[catalogue]\npath = "x.db"\n[sources.gacc]\ncron = "61 * * * *"\n', "line 4: [sources.gacc] cron: bad cron"),
+    ('[catalogue\n', "not valid TOML"),
+])
+def test_config_check_reports_line_and_key(tmp_path, body, problem):
+    path = tmp_path / "bad.toml"
+    path.write_text(body)
+    result = subprocess.run([REGWATCH, "config", "check", str(path)], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert problem in result.stderr
+
+
+def test_init_writes_a_config_that_checks(tmp_path):
+    path = tmp_path / "regwatch.toml"
+    assert subprocess.run([REGWATCH, "init", str(path)], capture_output=True).returncode == 0
+    result = subprocess.run([REGWATCH, "config", "check", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0 and "ok" in result.stdout
