@@ -15,7 +15,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from crawler.sources import get_source
-from store import catalogue
+from store import attachments, catalogue
 
 
 class CataloguePipeline:
@@ -41,13 +41,18 @@ class CataloguePipeline:
         catalogue.ensure_source(self.db, get_source(spider.name))
         self.run_id = catalogue.start_run(self.db, spider.name, self.mirror, os.getpid())
         spider.known = catalogue.known_pages(self.db, spider.name)
+        spider.known_attachments = attachments.known_attachments(self.db, spider.name)
         spider.run_id = self.run_id
 
     def process_item(self, item: dict[str, Any], spider: Spider | None = None) -> dict[str, Any]:
         stats = self.crawler.stats
         kind = item["kind"]
         if kind == "page":
-            outcome = catalogue.record_page(self.db, self.run_id, item)["outcome"]
+            stored = catalogue.record_page(self.db, self.run_id, item)
+            outcome = stored["outcome"]
+            if outcome == "new_version":
+                attachments.carry_forward(self.db, stored["version_id"],
+                                          [a["url"] for a in item.get("attachments") or []])
             catalogue.count(self.db, self.run_id, "fetched")
             catalogue.count(self.db, self.run_id, {"new_document": "new_documents",
                                                    "new_version": "new_versions",
@@ -60,6 +65,16 @@ class CataloguePipeline:
             catalogue.record_not_modified(self.db, item["url"])
             catalogue.count(self.db, self.run_id, "not_modified")
             stats.inc_value("regwatch/not_modified")
+        elif kind == "attachment":
+            from extract.attachments import read_attachment
+
+            read = read_attachment(item["raw"], item["name"], item.get("content_type"))
+            attachments.record_attachment(self.db, self.run_id, item["page_url"], item["name"],
+                                          item["url"], item["raw"], read, item.get("content_type"))
+            stats.inc_value(f"regwatch/attachments/{read['status']}")
+        elif kind == "attachment_error":
+            attachments.record_failed_attachment(self.db, self.run_id, item["page_url"], item["name"],
+                                                 item["url"], item["reason"])
         elif kind == "error":
             catalogue.record_error(self.db, self.run_id, item["source"], item["url"], item["reason"],
                                    item.get("detail") or "", item.get("http_status"))

@@ -45,6 +45,9 @@ RETRY_TIMES = 3
 REGWATCH_RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry; doubled each time
 REGWATCH_RETRY_BACKOFF_MAX = 60.0
 
+# -- Attachments ----------------------------------------------------------------------
+REGWATCH_ATTACHMENT_MAXSIZE = 20 * 1024 * 1024  # larger files are flagged "too-large", not read
+
 # -- Catalogue ------------------------------------------------------------------------
 ITEM_PIPELINES = {"crawler.pipelines.CataloguePipeline": 300}
 REGWATCH_DB = os.environ.get("REGWATCH_DB", "regwatch.db")

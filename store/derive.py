@@ -35,7 +35,7 @@ class Effect:
     start: str
     end: str | None = None
     clause: str | None = None  # normalised clause label; None = the whole announcement
-    chain: tuple[dict[str, Any], ...] = ()
+    chain: tuple[dict[str, Any], ...] = field(default=(), compare=False, hash=False)
 
 
 @dataclass

@@ -118,6 +118,31 @@ def _conditions_for(conditions: list[dict[str, Any]], provision: str | None) -> 
     return out
 
 
+TOP_LINE = re.compile(r"^\s*(?:第)?(?P<n>[一二三四五六七八九十]{1,3})(?:、|条)")
+SUB_LINE = re.compile(r"^\s*[（(](?P<n>[一二三四五六七八九十]{1,3})[）)]")
+
+
+def text_provisions(text: str | None) -> list[dict[str, Any]]:
+    """Numbered clauses read from the text's line starts (一、… and （一）… under it).
+
+    The extractor lists a provision only when it has a date of its own; a clause
+    suspension (第二款 of 2024 No. 46) needs every clause as a subject.
+    """
+    found: list[dict[str, Any]] = []
+    top: str | None = None
+    for line in (text or "").splitlines():
+        head = TOP_LINE.match(line)
+        if head:
+            top = head["n"]
+            found.append({"label": top, "effective_date": None, "text": line.strip()})
+            continue
+        sub = SUB_LINE.match(line)
+        if sub and top:
+            found.append({"label": f"{top}({sub['n']})", "effective_date": None,
+                          "text": line.strip()})
+    return found
+
+
 def catalogue_rows(number: str, result: dict[str, Any]) -> list[dict[str, Any]]:
     """The catalogue rows of one extraction: items first, then item-less provisions.
 
@@ -125,10 +150,10 @@ def catalogue_rows(number: str, result: dict[str, Any]) -> list[dict[str, Any]]:
     item's fields; dates are ``YYYY-MM-DD`` or None.
     """
     provisions: dict[str, dict[str, Any]] = {}
-    for provision in result.get("provisions") or []:
+    for provision in [*(result.get("provisions") or []), *text_provisions(result.get("text"))]:
         label = _label(provision.get("label"))
-        if label:
-            provisions.setdefault(label, provision)
+        if label and not any(clause_parts(label) == clause_parts(have) for have in provisions):
+            provisions[label] = provision
     by_parts = {clause_parts(label): p for label, p in provisions.items() if clause_parts(label)}
 
     def provision_date(label: str | None) -> str | None:

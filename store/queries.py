@@ -18,7 +18,7 @@ from sqlite_utils import Database
 from store.derive import iso_or_none
 from store.errors import CatalogueError, NotFound
 from store.items import MEASURE_RANK, applies_to, material_lexicon
-from store.timeline import ensure_tables
+from store.timeline_schema import ensure_tables
 
 HS = re.compile(r"^\d{2,10}$")
 CONTROL = re.compile(r"^\d[A-Ea-e](\d{1,3}(\.[A-Za-z0-9]+)*\.?)?$")
@@ -232,6 +232,7 @@ def status(db: Database, query: str, on: str | None = None, destination: str | N
     rows: list[dict[str, Any]] = []
     counts: dict[str, int] = {}
     numbers: set[str] = set()
+    later = 0
     for subject_id in subject_ids:
         item = items.get(subject_id)
         if item is None:
@@ -244,6 +245,9 @@ def status(db: Database, query: str, on: str | None = None, destination: str | N
         if not applies_to(item["conditions"], destination):
             continue
         interval = _interval_on(db, subject_id, on)
+        if interval is None and kind != "announcement":
+            later += 1  # issued after that date (or unknown): does not apply yet
+            continue
         state = interval["state"] if interval else "not_issued"
         counts[state] = counts.get(state, 0) + 1
         numbers.add(item["announcement"])
@@ -258,6 +262,8 @@ def status(db: Database, query: str, on: str | None = None, destination: str | N
         if info is None:
             continue
         interval = _interval_on(db, info["subject_id"], on) if info["subject_id"] else None
+        if interval is None and number != value:
+            continue
         subject = {"announcement": number, "effective_date": info["effective_date"],
                    "issue_date": info["issue_date"]}
         announcements.append({
@@ -270,7 +276,8 @@ def status(db: Database, query: str, on: str | None = None, destination: str | N
     rows.sort(key=lambda r: (r["announcement"], r["provision"] or "", r["item_key"]))
     return {"query": query, "kind": kind, "value": value, "on": on, "destination": destination,
             "controlled": counts.get("in_force", 0) > 0, "measure": _measure(rows),
-            "counts": counts, "total_items": sum(counts.values()), "announcements": announcements,
+            "counts": counts, "total_items": sum(counts.values()), "not_yet_issued": later,
+            "announcements": announcements,
             "items": rows}
 
 

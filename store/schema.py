@@ -79,7 +79,27 @@ def _v3_timeline(db: Database) -> None:
     create_tables(db)
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1_foundation, _v2_alerts, _v3_timeline]
+def _v4_attachments(db: Database) -> None:
+    """Attachment files, versioned by content hash, linked to the page versions that list them."""
+    db["attachments"].create(
+        {
+            "id": int, "url": str, "sha256": str, "name": str, "size": int, "content_type": str,
+            "kind": str, "status": str, "reason": str, "pages": int, "text": str, "tables": str,
+            "raw_gz": bytes, "fetched_at": str, "crawl_run_id": int,
+        },
+        pk="id",
+    )
+    db["attachments"].create_index(["url", "sha256"], unique=True)
+    db["version_attachments"].create(
+        {"version_id": int, "attachment_id": int, "name": str},
+        pk=("version_id", "attachment_id"),
+        foreign_keys=[("version_id", "versions", "id"), ("attachment_id", "attachments", "id")],
+    )
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [
+    _v1_foundation, _v2_alerts, _v3_timeline, _v4_attachments,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

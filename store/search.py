@@ -26,6 +26,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from store.catalogue import now
+from store.timeline_schema import ensure_tables
 
 HAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
 QUERY_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+")
@@ -182,6 +183,7 @@ def search(db: Database, text: str, limit: int = 20, source: str | None = None
     :param source: only documents of this source (mofcom, gacc)
     :returns: ``{"query", "fts", "total", "results": [...]}``
     """
+    ensure_tables(db)
     expression = fts_query(text)
     if not expression:
         return {"query": text, "fts": expression, "total": 0, "results": []}

@@ -36,7 +36,7 @@ from store.derive import (
     iso_or_none,
 )
 from store.items import catalogue_rows, terms_of
-from store.timeline_schema import create_tables
+from store.timeline_schema import ensure_tables
 
 RELATIONS = {"suspends": "suspends", "repeals": "repeals", "amends": "amends", "cites": "cites",
              "supersedes": "supersedes", "replaces": "supersedes"}
@@ -47,11 +47,26 @@ LIST_TITLE = re.compile(r"清单|目录|名录|(?i:\blist\b|catalogue)")
 BATCH = 500
 
 
-def ensure_tables(db: Database) -> None:
-    """Create the timeline tables when a catalogue migrated before they existed."""
+def watermark(db: Database) -> str:
+    """The newest version and extraction ids: when they move, the timeline may be stale."""
+    row = db.execute("select (select max(id) from versions), (select max(id) from extractions), "
+                     "(select count(*) from extractions)").fetchone()
+    return ":".join(str(v or 0) for v in row)
+
+
+def is_stale(db: Database) -> bool:
+    """Whether versions or extractions arrived since the last :func:`update_timeline`."""
     if "intervals" not in db.table_names():
-        with db.atomic():
-            create_tables(db)
+        return True
+    row = db.execute("select value from meta where key = 'timeline_watermark'").fetchone()
+    return row is None or row[0] != watermark(db)
+
+
+def refresh(db: Database, trigger: str = "query") -> dict[str, Any] | None:
+    """Bring the timeline up to date before answering a query (cheap when it is)."""
+    if is_stale(db):
+        return update_timeline(db, trigger=trigger)
+    return None
 
 
 @dataclass
@@ -371,6 +386,7 @@ def update_timeline(db: Database, trigger: str = "run", full: bool = False) -> d
     from store.search import index_documents
 
     ensure_tables(db)
+    mark = watermark(db)
     inputs = read_inputs(db)
     previous = {number: (extraction_id, in_catalogue) for number, extraction_id, in_catalogue
                 in db.execute("select number, extraction_id, in_catalogue from announcements")}
@@ -389,6 +405,7 @@ def update_timeline(db: Database, trigger: str = "run", full: bool = False) -> d
             changes[number] = "removed"
     search = index_documents(db)
     if not changes and not full:
+        _set_watermark(db, mark)
         return {"changed": False, "announcements": len(inputs), "search": search}
 
     seeds = set(inputs) if full else set(changes)
@@ -418,9 +435,15 @@ def update_timeline(db: Database, trigger: str = "run", full: bool = False) -> d
     with db.atomic():
         db["derivations"].update(derivation_id, {"finished_at": now(), "status": "ok",
                                                  **writer.counts})
+    _set_watermark(db, mark)
     return {"changed": True, "derivation_id": derivation_id, "announcements": len(inputs),
             "inputs_changed": len(changes), "dirty": len(dirty), **writer.counts,
             "search": search}
+
+
+def _set_watermark(db: Database, mark: str) -> None:
+    with db.atomic():
+        db["meta"].upsert({"key": "timeline_watermark", "value": mark}, pk="key")
 
 
 def _batches(values: list[str], size: int) -> Iterator[list[str]]:

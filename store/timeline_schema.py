@@ -109,3 +109,10 @@ def create_tables(db: Database) -> None:
         "create virtual table if not exists search_fts using fts5("
         f"title, body, terms, content='', tokenize='{FTS_TOKENIZER}')"
     )
+
+
+def ensure_tables(db: Database) -> None:
+    """Create the tables when a catalogue reached schema v3 before they existed."""
+    if "search_fts" not in db.table_names():
+        with db.atomic():
+            create_tables(db)

@@ -37,6 +37,7 @@ class AnnouncementSpider(scrapy.Spider):
             allow=self.source["list_url"], restrict_text=self.source.get("next_page_text")
         )
         self.known: dict[str, dict[str, Any]] = {}
+        self.known_attachments: dict[str, str] = {}
 
     # -- requests ------------------------------------------------------------------
 
@@ -104,6 +105,35 @@ class AnnouncementSpider(scrapy.Spider):
             "etag": _header(response, "ETag"), "last_modified": _header(response, "Last-Modified"),
             "content_type": _header(response, "Content-Type"),
         }
+        for attachment in page["attachments"]:
+            if attachment["url"] in self.known_attachments and not self.full:
+                continue  # stored already; the pipeline links it to a new page version
+            yield scrapy.Request(
+                self.urls.to_fetch(attachment["url"]), callback=self.parse_attachment,
+                errback=self.on_attachment_error,
+                meta={"regwatch_attachment": {"page_url": url, "name": attachment["name"]},
+                      "download_maxsize": self.settings.getint("REGWATCH_ATTACHMENT_MAXSIZE")},
+            )
+
+    def parse_attachment(self, response: Response) -> Any:
+        info = response.meta["regwatch_attachment"]
+        yield {"kind": "attachment", "source": self.source_id, **info,
+               "url": self.urls.canonical(response.url), "raw": response.body,
+               "content_type": _header(response, "Content-Type")}
+
+    def on_attachment_error(self, failure: Failure) -> Any:
+        request = failure.request
+        response = getattr(failure.value, "response", None)
+        if response is not None:
+            reason = f"http-error: HTTP {response.status}"
+        elif "max size" in str(failure.value).lower() or "maxsize" in str(failure.value).lower():
+            reason = f"too-large: {failure.value}"
+        else:
+            reason = f"network: {failure.type.__name__}: {failure.value}"
+        self.crawler.stats.inc_value("regwatch/attachments/failed")
+        yield {"kind": "attachment_error", "source": self.source_id,
+               **request.meta["regwatch_attachment"], "url": self.urls.canonical(request.url),
+               "reason": reason}
 
     def on_error(self, failure: Failure) -> Any:
         request = failure.request
