@@ -20,12 +20,15 @@ from typing import Any
 import yaml
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-DATA = Path(__file__).parent / "data" / "announcements.yaml"
+DATA_DIR = Path(__file__).parent / "data"
+DATA_FILES = ("announcements.yaml", "announcements_en.yaml")
 PAGE_SIZE = 10
 
 MOFCOM_LIST = "/zwgk/zcfb/index.html"
 GACC_BASE = "/customs/302249/302266/302267"
 GACC_LIST = f"{GACC_BASE}/index.html"
+MOFCOM_EN_BASE = "/policies/announcements"
+LIST_PATHS = {"mofcom": MOFCOM_LIST, "gacc": GACC_LIST, "mofcom_en": f"{MOFCOM_EN_BASE}/index.html"}
 CHALLENGE_COOKIE = "__jsl_clearance"
 
 FAULTS = {
@@ -37,6 +40,7 @@ FAULTS = {
     "oversize": "one MOFCOM detail page is larger than the crawler's download cap",
     "empty-list": "the GACC list page holds no entries",
     "hang": "one MOFCOM detail page takes two minutes to answer (a hung crawl)",
+    "en-mismatch": "an English page disagrees with its Chinese original (its `mismatch` text)",
 }
 
 
@@ -64,10 +68,13 @@ class Response:
     delay: float = 0.0  # seconds the server waits before answering
 
 
-def load_entries(path: Path = DATA) -> list[dict[str, Any]]:
-    """The mirror's announcements as written in its YAML data file."""
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or []
+def load_entries(path: Path | None = None) -> list[dict[str, Any]]:
+    """The mirror's announcements as written in its YAML data files (or one given file)."""
+    entries: list[dict[str, Any]] = []
+    for file in [path] if path else [DATA_DIR / name for name in DATA_FILES]:
+        with open(file, encoding="utf-8") as fh:
+            entries += yaml.safe_load(fh) or []
+    return entries
 
 
 def generate_entries(count: int, seed: int = 7) -> list[dict[str, Any]]:
@@ -141,14 +148,16 @@ def state_on(entries: list[dict[str, Any]], day: int) -> list[dict[str, Any]]:
 
 
 def detail_path(entry: dict[str, Any]) -> str:
+    year = _as_date(entry["date"]).year
     if entry["site"] == "gacc":
         return f"{GACC_BASE}/{entry['page_id']}/index.html"
-    year = _as_date(entry["date"]).year
+    if entry["site"] == "mofcom_en":
+        return f"{MOFCOM_EN_BASE}/art/{year}/art_{entry['page_id']}.html"
     return f"/zwgk/{entry.get('section', 'zcfb')}/art/{year}/art_{entry['page_id']}.html"
 
 
 def list_path(site: str, page: int) -> str:
-    base = MOFCOM_LIST if site == "mofcom" else GACC_LIST
+    base = LIST_PATHS[site]
     return base if page == 1 else base.replace("index.html", f"index_{page}.html")
 
 
@@ -160,7 +169,7 @@ def printed_date(entry: dict[str, Any]) -> str:
 
 
 def full_title(entry: dict[str, Any]) -> str:
-    if entry["site"] == "gacc":
+    if entry["site"] in ("gacc", "mofcom_en"):
         return str(entry["title"])
     number = entry.get("title_number") or entry.get("doc_number")
     return f"{number} {entry['title']}" if number else str(entry["title"])
@@ -193,6 +202,8 @@ class Mirror:
             raise ValueError(f"unknown fault(s): {', '.join(sorted(unknown))}")
         self.faults = set(faults or ())
         self.entries = list(entries if entries is not None else load_entries())
+        if "en-mismatch" in self.faults:
+            self.entries = [{**e, **e["mismatch"]} if e.get("mismatch") else e for e in self.entries]
         if generate:
             self.entries += generate_entries(generate)
         self.set_day(day)
@@ -214,7 +225,7 @@ class Mirror:
             expected = challenge_value(f"day{self.day}")
             if f"{CHALLENGE_COOKIE}={expected}" not in headers.get("cookie", ""):
                 return self._challenge()
-        for site in ("mofcom", "gacc"):
+        for site in LIST_PATHS:
             page = self._list_page_number(site, path)
             if page:
                 return self._list(site, page)
@@ -226,7 +237,7 @@ class Mirror:
 
     @staticmethod
     def _list_page_number(site: str, path: str) -> int:
-        base = MOFCOM_LIST if site == "mofcom" else GACC_LIST
+        base = LIST_PATHS[site]
         if path == base:
             return 1
         prefix = base.replace("index.html", "index_")
@@ -276,6 +287,7 @@ class Mirror:
             e=entry,
             title=full_title(entry),
             printed_date=printed_date(entry),
+            e_date_en=_as_date(entry["date"]).strftime("%B %-d, %Y"),
             posted=_posted(entry).strftime("%Y-%m-%d %H:%M"),
             counter=self._counter(entry["key"]),
         )

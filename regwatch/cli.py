@@ -191,12 +191,15 @@ def documents_command(db_path: str, source: str | None, as_json: bool) -> None:
 def show_command(document_id: int, db_path: str, as_json: bool) -> None:
     """Show a document: its latest version and what was extracted from it."""
     from store.extractions import latest_extraction
+    from store.translations import mismatches, translations_of
 
     db = catalogue.open_db(db_path)
     doc = catalogue.get_document(db, document_id)
     latest = catalogue.versions(db, document_id)[-1]
     doc["text"] = latest["text"]
     doc["extraction"] = latest_extraction(db, latest["id"])
+    doc["translations"] = translations_of(db, document_id)
+    doc["mismatches"] = [m for m in mismatches(db, doc["number"]) if doc["number"]]
     if as_json:
         emit_json(doc)
         return
@@ -207,6 +210,11 @@ def show_command(document_id: int, db_path: str, as_json: bool) -> None:
                 "materials", "references"):
         if key in extraction:
             click.echo(f"{key:>14}: {json.dumps(extraction[key], ensure_ascii=False)}")
+    for other in doc["translations"]:
+        click.echo(f"{'also as':>14}: #{other['id']} ({other['source']}) {other['url']}")
+    for problem in doc["mismatches"]:
+        click.echo(f"{'MISMATCH':>14}: {problem['field']}: original {problem['original']} "
+                   f"≠ translation {problem['translation']}")
     click.echo("")
     click.echo(doc["text"])
 
@@ -227,6 +235,22 @@ def history_command(document_id: int, db_path: str, as_json: bool) -> None:
         if row["diff"]:
             click.echo(row["diff"])
         click.echo("")
+
+
+@cli.command("translations")
+@db_option
+@click.option("--number", help="Only this announcement (canonical number, e.g. MOFCOM-2025-18).")
+@json_option
+def translations_command(db_path: str, number: str | None, as_json: bool) -> None:
+    """Where an English page disagrees with its Chinese original (date, effective date, codes)."""
+    from store.translations import mismatches
+
+    rows = mismatches(catalogue.open_db(db_path), number)
+    if as_json:
+        emit_json(rows)
+    else:
+        emit_table(rows, ["number", "field", "original", "translation", "original_document_id",
+                          "translation_document_id"])
 
 
 @cli.command("runs")

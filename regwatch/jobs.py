@@ -18,6 +18,7 @@ from store import catalogue
 from store.attachments import attachments_of
 from store.extractions import record_extraction, versions_without_extraction
 from store.timeline import update_timeline
+from store.translations import link_translations
 
 
 def extract_pending(db: Database, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
@@ -58,11 +59,13 @@ def process_new(db_path: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
     db = catalogue.open_db(db_path)
     try:
         extraction = extract_pending(db)
+        translations = link_translations(db)
         timeline = update_timeline(db)
         alerts = record_events(db, runs)
     finally:
         db.close()
-    return {"extraction": extraction, "timeline": timeline, "alerts": alerts}
+    return {"extraction": extraction, "translations": translations, "timeline": timeline,
+            "alerts": alerts}
 
 
 def send_alerts(db_path: str) -> dict[str, Any]:

@@ -97,8 +97,23 @@ def _v4_attachments(db: Database) -> None:
     )
 
 
+def _v5_translations(db: Database) -> None:
+    """English and Chinese versions of one announcement, and where they disagree."""
+    db["translation_mismatches"].create(
+        {
+            "id": int, "number": str, "field": str, "original_document_id": int,
+            "translation_document_id": int, "original_version_id": int,
+            "translation_version_id": int, "original": str, "translation": str,
+            "detected_at": str,
+        },
+        pk="id",
+    )
+    db["translation_mismatches"].create_index(
+        ["original_version_id", "translation_version_id", "field"], unique=True)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
-    _v1_foundation, _v2_alerts, _v3_timeline, _v4_attachments,
+    _v1_foundation, _v2_alerts, _v3_timeline, _v4_attachments, _v5_translations,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from crawler.run import crawl
+from crawler.sources import get_source
 from mirror.site import FAULTS, detail_path, fault_path, load_entries, state_on
 from regwatch.cli import cli
 from store import catalogue
@@ -61,8 +62,7 @@ def test_day1_twice_then_day2_forms_versions(make_mirror, db_path):
 
 
 def _canonical(entry: dict) -> str:
-    base = "http://www.customs.gov.cn" if entry["site"] == "gacc" else "https://www.mofcom.gov.cn"
-    return base + detail_path(entry)
+    return get_source(entry["site"])["base_url"] + detail_path(entry)
 
 
 def test_gb18030_page_behind_lying_header_is_decoded(make_mirror, db_path):
@@ -127,7 +127,7 @@ def test_empty_list_page_is_an_error(make_mirror, db_path):
 
 
 def test_all_faults_are_known_to_the_mirror():
-    assert set(FAULT_REASONS) | {"challenge", "empty-list", "hang"} == set(FAULTS)
+    assert set(FAULT_REASONS) | {"challenge", "empty-list", "hang", "en-mismatch"} == set(FAULTS)
 
 
 def test_crawl_cli_json_reports_counts(make_mirror, db_path):
