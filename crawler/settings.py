@@ -36,7 +36,26 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.ConditionalRequestMiddleware": 580,
+    "crawler.challenge.ChallengeMiddleware": 590,
 }
+
+# -- Browser (JavaScript cookie challenges) -------------------------------------------
+# Only challenged requests go through Chromium (scrapy-playwright); the rest stay plain.
+REGWATCH_BROWSER_ENABLED = os.environ.get("REGWATCH_BROWSER", "1") != "0"
+DOWNLOAD_HANDLERS = {
+    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+}
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    # Debian's chromium: nothing is downloaded at run time
+    "executable_path": os.environ.get("REGWATCH_CHROMIUM", "/usr/bin/chromium"),
+    "headless": True,
+    "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+}
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 # -- Retries (with exponential backoff) -----------------------------------------------
 RETRY_ENABLED = True

@@ -109,16 +109,6 @@ def test_server_error_is_retried_with_backoff(make_mirror, db_path):
     assert server.stats["500"] == 4
 
 
-def test_customs_challenge_is_recorded_and_nothing_stored(make_mirror, db_path):
-    server = make_mirror(day=1, faults={"challenge"})
-    runs = crawl(["gacc"], db_path, mirror=server.url)
-    db = catalogue.open_db(db_path)
-    errors = list(db["source_errors"].rows)
-    assert [(e["reason"], e["http_status"]) for e in errors] == [("anti-bot", 412)]
-    assert db["versions"].count == 0
-    assert runs[0]["errors"] == 1
-
-
 def test_empty_list_page_is_an_error(make_mirror, db_path):
     server = make_mirror(day=1, faults={"empty-list"})
     crawl(["gacc"], db_path, mirror=server.url)
