@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
-SOURCES_FILE = Path(__file__).with_name("sources.yaml")
-
 
 @cache
-def load_sources(path: Path = SOURCES_FILE) -> dict[str, dict[str, Any]]:
-    with open(path, encoding="utf-8") as fh:
-        sources = yaml.safe_load(fh)
+def load_sources() -> dict[str, dict[str, Any]]:
+    # importlib.resources: the file is read from a Scrapyd egg (a zip) as from a checkout
+    sources = yaml.safe_load(files("crawler").joinpath("sources.yaml").read_text(encoding="utf-8"))
     for source_id, source in sources.items():
         source["id"] = source_id
     return sources
