@@ -28,16 +28,16 @@ crawl_timeout_seconds = 1800      # a crawl still running after this is killed a
 send_alerts_every_seconds = 60    # deliver due alerts this often
 # mirror = "http://127.0.0.1:8700"  # crawl the offline mirror instead of the real sites
 
-# One table per source in crawler/sources.yaml. Use either interval_minutes or cron.
+# Sources and their default schedules are declared in crawler/sources.yaml; a table
+# here overrides one (use either interval_minutes or cron, or enabled = false).
 [sources.mofcom]
-enabled = true
 interval_minutes = 60
-jitter_seconds = 120
 
 [sources.gacc]
-enabled = true
 cron = "15 * * * *"               # minute hour day month day_of_week, Asia/Shanghai
-jitter_seconds = 120
+
+# [sources.mofcom_en]
+# enabled = false
 
 [health]
 unhealthy_after_failures = 3      # consecutive failed crawls before a source is unhealthy
@@ -95,9 +95,16 @@ class Config:
         return self.get("catalogue", "path", "regwatch.db")
 
     def sources(self) -> dict[str, dict[str, Any]]:
-        """Enabled sources with their schedule settings."""
-        return {name: spec for name, spec in self.data.get("sources", {}).items()
-                if spec.get("enabled", True)}
+        """Enabled sources: each declared source's schedule (sources.yaml), overridden here."""
+        configured = self.data.get("sources", {})
+        result = {}
+        for name, source in load_sources().items():
+            spec = {**(source.get("schedule") or {}), **configured.get(name, {})}
+            if "cron" in configured.get(name, {}):
+                spec.pop("interval_minutes", None)
+            if spec.get("enabled", True):
+                result[name] = spec
+        return result
 
 
 def _line_of(text: str, section: str, key: str | None = None) -> int | None:

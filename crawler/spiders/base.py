@@ -39,6 +39,13 @@ class AnnouncementSpider(scrapy.Spider):
         self.known: dict[str, dict[str, Any]] = {}
         self.known_attachments: dict[str, str] = {}
 
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        """A source's own politeness (sources.yaml ``settings``) over the project defaults."""
+        super().update_settings(settings)
+        for name, value in (get_source(cls.source_id).get("settings") or {}).items():
+            settings.set(name, value, priority="spider")
+
     # -- requests ------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
