@@ -308,7 +308,7 @@ def demo_command(db_path: str) -> None:
 
 
 # Command modules of the other stages; each exposes COMMANDS, a list of click commands.
-COMMAND_MODULES = ("alerts.cli", "regwatch.cli_timeline", "regwatch.cli_service")
+COMMAND_MODULES = ("regwatch.cli_extract", "alerts.cli", "regwatch.cli_timeline", "regwatch.cli_service")
 
 
 def _register_commands() -> None:
