@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean browser
+.PHONY: demo test lint bench clean system
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,26 +12,31 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Debian's Chromium for the customs challenge and browser tests (no browser download
-# at run time). Needs root or sudo-less apt, as on the CI machine; elsewhere install it
-# yourself: browser tests are skipped without it.
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
-	  || echo "warning: could not install chromium; browser tests will be skipped"; }
+# Debian packages: Chromium for the customs challenge and browser tests (no browser
+# download at run time), and a CJK font so generated PDF attachments carry Chinese text.
+# Needs root (as on the CI machine); elsewhere install them yourself.
+SYSTEM_PACKAGES := chromium fonts-wqy-microhei
+system:
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
+	  [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing="$$missing fonts-wqy-microhei"; \
+	  if [ -n "$$missing" ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) \
+	    || echo "warning: could not install:$$missing (browser/PDF tests will be skipped or fail)"; \
+	  fi
 
-demo: $(STAMP)
+demo: $(STAMP) system
 	$(BIN)/regwatch demo --db demo/regwatch.db
 
-test: $(STAMP) browser
+test: $(STAMP) system
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-bench: $(STAMP)
+bench: $(STAMP) system
 	$(BIN)/python -m bench.crawl
+	$(BIN)/python -m bench.attachments_bench
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache

@@ -13,8 +13,11 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_to_future
+from twisted.internet.threads import deferToThread
 
 from crawler.sources import get_source
+from extract.attachments import read_attachment
 from store import attachments, catalogue
 
 
@@ -44,7 +47,7 @@ class CataloguePipeline:
         spider.known_attachments = attachments.known_attachments(self.db, spider.name)
         spider.run_id = self.run_id
 
-    def process_item(self, item: dict[str, Any], spider: Spider | None = None) -> dict[str, Any]:
+    async def process_item(self, item: dict[str, Any], spider: Spider | None = None) -> dict[str, Any]:
         stats = self.crawler.stats
         kind = item["kind"]
         if kind == "page":
@@ -66,9 +69,10 @@ class CataloguePipeline:
             catalogue.count(self.db, self.run_id, "not_modified")
             stats.inc_value("regwatch/not_modified")
         elif kind == "attachment":
-            from extract.attachments import read_attachment
-
-            read = read_attachment(item["raw"], item["name"], item.get("content_type"))
+            # Reading a file may take seconds (its own worker process, time-capped): off the
+            # reactor thread. The catalogue write stays on this thread (one connection).
+            read = await deferred_to_future(deferToThread(
+                read_attachment, item["raw"], item["name"], item.get("content_type")))
             attachments.record_attachment(self.db, self.run_id, item["page_url"], item["name"],
                                           item["url"], item["raw"], read, item.get("content_type"))
             stats.inc_value(f"regwatch/attachments/{read['status']}")

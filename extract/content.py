@@ -32,12 +32,30 @@ MAIN_SELECTORS = (
 )
 
 # Elements that are never part of an announcement.
-CHROME_TAGS = ("script", "style", "noscript", "nav", "header", "footer", "form", "iframe", "svg")
+CHROME_TAGS = ("script", "style", "noscript", "nav", "header", "footer", "form", "iframe", "svg",
+               "aside")
 CHROME_HINT = re.compile(
-    r"(^|[-_ ])(nav|navbar|menu|breadcrumb|crumb|footer|header|topbar|share|counter|visit|"
-    r"sidebar|related|toolbar|print|clock|position|location)([-_ ]|$)",
+    r"(^|[-_ ])(nav|navbar|mainnav|topnav|menu|breadcrumb|crumbs?|bread|footer|foot|ft|ftr|bottom|"
+    r"header|hdr|topbar|toplinks|share|counter|visits?|sidebar|side|widget|related|toolbar|tools|"
+    r"print|clock|position|pos|location|locat|loc|weizhi|prenext|pager|pagination|search|logo|"
+    r"copyright|today|fontsize|links|path)s?([-_ ]|$|[0-9])",
     re.I,
 )
+# Header-like names (head, top, banner) are chrome only when they hold no title or sentence.
+HEADISH_HINT = re.compile(r"(^|[-_ ])(head|top|banner|brand|hd)([-_ ]|$|[0-9])", re.I)
+CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+# Page furniture recognised by its words when class names say nothing (ft, wz, gFoot…).
+FURNITURE_TAGS = ("div", "p", "span", "ul", "ol", "dl", "table", "tr", "td", "section", "li",
+                  "h2", "h3", "h4", "h5", "h6", "center")
+FOOTER_TEXT = re.compile(
+    r"ICP备|网站标识码|版权所有|京公网安备|公网安备|Copyright|©|访问量|浏览量|访客|阅读量|浏览次数|"
+    r"访问次数|访问统计|累计访问|本页被访问|本文浏览|主办单位|承办单位|技术支持|总访问", re.I)
+FURNITURE_HEAD = re.compile(
+    r"^\s*(?:上一篇|下一篇|上一条|下一条|相关文件|相关阅读|相关链接|相关新闻|相关公告|热点|热门|推荐阅读|"
+    r"延伸阅读|(?:当前|您的|您现在的|所在)?位置\s*[:：]|首页\s*[>›»|]|Related\s+posts|Recent\s+posts|"
+    r"Previous(?:\s+post)?\s*[:：]|Next(?:\s+post)?\s*[:：]|Filed\s+under|分享\s*[:：]|字号\s*[:：])",
+    re.I)
+WEEKDAY_BAR = re.compile(r"^[^。，,]{0,12}20\d\d年\d{1,2}月\d{1,2}日\s*星期[一二三四五六日天]\s*$")
 
 BLOCK_TAGS = {
     "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table",
@@ -64,10 +82,29 @@ def _is_chrome(tag: Tag) -> bool:
         return True
     attrs = getattr(tag, "attrs", None) or {}
     names = " ".join(attrs.get("class", []) or []) + " " + str(attrs.get("id", "") or "")
+    names = CAMEL.sub(" ", names)
     if CHROME_HINT.search(names):
         return True
+    if HEADISH_HINT.search(names) and tag.find(["h1", "h2"]) is None:
+        text = tag.get_text(" ", strip=True)
+        if "。" not in text and "【" not in text and len(text) < 300:
+            return True
     style = str(attrs.get("style", "") or "").replace(" ", "").lower()
-    return "display:none" in style
+    if "display:none" in style:
+        return True
+    return tag.name in FURNITURE_TAGS and _is_furniture(tag)
+
+
+def _is_furniture(tag: Tag) -> bool:
+    """Footers, prev/next links, related lists and breadcrumbs told by their words."""
+    text = tag.get_text(" ", strip=True)
+    if not text or len(text) > 400 or "。" in text:
+        return False
+    if FOOTER_TEXT.search(text) and len(text) < 300:
+        return True
+    if WEEKDAY_BAR.match(text):
+        return True
+    return bool(FURNITURE_HEAD.match(text)) and len(text) < 400
 
 
 def _strip_chrome(root: Tag) -> None:
@@ -104,6 +141,12 @@ def block_text(root: Tag) -> str:
         if line:
             lines.append(line)
     return "\n".join(lines)
+
+
+def _trim_site_name(title: str) -> str:
+    """``公告…的决定 - 政策发布`` / ``…_商务部``: the <title> ends with the site or column name."""
+    trimmed = re.sub(r"\s*(?:\s[-–—|]|[_|]|-(?=[\u4e00-\u9fff]))\s*[^-–—_|]{1,24}$", "", title)
+    return trimmed if len(trimmed) >= 8 else title
 
 
 def _pick_main(body: Tag) -> Tag:
@@ -160,7 +203,7 @@ def parse_page(html: str, url: str | None = None) -> dict[str, Any]:
             attachments.append({"name": name, "url": urljoin(url or "", href)})
     _strip_chrome(body)
     h1 = body.find(["h1", "h2"])
-    title = h1.get_text(" ", strip=True) if h1 else head_title
+    title = h1.get_text(" ", strip=True) if h1 else _trim_site_name(head_title)
     main = _pick_main(body)
     text = block_text(main)
     if title and main is not body and title not in text:

@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import format_datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,14 @@ FAULTS = {
     "en-mismatch": "an English page disagrees with its Chinese original (its `mismatch` text)",
 }
 
+
+
+@cache
+def _default_files() -> dict[str, tuple[bytes, str]]:
+    """The attachment files of the mirror's own entries (built once: about a second)."""
+    from mirror.files import build_files
+
+    return build_files(load_entries())
 
 
 def fault_path(name: str) -> str:
@@ -196,11 +205,13 @@ class Mirror:
         faults: set[str] | None = None,
         entries: list[dict[str, Any]] | None = None,
         generate: int = 0,
+        files: dict[str, tuple[bytes, str]] | None = None,
     ) -> None:
         unknown = set(faults or ()) - set(FAULTS)
         if unknown:
             raise ValueError(f"unknown fault(s): {', '.join(sorted(unknown))}")
         self.faults = set(faults or ())
+        self.extra_files = dict(files or {})  # path -> (bytes, content type): tests add their own
         self.entries = list(entries if entries is not None else load_entries())
         if "en-mismatch" in self.faults:
             self.entries = [{**e, **e["mismatch"]} if e.get("mismatch") else e for e in self.entries]
@@ -221,6 +232,12 @@ class Mirror:
             return Response(200, b"User-agent: *\nDisallow: /search/\n", {"Content-Type": "text/plain"})
         if path in FAULT_PATHS:
             return self._fault_page(FAULT_PATHS[path])
+        files = self.extra_files if path in self.extra_files else _default_files()
+        if path in files:
+            body, content_type = files[path]
+            return self._conditional(Response(200, body, {
+                "Content-Type": content_type, "ETag": '"' + hashlib.md5(body).hexdigest() + '"'}),
+                headers)
         if path.startswith("/customs/") and "challenge" in self.faults:
             expected = challenge_value(f"day{self.day}")
             if f"{CHALLENGE_COOKIE}={expected}" not in headers.get("cookie", ""):

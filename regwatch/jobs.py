@@ -15,7 +15,7 @@ from alerts.events import record_events
 from crawler.encoding import decode_html
 from crawler.run import crawl
 from store import catalogue
-from store.attachments import attachments_of
+from store.attachments import attachments_of, point_items_at_rows
 from store.extractions import record_extraction, versions_without_extraction
 from store.timeline import update_timeline
 from store.translations import link_translations
@@ -34,10 +34,11 @@ def extract_pending(db: Database, progress: Callable[[int, int], None] | None = 
             html = raw.decode(row["encoding"] or "utf-8")
         except (LookupError, UnicodeDecodeError):
             html, _ = decode_html(raw)
-        files = [{"name": a["name"], "text": a["text"]}
-                 for a in attachments_of(db, row["id"]) if a["status"] == "ok" and a["text"]]
+        files = [a for a in attachments_of(db, row["id"]) if a["status"] == "ok" and a["text"]]
         result = extractor.extract(html=html, url=row["url"], source=row["source"],
-                                   attachments=files or None)
+                                   attachments=[{"name": a["name"], "text": a["text"]}
+                                                for a in files] or None)
+        point_items_at_rows(result, files)
         if record_extraction(db, row["id"], extractor.version, result) is not None:
             added += 1
         else:

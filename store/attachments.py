@@ -83,9 +83,37 @@ def carry_forward(db: Database, version_id: int, urls: list[str]) -> int:
 def attachments_of(db: Database, version_id: int) -> list[dict[str, Any]]:
     """A version's attachments, readable ones with their text."""
     return [dict(r) for r in db.query(
-        "select a.id, va.name, a.url, a.kind, a.status, a.reason, a.pages, a.size, a.text, a.tables "
+        "select a.id, va.name, a.url, a.sha256, a.kind, a.status, a.reason, a.pages, a.size, "
+        "a.text, a.tables "
         "from version_attachments va join attachments a on a.id = va.attachment_id "
         "where va.version_id = ? order by a.id", [version_id])]
+
+
+def point_items_at_rows(result: dict[str, Any], files: list[dict[str, Any]]) -> None:
+    """Give each item read from an attachment a pointer to its file and table row.
+
+    The pointer (attachment id, URL, content hash, table, row index) is found by the
+    item's control code, else its first HS code, in the rows of the named file's tables.
+    """
+    by_name = {f["name"]: f for f in files}
+    for item in result.get("items") or []:
+        source = item.get("source") or ""
+        if not source.startswith("attachment:"):
+            continue
+        file = by_name.get(source.removeprefix("attachment:"))
+        if file is None:
+            continue
+        keys = [k for k in [item.get("control_code"), *(item.get("hs_codes") or [])[:1]] if k]
+        item["attachment"] = {"url": file["url"], "sha256": file["sha256"],
+                              "where": None, "row": None}
+        for table in json.loads(file.get("tables") or "[]"):
+            for index, row in enumerate(table.get("rows") or []):
+                cells = "".join(str(c) for c in row).replace(" ", "").replace(".", "")
+                if keys and any(k.replace(".", "") in cells for k in keys):
+                    item["attachment"].update(where=table.get("where"), row=index)
+                    break
+            if item["attachment"]["row"] is not None:
+                break
 
 
 def known_attachments(db: Database, source: str) -> dict[str, str]:

@@ -18,6 +18,16 @@ from store.catalogue import now, transaction
 
 SAME = ("issue_date", "effective_dates")
 SUBSET = ("control_codes", "hs_codes", "materials")
+RARE_EARTHS = {"scandium", "yttrium", "lanthanum", "cerium", "praseodymium", "neodymium",
+               "promethium", "samarium", "europium", "gadolinium", "terbium", "dysprosium",
+               "holmium", "erbium", "thulium", "ytterbium", "lutetium"}
+
+
+def _covered(field: str, original: set[str]) -> set[str]:
+    """What the original covers: naming any rare-earth element covers "rare earths"."""
+    if field == "materials" and original & (RARE_EARTHS | {"rare earths"}):
+        return original | {"rare earths"}
+    return original
 
 
 def _latest(db: Database, languages: dict[str, str]) -> list[dict[str, Any]]:
@@ -40,7 +50,8 @@ def compare(original: dict[str, Any], translation: dict[str, Any]) -> list[tuple
         if a != b:
             problems.append((field, a, b))
     for field in SUBSET:
-        extra = sorted(set(translation.get(field) or []) - set(original.get(field) or []))
+        extra = sorted(set(translation.get(field) or [])
+                       - _covered(field, set(original.get(field) or [])))
         if extra:
             problems.append((field, sorted(original.get(field) or []), extra))
     return problems

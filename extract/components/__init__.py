@@ -1,0 +1,13 @@
+"""The regwatch rule components; importing this package registers every factory."""
+
+from . import (  # noqa: F401
+    announcements,
+    codes,
+    conditions,
+    dates,
+    issuers,
+    materials,
+    number,
+    references,
+    structure,
+)

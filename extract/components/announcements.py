@@ -1,0 +1,203 @@
+"""``regwatch_announcements``: every announcement number printed in a document.
+
+Finds 商务部 海关总署公告2025年第18号, 公告2025第61号, …2025年第58 (no 号),
+公告〔2025〕123号, 2025年第18号公告, enumerations (第55号、56号、57号; 第55号至第58号)
+and English forms ("Announcement No. 18 [2025] of the Ministry of Commerce…",
+"MOFCOM Announcement No. 61 of 2025", "Announcements Nos. 55, 56 and 57 of 2025").
+Each mention records the issuers printed with it; the number component picks the
+document's own number and the references component classifies the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from .. import scorer as _scorer  # noqa: F401  (registers the scorer)
+from ..issuer_table import IssuerTable
+from ..lexicon import RuleComponent, state, view
+
+YEAR = r"(?:19|20)[0-9]{2}"
+NUM = r"[0-9]{1,4}(?![0-9])"
+KW = r"公\s*告"
+ZH_FORMS = [
+    # 公告2025年第18号 / 公告2025第61号 / 公告2025年第58 / 公告2025年28号
+    re.compile(rf"{KW}\s*(?P<y>{YEAR})\s*(?P<nian>年)?\s*(?P<di>第)?\s*(?P<n>{NUM})(?P<hao>\s*号)?"),
+    # 公告〔2025〕123号 / 公告[2025]第4号
+    re.compile(rf"{KW}\s*[〔\[(【]\s*(?P<y>{YEAR})\s*[〕\])】]\s*(?P<di>第)?\s*(?P<n>{NUM})(?P<hao>\s*号)"),
+    # 2025年第18号公告 / 商务部2025年第18号 (issuers, if any, stand before the year)
+    re.compile(rf"(?=[12])(?<!公告)(?<!告)(?P<y>{YEAR})\s*年\s*(?P<di>第)\s*(?P<n>{NUM})(?P<hao>\s*号)?"),
+]
+CONT_ZH = re.compile(
+    rf"\s*(?P<sep>、|,|和|及|与|以及|至|到|-|~)\s*(?:(?P<y>{YEAR})\s*年\s*)?(?:第\s*)?"
+    rf"(?P<n>{NUM})(?!\s*[年月日.%])(?P<hao>\s*号)?"
+)
+EN_CORE = re.compile(
+    r"(?i:(?:(?:joint|public)\s+)?announcements?)"
+    r"(?P<mid>\s*(?:\[\s*(?P<y1>(?:19|20)\d\d)\s*\]|\(\s*(?P<y2>(?:19|20)\d\d)\s*\)|"
+    r"〔\s*(?P<y3>(?:19|20)\d\d)\s*〕|(?i:of|for|in)\s+(?P<y4>(?:19|20)\d\d))?\s*,?\s*)"
+    r"(?i:no|nos|number)\s*\.?\s*(?P<n>\d{1,4})(?![0-9])"
+    r"(?P<more>(?:\s*(?:,|(?i:and)|&|(?i:to)|(?i:through)|-)\s*(?:(?i:no)\s*\.?\s*)?"
+    r"\d{1,4}(?![0-9]))*)"
+    r"(?P<tail>\s*(?:\[\s*(?P<y5>(?:19|20)\d\d)\s*\]|\(\s*(?P<y6>(?:19|20)\d\d)\s*\)|"
+    r"〔\s*(?P<y7>(?:19|20)\d\d)\s*〕|,?\s*(?i:of|in|for)\s+(?:(?i:the\s+year)\s+)?"
+    r"(?P<y8>(?:19|20)\d\d)(?![0-9])))?"
+)
+EN_YEAR_AFTER = re.compile(r"\s*,?\s*(?i:in|of|for)\s+(?P<y>(?:19|20)\d\d)(?![0-9])"
+                           r"|\s*\[\s*(?P<y2>(?:19|20)\d\d)\s*\]")
+MAX_RANGE = 30
+
+
+class Announcements(RuleComponent):
+    """Finds announcement-number mentions and the issuers printed with them."""
+
+    data_name = "issuers.jsonl"
+
+    def _compile(self) -> None:
+        self.table = IssuerTable(self.patterns)
+        self.en_after = re.compile(
+            rf"\s*,?\s*(?:issued\s+|jointly\s+issued\s+|published\s+)?(?i:of|by|from)\s+"
+            rf"(?P<iss>{self.table.en_run})"
+        )
+
+    def __call__(self, doc: Doc) -> Doc:
+        self._check_ready()
+        text = view(doc)
+        mentions = self.find(text)
+        state(doc)["mentions"] = mentions
+        return doc
+
+    # -- finding -------------------------------------------------------------------
+    def find(self, text: str) -> list[dict[str, Any]]:
+        """All mentions in ``text``, left to right, overlaps resolved (longest wins)."""
+        found: list[dict[str, Any]] = []
+        if "公" in text or "告" in text:
+            for rx in ZH_FORMS:
+                for m in rx.finditer(text):
+                    mention = self._zh(text, m)
+                    if mention:
+                        found.append(mention)
+        if re.search(r"(?i)announcement", text):
+            for m in EN_CORE.finditer(text):
+                mention = self._en(text, m)
+                if mention:
+                    found.append(mention)
+        found.sort(key=lambda x: (x["start"], -(x["end"] - x["start"])))
+        out: list[dict[str, Any]] = []
+        for mention in found:
+            if out and mention["start"] < out[-1]["end"]:
+                continue
+            out.append(mention)
+        return out
+
+    def _prefix_zh(self, text: str, start: int) -> tuple[int, list[str]]:
+        window = text[max(0, start - 120):start]
+        m = self.table.zh_run_end.search(window)
+        if not m:
+            return start, []
+        codes = self.table.codes_in(m.group(0), "zh")
+        return start - (len(window) - m.start()), codes
+
+    def _zh(self, text: str, m: re.Match[str]) -> dict[str, Any] | None:
+        has_di = bool(m["di"])
+        has_hao = bool(m["hao"])
+        after = text[m.end():m.end() + 2]
+        if not (has_di or has_hao) or re.match(r"\s*[月日]", after):
+            return None
+        year = int(m["y"])
+        numbers = [(year, int(m["n"]), m.start("n"), m.end())]
+        pos = m.end()
+        cont = []
+        while True:
+            c = CONT_ZH.match(text, pos)
+            if not c or c.end() == pos:
+                break
+            cont.append(c)
+            pos = c.end()
+        # Trailing enumeration items must be closed by 号 somewhere (第55、56、57号).
+        while cont and not cont[-1]["hao"] and (has_hao or not any(x["hao"] for x in cont)):
+            cont.pop()
+        if not has_hao and not cont and not has_di:
+            return None
+        last_n = numbers[0][1]
+        end = m.end()
+        for c in cont:
+            n = int(c["n"])
+            if c["y"]:
+                year = int(c["y"])  # 2023年第23号、2024年第33号: each keeps its own year
+            if c["sep"] in ("至", "到", "-", "~") and last_n < n <= last_n + MAX_RANGE:
+                numbers += [(year, k, c.start("n"), c.end()) for k in range(last_n + 1, n + 1)]
+            else:
+                numbers.append((year, n, c.start("n"), c.end()))
+            last_n = n
+            end = c.end()
+        start, issuers = self._prefix_zh(text, m.start())
+        tail = re.match(r"\s*公\s*告", text[end:end + 6])
+        if m.re is ZH_FORMS[2]:
+            # Without 公告 before the year, 公告 must follow, or issuers precede (not 令).
+            if not tail and (not issuers or re.match(r"\s*令", text[end:end + 3])):
+                return None
+        if tail:
+            end += tail.end()
+        return {
+            "start": start, "end": end, "core_start": m.start(), "lang": "zh",
+            "issuers": issuers, "bare": not issuers,
+            "targets": [{"year": y, "no": n, "start": s, "end": e} for y, n, s, e in numbers],
+        }
+
+    def _en(self, text: str, m: re.Match[str]) -> dict[str, Any] | None:
+        years = [m[g] for g in ("y1", "y2", "y3", "y4", "y5", "y6", "y7", "y8") if m[g]]
+        numbers = [int(m["n"])]
+        last = numbers[0]
+        for part in re.finditer(r"(?P<sep>,|and|&|to|through|-)\s*(?:no\s*\.?\s*)?(?P<n>\d{1,4})",
+                                m["more"] or "", re.I):
+            n = int(part["n"])
+            if 1990 <= n <= 2099 and n > last + MAX_RANGE:
+                years.append(part["n"])  # "Announcement No. 18, 2025"
+                continue
+            if part["sep"].lower() in ("to", "through", "-") and last < n <= last + MAX_RANGE:
+                numbers += list(range(last + 1, n + 1))
+            else:
+                numbers.append(n)
+            last = n
+        end = m.end()
+        after = self.en_after.match(text, end)
+        issuers_after: list[str] = []
+        if after:
+            issuers_after = self.table.codes_in(after["iss"], "en")
+            end = after.end()
+            y = EN_YEAR_AFTER.match(text, end)
+            if y:
+                years.append(y["y"] or y["y2"])
+                end = y.end()
+        window = text[max(0, m.start() - 200):m.start()]
+        before = self.table.en_run_end.search(window)
+        start = m.start()
+        issuers_before: list[str] = []
+        if before:
+            issuers_before = self.table.codes_in(before.group(0), "en")
+            start = m.start() - (len(window) - before.start())
+        issuers = issuers_before + [c for c in issuers_after if c not in issuers_before]
+        year = int(years[0]) if years else None
+        return {
+            "start": start, "end": end, "core_start": m.start(), "lang": "en",
+            "issuers": issuers, "bare": not issuers,
+            "targets": [{"year": year, "no": n, "start": m.start("n"), "end": m.end("n")}
+                        for n in numbers],
+        }
+
+
+@Language.factory(
+    "regwatch_announcements",
+    assigns=["doc._.rw"],
+    default_config={"scorer": {"@scorers": "regwatch.field_scorer.v1",
+                               "fields": []}},
+    default_score_weights={},
+)
+def make_announcements(nlp: Language, name: str,
+                       scorer: Callable[..., dict[str, float]] | None) -> Announcements:
+    return Announcements(nlp, name, scorer=scorer)
