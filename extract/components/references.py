@@ -31,6 +31,8 @@ CLAUSE_EN = re.compile(
     r"(?i)(?:paragraph|clause|article|item|section|point)\s+(?P<c>\(?\w{1,4}\)?)\s+(?:of\s+)?"
     r"(?:the\s+)?$"
 )
+# A sentence that states a suspension period on its own (三、上述暂停期限为自即日起至…).
+SUSPENSION_PERIOD = re.compile(r"暂停|暫停|(?i:\bsuspen)")
 UNTIL = re.compile(r"(?:至|到|直至|截至|(?i:\buntil\b|\btill\b|\bthrough\b|\bto\b))\s*$")
 FROM = re.compile(r"(?:自|从|于|(?i:\bfrom\b|\bas\s+of\b|\bstarting\b|\bbeginning\b))\s*$")
 IMMEDIATE = re.compile(r"即日|公布之日|发布之日|(?i:\bfrom\s+today\b|\bimmediately\b|"
@@ -94,12 +96,32 @@ class References(RuleComponent):
                 old = refs.get(tid)
                 if old is None or PRIORITY[relation] < PRIORITY[old["relation"]]:
                     refs[tid] = ref
-                elif old["clause"] is None and ref["clause"]:
-                    old["clause"] = ref["clause"]
+                else:
+                    # the same target named again (title, then body): keep what it adds
+                    for key in ("clause", "from", "until"):
+                        if old[key] is None and ref[key] and old["relation"] == relation:
+                            old[key] = ref[key]
                 spans.append([target["start"], target["end"]])
+        self._fill_windows(doc, text, refs, issue)
         st["references"] = [refs[k] for k in sorted(refs)]
         st["reference_spans"] = spans
         return doc
+
+    def _fill_windows(self, doc: Doc, text: str, refs: dict[str, dict[str, Any]],
+                      issue: str | None) -> None:
+        """Suspensions whose own sentence gives no period take the document's stated one."""
+        open_refs = [r for r in refs.values() if r["relation"] == "suspends" and r["until"] is None]
+        if not open_refs:
+            return
+        for sentence in state(doc)["structure"]["sentences"]:
+            if not SUSPENSION_PERIOD.search(text, sentence[0], sentence[1]):
+                continue
+            start, until = self._window(text, tuple(sentence), issue)
+            if until:
+                for ref in open_refs:
+                    ref["until"] = until
+                    ref["from"] = ref["from"] or start
+                return
 
     @staticmethod
     def _lead_in(doc: Doc, text: str, sentence: tuple[int, int]) -> tuple[int, int] | None:
