@@ -63,7 +63,9 @@ def source_health(db: Database, source: str, config: Config, now: datetime) -> d
             reasons.append("last crawl: " + ", ".join(last_reasons))
     stale_hours = float(config.get("health", "stale_after_hours", 26))
     last_ok_at = _parse(last_ok["finished_at"]) if last_ok else None
-    if runs and (last_ok_at is None or (now - last_ok_at).total_seconds() > stale_hours * 3600):
+    if runs and last_ok_at is None:
+        reasons.append("no successful crawl yet")
+    elif last_ok_at and (now - last_ok_at).total_seconds() > stale_hours * 3600:
         reasons.append(f"no successful crawl for over {stale_hours:g} h")
     return {
         "source": source,
