@@ -37,6 +37,8 @@ lint: $(STAMP)
 bench: $(STAMP) system
 	$(BIN)/python -m bench.crawl
 	$(BIN)/python -m bench.attachments_bench
+	$(BIN)/python -m bench.extract_bench
+	$(BIN)/python -m bench.alerts_bench
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache

@@ -1,7 +1,104 @@
-"""Tables of the alerts stage (placeholder until the alerts stage lands)."""
+"""Tables of the alerts stage, created by catalogue migration v2.
+
+| table | one row per |
+|---|---|
+| ``events`` | change event (unique ``dedupe_key``: the same change is never recorded twice) |
+| ``subscriptions`` | subscription: filters, channel, mode, language; names of secrets, never values |
+| ``outbox`` | alert: a (subscription, event) pair to deliver, unique per pair |
+| ``alert_attempts`` | try to deliver one message (an alert, or a digest of several) |
+| ``events_processed`` | version or crawl run already turned into events (the cursor) |
+| ``source_health`` | source: healthy or unhealthy, since when, why |
+| ``alert_state`` | key/value: the catalogue's random instance token for idempotency keys |
+"""
+
+from __future__ import annotations
+
+import secrets
 
 from sqlite_utils import Database
 
 
 def create_tables(db: Database) -> None:
-    pass
+    db["events"].create(
+        {
+            "id": int, "kind": str, "dedupe_key": str, "created_at": str, "baseline": int,
+            "priority": str, "source": str, "document_id": int, "version_id": int,
+            "previous_version_id": int, "crawl_run_id": int, "number": str, "title": str,
+            "url": str, "payload": str,
+        },
+        pk="id", not_null={"kind", "dedupe_key", "created_at"},
+        if_not_exists=True,
+    )
+    db["events"].create_index(["dedupe_key"], unique=True, if_not_exists=True)
+    db["events"].create_index(["document_id"], if_not_exists=True)
+    db["events"].create_index(["kind", "created_at"], if_not_exists=True)
+
+    db["subscriptions"].create(
+        {
+            "id": int, "name": str, "channel": str, "target": str, "secret_env": str,
+            "materials": str, "hs_prefixes": str, "control_code_prefixes": str,
+            "issuers": str, "sources": str, "keywords": str, "event_kinds": str,
+            "mode": str, "digest_at": str, "timezone": str, "lang": str,
+            "reminder_days": str, "include_baseline": int, "active": int,
+            "origin": str, "created_at": str, "updated_at": str,
+        },
+        pk="id", not_null={"channel", "target", "mode", "lang", "active"},
+        defaults={"active": 1, "include_baseline": 0, "mode": "immediate", "lang": "en"},
+        if_not_exists=True,
+    )
+    db["subscriptions"].create_index(["name"], unique=True, if_not_exists=True)
+
+    db["outbox"].create(
+        {
+            "id": int, "subscription_id": int, "event_id": int, "idempotency_key": str,
+            "delivery_key": str, "status": str, "mode": str, "matched": str,
+            "created_at": str, "due_at": str, "next_attempt_at": str, "attempts": int,
+            "last_attempt_at": str, "last_error": str, "claimed_until": str,
+            "claim_token": str, "sent_at": str,
+        },
+        pk="id", not_null={"subscription_id", "event_id", "idempotency_key", "status"},
+        defaults={"attempts": 0, "status": "pending"},
+        foreign_keys=[("subscription_id", "subscriptions", "id"), ("event_id", "events", "id")],
+        if_not_exists=True,
+    )
+    db["outbox"].create_index(["subscription_id", "event_id"], unique=True, if_not_exists=True)
+    db["outbox"].create_index(["status", "next_attempt_at"], if_not_exists=True)
+    db["outbox"].create_index(["delivery_key"], if_not_exists=True)
+
+    db["alert_attempts"].create(
+        {
+            "id": int, "delivery_key": str, "subscription_id": int, "alerts": int,
+            "channel": str, "at": str, "ok": int, "retry": int, "detail": str,
+        },
+        pk="id", if_not_exists=True,
+    )
+    db["alert_attempts"].create_index(["delivery_key"], if_not_exists=True)
+
+    db["events_processed"].create(
+        {"kind": str, "ref_id": int, "processed_at": str}, pk=("kind", "ref_id"),
+        if_not_exists=True,
+    )
+    db["source_health"].create(
+        {
+            "source": str, "state": str, "since": str, "reason": str,
+            "consecutive_failures": int, "last_ok_run_id": int, "last_ok_at": str,
+            "last_run_id": int,
+        },
+        pk="source", if_not_exists=True,
+    )
+    db["alert_state"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+    db["alert_state"].insert({"key": "instance", "value": secrets.token_hex(16)},
+                             pk="key", ignore=True)
+
+
+def ensure_tables(db: Database) -> None:
+    """Create the tables in a catalogue whose migration v2 ran before they existed.
+
+    Migration v2 was a placeholder in early catalogues; every statement above is
+    ``if not exists``, so this is a no-op on a catalogue that has them.
+    """
+    if "outbox" not in db.table_names():
+        from alerts.db import write_transaction
+
+        with write_transaction(db):
+            create_tables(db)

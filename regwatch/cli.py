@@ -135,14 +135,16 @@ def _print_progress(state: dict[str, Any]) -> None:
               default=lambda: os.environ.get("REGWATCH_MIRROR"),
               help="Fetch every source from the mirror served at URL instead of the real sites.")
 @click.option("--full", is_flag=True, help="Follow every list page and re-check every known page.")
-@click.option("--no-extract", is_flag=True, help="Only crawl and store; extract later.")
+@click.option("--no-extract", is_flag=True,
+              help="Only crawl and store; extract, events and alerts happen on the next run.")
 @json_option
 def crawl_command(sources: tuple[str, ...], db_path: str, mirror_url: str | None, full: bool,
                   no_extract: bool, as_json: bool) -> None:
-    """Crawl SOURCES (default: all) into the catalogue, then extract what is new."""
+    """Crawl SOURCES (default: all) into the catalogue, then extract, update the timeline
+    and record events and alerts for what is new."""
     from crawler.run import crawl
     from crawler.sources import load_sources
-    from regwatch.jobs import extract_pending
+    from regwatch.jobs import process_new
 
     unknown = set(sources) - set(load_sources())
     if unknown:
@@ -156,9 +158,8 @@ def crawl_command(sources: tuple[str, ...], db_path: str, mirror_url: str | None
                "not_modified", "errors")}
     result: dict[str, Any] = {**totals, "runs": runs}
     if not no_extract:
-        db = catalogue.open_db(db_path)
-        result["extraction"] = extract_pending(db)
-        db.close()
+        # extract, link translations, update the timeline, record events and queue alerts
+        result.update(process_new(db_path, runs, os.environ.get("REGWATCH_CONFIG")))
     if as_json:
         emit_json(result)
         return

@@ -2,7 +2,9 @@
 
 Starts the mirror (day 1) on a free loopback port, crawls and extracts, re-crawls to
 show that nothing unchanged is stored twice, moves the mirror to day 2, crawls again,
-and prints what changed.
+and prints what changed. It ends as a compliance officer would see it: a sample e-mail
+subscription (rare earths) is registered before the first crawl, the day-2 alerts are
+delivered to a local SMTP sink the demo starts, and the e-mail received is printed.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def run_demo(db_path: str, echo: Callable[[str], None] = print) -> dict[str, Any
     path = Path(db_path)
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
+    sample = _subscribe_sample(db_path)
     site = Mirror(day=1)
     server = start_in_thread(site)
     echo(f"mirror: {server.url} (day 1, {len(site.visible)} announcements and notices)")
@@ -84,4 +87,55 @@ def run_demo(db_path: str, echo: Callable[[str], None] = print) -> dict[str, Any
     echo(f"catalogue: {path.resolve()} ({len(documents)} documents); "
          f"took {time.monotonic() - started:.1f}s")
     echo(f"try: regwatch documents --db {db_path} | regwatch history ID --db {db_path}")
-    return {"day1": day1, "again": again, "day2": day2, "changes": changes}
+    mails = _deliver_and_show(db, db_path, sample, [day1, again, day2], echo)
+    return {"day1": day1, "again": again, "day2": day2, "changes": changes, "mails": mails}
+
+
+SAMPLE = {"name": "demo: rare-earths desk", "target": "compliance@example.com",
+          "materials": ["rare earths"], "lang": "en"}
+
+
+def _subscribe_sample(db_path: str) -> dict[str, Any]:
+    """The sample subscription, made before the first crawl as an officer would."""
+    from alerts import subscriptions
+
+    db = catalogue.open_db(db_path)
+    sub = subscriptions.add(db, subscriptions.build(
+        "email", SAMPLE["target"], name=SAMPLE["name"], materials=SAMPLE["materials"],
+        lang=SAMPLE["lang"]))
+    db.close()
+    return sub
+
+
+def _deliver_and_show(db, db_path: str, sample: dict[str, Any], results: list[dict[str, Any]],
+                      echo: Callable[[str], None]) -> list[Any]:
+    """Send what is due to a local SMTP sink and print the e-mail the sample received."""
+    from alerts.delivery import send_due
+    from alerts.settings import load_settings
+    from alerts.sink import SmtpSink
+
+    recorded = [r.get("alerts") or {} for r in results]
+    echo("")
+    echo(f"Alerts: day 1 recorded {recorded[0].get('events', 0)} events as the first load "
+         f"(baseline: kept, not sent); day 2 recorded {recorded[2].get('events', 0)} events "
+         f"and queued {recorded[2].get('alerts', 0)} alert(s).")
+    with SmtpSink() as sink:
+        report = send_due(db, settings=load_settings(smtp_url=sink.url))
+        echo(f"regwatch alerts send: {report['sent']} alert(s) handed to the SMTP sink at "
+             f"{sink.url}; {report['retrying']} to retry, {report['failed']} failed")
+        mails = [m for m in sink.messages if m["To"] == sample["target"]]
+    echo("")
+    echo(f"The e-mail subscription #{sample['id']} ({sample['target']}, materials: "
+         f"{', '.join(sample['materials'])}) received {len(mails)} message(s):")
+    for mail in mails:
+        echo("-" * 78)
+        for header in ("From", "To", "Subject", "Date", "Message-ID"):
+            echo(f"{header}: {mail[header]}")
+        echo("")
+        echo(mail.get_body(("plain",)).get_content().rstrip())
+        html = mail.get_body(("html",)).get_content()
+        echo(f"[and an HTML part of {len(html)} characters, everything from the pages escaped]")
+    echo("-" * 78)
+    echo(f"try: regwatch alerts --db {db_path} | regwatch events --db {db_path} | "
+         f"regwatch subscriptions --db {db_path}")
+    return mails

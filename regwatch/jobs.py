@@ -55,26 +55,34 @@ def run_once(db_path: str, sources: list[str] | None = None, mirror: str | None 
     return {"runs": runs, **process_new(db_path, runs)}
 
 
-def process_new(db_path: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+def _alert_settings(config_path: str | None):
+    from alerts.settings import load_settings
+    from regwatch.config import load
+
+    return load_settings(load(config_path)) if config_path else load_settings()
+
+
+def process_new(db_path: str, runs: list[dict[str, Any]],
+                config_path: str | None = None) -> dict[str, Any]:
     """After a crawl: extract new versions, update the timeline, record events and alerts."""
     db = catalogue.open_db(db_path)
     try:
         extraction = extract_pending(db)
         translations = link_translations(db)
         timeline = update_timeline(db)
-        alerts = record_events(db, runs)
+        alerts = record_events(db, runs, settings=_alert_settings(config_path))
     finally:
         db.close()
     return {"extraction": extraction, "translations": translations, "timeline": timeline,
             "alerts": alerts}
 
 
-def send_alerts(db_path: str) -> dict[str, Any]:
+def send_alerts(db_path: str, config_path: str | None = None) -> dict[str, Any]:
     """Deliver the alerts that are due (the alerts stage decides what is due)."""
     from alerts import delivery
 
     db = catalogue.open_db(db_path)
     try:
-        return delivery.send_due(db)
+        return delivery.send_due(db, settings=_alert_settings(config_path))
     finally:
         db.close()

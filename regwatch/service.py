@@ -60,7 +60,8 @@ def setup_logging(level: str = "INFO") -> None:
 
 # -- jobs (module-level: the job store keeps them by reference) -------------------------
 
-def crawl_job(source: str, db_path: str, mirror: str | None, timeout: float) -> dict[str, Any]:
+def crawl_job(source: str, db_path: str, mirror: str | None, timeout: float,
+              config_path: str | None = None) -> dict[str, Any]:
     """Crawl one source, then extract, update the timeline and record events."""
     if STOPPING.is_set():
         return {}
@@ -71,7 +72,7 @@ def crawl_job(source: str, db_path: str, mirror: str | None, timeout: float) -> 
         from regwatch.jobs import process_new
 
         with PROCESSING:
-            summary.update(process_new(db_path, runs))
+            summary.update(process_new(db_path, runs, config_path))
     run = runs[0] if runs else {}
     log.info("crawl finished", extra={"fields": {
         "source": source, "status": run.get("status"), "fetched": run.get("fetched"),
@@ -80,13 +81,13 @@ def crawl_job(source: str, db_path: str, mirror: str | None, timeout: float) -> 
     return summary
 
 
-def send_alerts_job(db_path: str) -> None:
+def send_alerts_job(db_path: str, config_path: str | None = None) -> None:
     if STOPPING.is_set():
         return
     from regwatch.jobs import send_alerts
 
     with PROCESSING:
-        result = send_alerts(db_path)
+        result = send_alerts(db_path, config_path)
     if result:
         log.info("alerts sent", extra={"fields": result})
 
@@ -139,10 +140,11 @@ def build_scheduler(config: Config, db_path: str, mirror: str | None = None,
     wanted: dict[str, tuple[Any, tuple, Any]] = {}
     for source, spec in config.sources().items():
         trigger = source_trigger(spec, every, timezone)
-        args = (source, db_path, mirror, float(spec.get("timeout_seconds", timeout)))
+        args = (source, db_path, mirror, float(spec.get("timeout_seconds", timeout)), config.path)
         wanted[f"crawl:{source}"] = (crawl_job, args, trigger)
     send_every = float(every or config.get("service", "send_alerts_every_seconds", 60))
-    wanted["send-alerts"] = (send_alerts_job, (db_path,), IntervalTrigger(seconds=send_every))
+    wanted["send-alerts"] = (send_alerts_job, (db_path, config.path),
+                             IntervalTrigger(seconds=send_every))
     beat = float(min(every or 1e9, config.get("service", "heartbeat_seconds", 30)))
     wanted["heartbeat"] = (heartbeat_job, (db_path,), IntervalTrigger(seconds=beat))
     for job in scheduler.get_jobs():

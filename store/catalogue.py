@@ -38,7 +38,7 @@ def transaction(db: Database) -> Iterator[Database]:
     back to a savepoint.
     """
     if db.conn.in_transaction:
-        with transaction(db):
+        with db.atomic():  # a savepoint inside the open transaction
             yield db
         return
     db.execute("BEGIN IMMEDIATE")

@@ -51,3 +51,17 @@ def test_interrupted_runs_are_closed(db_path):
     run = catalogue.start_run(db, "gacc")
     assert catalogue.mark_interrupted_runs(db) == 1
     assert catalogue.get_run(db, run)["status"] == "interrupted"
+
+
+def test_nested_transactions_use_a_savepoint(db_path):
+    db = catalogue.open_db(db_path)
+    with catalogue.transaction(db):
+        db["meta"].insert({"key": "outer", "value": "1"})
+        try:
+            with catalogue.transaction(db):
+                db["meta"].insert({"key": "inner", "value": "1"})
+                raise ValueError("roll the inner part back")
+        except ValueError:
+            pass
+    keys = {r["key"] for r in db["meta"].rows}
+    assert "outer" in keys and "inner" not in keys

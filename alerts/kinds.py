@@ -1,0 +1,41 @@
+"""The event kinds: their names, priorities and labels in both languages."""
+
+from __future__ import annotations
+
+NEW = "new"
+CHANGED = "changed"
+TEXT_CHANGED = "text_changed"
+SUSPENDED = "suspended"
+REPEALED = "repealed"
+AMENDED = "amended"
+EFFECTIVE_SOON = "effective_soon"
+PERIOD_ENDING = "period_ending"
+SOURCE_UNHEALTHY = "source_unhealthy"
+SOURCE_RECOVERED = "source_recovered"
+
+# kind: (priority, English label, Chinese label)
+KINDS: dict[str, tuple[str, str, str]] = {
+    NEW: ("high", "new announcement", "新公告"),
+    CHANGED: ("high", "announcement changed", "公告内容变更"),
+    TEXT_CHANGED: ("low", "page text changed", "页面文字变动"),
+    SUSPENDED: ("high", "suspended", "被暂停实施"),
+    REPEALED: ("high", "repealed", "被废止"),
+    AMENDED: ("high", "amended", "被修改"),
+    EFFECTIVE_SOON: ("normal", "takes effect soon", "即将生效"),
+    PERIOD_ENDING: ("normal", "period ending soon", "期限即将届满"),
+    SOURCE_UNHEALTHY: ("high", "source unhealthy", "信息源异常"),
+    SOURCE_RECOVERED: ("normal", "source recovered", "信息源已恢复"),
+}
+
+# What a subscription gets unless it names kinds: everything but page-text noise.
+DEFAULT_KINDS = tuple(k for k in KINDS if k != TEXT_CHANGED)
+# Kinds about a source, not an announcement: topic filters do not apply to them.
+HEALTH_KINDS = (SOURCE_UNHEALTHY, SOURCE_RECOVERED)
+# Reference relation (extraction contract) -> event kind for the target announcement.
+RELATION_KINDS = {"suspends": SUSPENDED, "repeals": REPEALED, "amends": AMENDED}
+REMINDER_KINDS = (EFFECTIVE_SOON, PERIOD_ENDING)
+
+
+def label(kind: str, lang: str) -> str:
+    priority, en, zh = KINDS.get(kind, ("normal", kind, kind))
+    return zh if lang == "zh" else en
