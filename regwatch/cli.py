@@ -309,7 +309,8 @@ def demo_command(db_path: str) -> None:
 
 
 # Command modules of the other stages; each exposes COMMANDS, a list of click commands.
-COMMAND_MODULES = ("regwatch.cli_extract", "alerts.cli", "regwatch.cli_timeline", "regwatch.cli_service")
+COMMAND_MODULES = ("regwatch.cli_extract", "alerts.cli", "regwatch.cli_timeline",
+                   "regwatch.cli_service", "regwatch.cli_web")
 
 
 def _register_commands() -> None:

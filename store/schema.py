@@ -112,8 +112,17 @@ def _v5_translations(db: Database) -> None:
         ["original_version_id", "translation_version_id", "field"], unique=True)
 
 
+def _v6_web(db: Database) -> None:
+    """Private feed tokens (hashed) and the views the web catalogue shows (owned by web/)."""
+    from web.tokens import ensure_table
+    from web.views import ensure_views
+
+    ensure_table(db)
+    ensure_views(db)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
-    _v1_foundation, _v2_alerts, _v3_timeline, _v4_attachments, _v5_translations,
+    _v1_foundation, _v2_alerts, _v3_timeline, _v4_attachments, _v5_translations, _v6_web,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
