@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean system
+.PHONY: demo test lint bench bench-timeline clean system
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ bench: $(STAMP) system
 	$(BIN)/python -m bench.attachments_bench
 	$(BIN)/python -m bench.extract_bench
 	$(BIN)/python -m bench.alerts_bench
+
+# The 100k-announcement synthetic catalogue (several minutes, ~2 GB): timeline, search, web.
+bench-timeline: $(STAMP)
+	$(BIN)/python -m bench.timeline_bench --build --db bench/out/synthetic.db
+	$(BIN)/python -m bench.web_bench --db bench/out/synthetic.db
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache

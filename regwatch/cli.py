@@ -288,10 +288,16 @@ def errors_command(db_path: str, run_id: int | None, as_json: bool) -> None:
 @db_option
 @json_option
 def reextract_command(db_path: str, as_json: bool) -> None:
-    """Run the current extractor over stored versions it has not processed (old rows kept)."""
+    """Run the current extractor over stored versions it has not processed (old rows kept),
+    then relink translations and update the timeline."""
     from regwatch.jobs import extract_pending
+    from store.timeline import update_timeline
+    from store.translations import link_translations
 
-    result = extract_pending(catalogue.open_db(db_path))
+    db = catalogue.open_db(db_path)
+    result = extract_pending(db)
+    result["translations"] = link_translations(db)
+    result["timeline"] = update_timeline(db)
     if as_json:
         emit_json(result)
     else:

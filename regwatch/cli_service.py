@@ -60,4 +60,30 @@ def config_check_command(path: str) -> None:
     click.echo(f"{path}: ok (catalogue {config.db_path}; sources: {sources})")
 
 
+def print_health(db_path: str, config_path: str | None, as_json: bool) -> None:
+    """`regwatch status` without a query: health, with an exit status monitoring can use."""
+    import json
+
+    from regwatch.health import service_status
+    from store import catalogue
+
+    config = _load_config(config_path)
+    report = service_status(catalogue.open_db(db_path), config)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        service = report["service"]
+        click.echo(f"service: heartbeat {service['heartbeat'] or 'never'}"
+                   f"{' (LATE)' if service['late'] else ''}; pid {service['pid']}; "
+                   f"pending alerts {report['pending_alerts']}")
+        for source in report["sources"]:
+            state = "ok" if source["healthy"] else "UNHEALTHY: " + "; ".join(source["problems"])
+            click.echo(f"{source['source']:>10}: {state} — last run {source['last_run']} "
+                       f"({source['last_result']}), next {source['next_run']}, "
+                       f"{source['consecutive_failures']} consecutive failures, "
+                       f"last new document {source['last_new_document']}")
+    if not report["ok"]:
+        raise SystemExit(1)
+
+
 COMMANDS = [run_command, init_command, config_group]

@@ -15,9 +15,11 @@ announcements that explains it.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 ENDS = ("repeals", "supersedes")
@@ -52,11 +54,9 @@ class Interval:
 
     def key(self) -> tuple:
         """What makes two derivations of an interval the same (for keeping history)."""
-        import json
-
         return (self.state, self.start, self.end, self.cause, self.relation, self.clause,
-                self.reason, self.prev_state, json.dumps(self.chain, ensure_ascii=False,
-                                                         sort_keys=True))
+                self.reason, self.prev_state,
+                json.dumps(self.chain, ensure_ascii=False, sort_keys=True))
 
 
 # -- dates --------------------------------------------------------------------------------
@@ -110,6 +110,7 @@ def _int_to_zh(n: int) -> str:
     return ("" if n < 20 else ZH_DIGITS[n // 10]) + "十" + (ZH_DIGITS[n % 10] if n % 10 else "")
 
 
+@lru_cache(maxsize=65536)
 def clause_parts(label: str | None) -> tuple[int, ...]:
     """``第二款`` → (2,); ``一（三）`` / ``第一条第（三）项`` / ``1(3)`` / ``Article 1(iii)`` → (1, 3).
 

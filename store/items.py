@@ -34,6 +34,7 @@ MEASURES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("case_by_case", re.compile(r"逐案|(?i:case[- ]by[- ]case)")),
     ("strict_review", re.compile(r"严格[^。；;]{0,12}审查|(?i:stricter)")),
 )
+MEASURE_ANY = re.compile("|".join(f"(?:{p.pattern})" for _, p in MEASURES))
 MEASURE_RANK = {"prohibited": 4, "denied": 3, "case_by_case": 2, "strict_review": 1, "licence": 0}
 
 
@@ -84,7 +85,7 @@ def materials_in(text: str) -> list[str]:
 def measure_of(*texts: str | None) -> str:
     """The strictest measure worded in the first text that words one (item, then provision)."""
     for text in texts:
-        if not text:
+        if not text or not MEASURE_ANY.search(text):
             continue
         for name, pattern in MEASURES:
             if pattern.search(text):
@@ -191,7 +192,8 @@ def catalogue_rows(number: str, result: dict[str, Any]) -> list[dict[str, Any]]:
         })
     covered = {row["provision"] for row in rows if row["provision"]}
     base = len(rows)
-    for index, (label, provision) in enumerate(provisions.items()):
+    ordered = sorted(provisions.items(), key=lambda kv: (clause_parts(kv[0]), kv[0]))
+    for index, (label, provision) in enumerate(ordered):
         if any(clause_covers(label, have) for have in covered):
             continue  # its items stand for it
         parts = clause_parts(label)
@@ -211,21 +213,19 @@ def catalogue_rows(number: str, result: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def terms_of(row: dict[str, Any]) -> list[tuple[str, str]]:
-    """Lookup terms of a catalogue row: (kind, lower-case term), kinds material|hs|control."""
+    """Lookup terms of a catalogue row: (kind, lower-case term), kinds material|hs|control,
+    and measure for the few rows stricter than a licence requirement."""
     terms = {("material", m.lower()) for m in row.get("materials") or []}
     terms.update(("hs", code) for code in row.get("hs_codes") or [])
     if row.get("control_code"):
         terms.add(("control", row["control_code"].lower()))
+    if row.get("measure") and row["measure"] != "licence":
+        terms.add(("measure", row["measure"]))
     return sorted(terms)
 
 
-def applies_to(conditions: list[dict[str, Any]], destination: str | None) -> bool:
-    """Whether a row's destination conditions let it apply to ``destination``.
-
-    A row without a destination condition applies to every destination.
-    """
-    if not destination:
-        return True
-    wanted = [str(c.get("value") or "").upper() for c in conditions
-              if c.get("kind") == "destination"]
-    return not wanted or destination.upper() in wanted
+def destinations(row: dict[str, Any]) -> str | None:
+    """``,US,JP,`` for a row limited to those destinations; None when it applies to all."""
+    wanted = sorted({str(c.get("value") or "").upper() for c in row.get("conditions") or []
+                     if c.get("kind") == "destination" and c.get("value")})
+    return "," + ",".join(wanted) + "," if wanted else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import defaultdict
 from datetime import date
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlite_utils import Database
 
 from store.derive import iso_or_none
 from store.errors import CatalogueError, NotFound
-from store.items import MEASURE_RANK, applies_to, material_lexicon
+from store.items import MEASURE_RANK, material_lexicon
 from store.timeline_schema import ensure_tables
 
 HS = re.compile(r"^\d{2,10}$")
@@ -28,7 +29,7 @@ HAN = re.compile(r"[\u3400-\u9fff]")
 STATES = ("pending", "in_force", "suspended", "repealed", "superseded")
 ITEM_COLUMNS = ("item_key", "kind", "announcement", "control_code", "text", "text_en",
                 "materials", "hs_codes", "provision", "effective_date", "conditions",
-                "measure", "version_id", "extraction_id")
+                "measure", "ordinal", "version_id", "extraction_id")
 
 
 class QueryError(CatalogueError, ValueError):
@@ -95,19 +96,24 @@ def classify(query: str) -> tuple[str, str]:
 
 # -- shared lookups -------------------------------------------------------------------------
 
-def _subjects_for(db: Database, kind: str, value: str, limit: int | None = None
-                  ) -> list[int]:
-    """Subject ids matching a term; HS codes and control codes match as prefixes."""
-    sql = "select distinct subject_id from item_terms where kind = ? and "
-    if kind in ("hs", "control"):
-        sql += "term >= ? and term < ?"
-        args: list[Any] = [kind, value, value + "\uffff"]
-    else:
-        sql += "term = ?"
-        args = [kind, value]
-    if limit:
-        sql += f" limit {int(limit)}"
-    return [row[0] for row in db.execute(sql, args)]
+def _matched(kind: str, value: str) -> tuple[str, list[Any]]:
+    """SQL selecting the matching subject ids; HS and control codes match as prefixes."""
+    if kind in ("hs", "control", "a_hs", "a_control"):
+        return ("select distinct subject_id from item_terms where kind = ? and term >= ? "
+                "and term < ?", [kind, value, value + "\uffff"])
+    if kind == "announcement":
+        return ("select id as subject_id from subjects where announcement = ? "
+                "and kind != 'announcement'", [value])
+    return "select distinct subject_id from item_terms where kind = ? and term = ?", [kind, value]
+
+
+def _announcement_matches(db: Database, kind: str, value: str, limit: int) -> list[str]:
+    """Announcements whose own lists (not their items) name the material or code."""
+    sql, args = _matched(kind, value)
+    args[0] = "a_" + kind
+    return [row[0] for row in db.execute(
+        f"select s.key from ({sql}) m join subjects s on s.id = m.subject_id "
+        f"order by s.id desc limit ?", [*args, limit])]
 
 
 def _text_subjects(db: Database, text: str, limit: int) -> list[int]:
@@ -194,91 +200,218 @@ def _items(db: Database, subject_ids: list[int]) -> dict[int, dict[str, Any]]:
         for row in db.execute(
                 f"select subject_id, {', '.join(ITEM_COLUMNS)} from items "
                 f"where current = 1 and subject_id in ({marks})", chunk):
-            item = dict(zip(("subject_id", *ITEM_COLUMNS), row, strict=True))
-            for key in ("materials", "hs_codes", "conditions"):
-                item[key] = json.loads(item[key]) if item[key] else []
-            out[item["subject_id"]] = item
+            out[row[0]] = _item_dict(row)
     return out
 
 
+def _item_dict(row: tuple) -> dict[str, Any]:
+    item = dict(zip(("subject_id", *ITEM_COLUMNS), row, strict=True))
+    for key in ("materials", "hs_codes", "conditions"):
+        item[key] = json.loads(item[key]) if item[key] else []
+    return item
+
+
 # -- status ---------------------------------------------------------------------------------
+
+STATUS_FROM = (
+    "from ({matched}) m join items it on it.subject_id = m.subject_id and it.current = 1 "
+    "left join intervals i on i.subject_id = m.subject_id and i.retired_in is null "
+    "and i.start <= :on and (i.end is null or i.end >= :on) "
+    "where (:dest is null or it.destinations is null or instr(it.destinations, :dest) > 0)"
+)
+
 
 def status(db: Database, query: str, on: str | None = None, destination: str | None = None,
            limit: int = 50) -> dict[str, Any]:
     """What applies to ``query`` on ``on``: announcements and items, state, since, until, why.
 
+    Counts cover every matching item; ``items`` lists the first ``limit``, most recent
+    announcement first. Items issued after ``on`` are left out (``not_yet_issued``), except
+    when the query names one announcement. A material is answered from the per-material
+    deltas, so its cost grows with the number of announcements, not of items.
+
     :param query: material, HS code or prefix, control code or prefix, or announcement ID
     :param on: ``YYYY-MM-DD`` (default today)
     :param destination: only items that apply to exports to this country code (e.g. US)
-    :param limit: most items listed (counts cover all)
     :raises NotFound: for an announcement ID the catalogue does not know
     :raises QueryError: for a malformed date
     """
     ensure_tables(db)
     on = check_date(on, "--on")
     kind, value = classify(query)
-    if kind == "announcement":
-        announcement = _announcement(db, value)
-        if announcement is None:
-            raise NotFound(f"no announcement {value} in the catalogue")
-        subject_ids = [row[0] for row in db.execute(
-            "select id from subjects where announcement = ? and kind != 'announcement' "
-            "order by id", [value])]
-    elif kind == "text":
-        subject_ids = _text_subjects(db, value, limit=5000)
+    if kind == "announcement" and _announcement(db, value) is None:
+        raise NotFound(f"no announcement {value} in the catalogue")
+    if kind == "material":
+        return _material_status(db, query, value, on, destination, limit)
+    if kind == "text":
+        ids = _text_subjects(db, value, limit=5000)
+        matched, margs = "select value as subject_id from json_each(?)", [json.dumps(ids)]
     else:
-        subject_ids = _subjects_for(db, kind, value)
-    items = _items(db, subject_ids)
-    rows: list[dict[str, Any]] = []
+        matched, margs = _matched(kind, value)
+    named = {f"m{n}": v for n, v in enumerate(margs)}
+    matched = _named(matched)
+    dest = f",{destination.upper()}," if destination else None
+    params: dict[str, Any] = {**named, "on": on, "dest": dest}
+    on_date = ("i.subject_id = m.subject_id and i.retired_in is null and i.start <= :on "
+               "and (i.end is null or i.end >= :on)")
+    if dest:
+        counting = STATUS_FROM.format(matched=matched)
+    else:  # no item columns needed: term index → interval index only
+        counting = f"from ({matched}) m left join intervals i on {on_date} where 1"
     counts: dict[str, int] = {}
-    numbers: set[str] = set()
     later = 0
-    for subject_id in subject_ids:
-        item = items.get(subject_id)
-        if item is None:
-            # An announcement-level match (materials or codes listed for the whole text).
-            row = db.execute("select key from subjects where id = ? and kind = 'announcement'",
-                             [subject_id]).fetchone()
-            if row:
-                numbers.add(row[0])
+    for state, n in db.execute(f"select i.state, count(*) {counting} group by i.state", params):
+        if state is None and kind != "announcement":
+            later += n
             continue
-        if not applies_to(item["conditions"], destination):
-            continue
-        interval = _interval_on(db, subject_id, on)
-        if interval is None and kind != "announcement":
-            later += 1  # issued after that date (or unknown): does not apply yet
-            continue
-        state = interval["state"] if interval else "not_issued"
-        counts[state] = counts.get(state, 0) + 1
-        numbers.add(item["announcement"])
-        if len(rows) < limit:
-            rows.append({**item, **_state_fields(interval), "state": state,
-                         "chain": _chain(item, interval), "why": _why(item, interval)})
-    if kind == "announcement":
-        numbers.add(value)
-    announcements = []
-    for number in sorted(numbers):
-        info = _announcement(db, number)
-        if info is None:
-            continue
-        interval = _interval_on(db, info["subject_id"], on) if info["subject_id"] else None
-        if interval is None and number != value:
-            continue
-        subject = {"announcement": number, "effective_date": info["effective_date"],
-                   "issue_date": info["issue_date"]}
-        announcements.append({
-            **{k: info[k] for k in ("number", "title", "in_catalogue", "issue_date",
-                                    "effective_date", "document_id")},
-            **_state_fields(interval),
-            "state": interval["state"] if interval else "not_issued",
-            "chain": _chain(subject, interval), "why": _why(subject, interval),
-        })
-    rows.sort(key=lambda r: (r["announcement"], r["provision"] or "", r["item_key"]))
+        counts[state or "not_issued"] = counts.get(state or "not_issued", 0) + n
+    # The listing: the most recently created subjects first, looked at in a bounded window.
+    issued = "" if kind == "announcement" else " and i.id is not null"
+    window = f"select subject_id from ({matched}) order by subject_id desc limit :scan"
+    rows = [_row(r) for r in db.execute(
+        f"select {ROW_COLUMNS} {STATUS_FROM.format(matched=window)}{issued} "
+        f"order by it.announcement_date desc, it.announcement, it.ordinal limit :limit",
+        {**params, "limit": limit, "scan": max(LIST_WINDOW, limit * 20)})]
+    numbers = list(dict.fromkeys(r["announcement"] for r in rows))
+    if kind in ("hs", "control"):
+        numbers += [n for n in _announcement_matches(db, kind, value, limit) if n not in numbers]
+    if kind == "announcement" and value not in numbers:
+        numbers.insert(0, value)
+    announcements = [a for a in (_announcement_state(db, n, on, keep=n == value)
+                                 for n in numbers) if a]
+    announcements.sort(key=lambda a: (a["issue_date"] or "", a["number"]))
+    measure = _measure(db, kind, matched, params, rows, counts)
     return {"query": query, "kind": kind, "value": value, "on": on, "destination": destination,
-            "controlled": counts.get("in_force", 0) > 0, "measure": _measure(rows),
+            "controlled": counts.get("in_force", 0) > 0, "measure": measure,
             "counts": counts, "total_items": sum(counts.values()), "not_yet_issued": later,
-            "announcements": announcements,
-            "items": rows}
+            "announcements": announcements, "items": rows}
+
+
+LIST_WINDOW = 5000
+
+
+def _named(sql: str) -> str:
+    """``?`` placeholders of a matched-subjects query as ``:m0``, ``:m1``, ``:m2``."""
+    for n in range(3):
+        sql = sql.replace("?", f":m{n}", 1)
+    return sql
+
+
+def _member(kind: str, column: str) -> str:
+    """A condition that subject ``column`` matches the query (params ``:m0``…), checked
+    through an index per subject rather than by listing every match."""
+    if kind in ("hs", "control"):
+        return (f"exists (select 1 from item_terms x where x.subject_id = {column} "
+                "and x.kind = :m0 and x.term >= :m1 and x.term < :m2)")
+    if kind == "announcement":
+        return f"exists (select 1 from subjects x where x.id = {column} and x.announcement = :m0)"
+    if kind == "text":
+        return f"{column} in (select value from json_each(:m0))"
+    return (f"exists (select 1 from item_terms x where x.kind = :m0 and x.term = :m1 "
+            f"and x.subject_id = {column})")
+
+
+def _row(item_row: tuple) -> dict[str, Any]:
+    """An item with its interval on the date, from a row of ``STATUS_FROM`` columns."""
+    item = _item_dict(item_row[: len(ITEM_COLUMNS) + 1])
+    tail = item_row[len(ITEM_COLUMNS) + 1:]
+    interval = _interval_dict(tail) if tail[-1] is not None else None
+    return {**item, **_state_fields(interval),
+            "state": interval["state"] if interval else "not_issued",
+            "chain": _chain(item, interval), "why": _why(item, interval)}
+
+
+ROW_COLUMNS = (f"it.subject_id, {', '.join('it.' + c for c in ITEM_COLUMNS)}, i.state, i.start, "
+               "i.end, i.cause, i.relation, i.clause, i.reason, i.chain, i.prev_state, i.id")
+
+
+def _material_status(db: Database, query: str, material: str, on: str,
+                     destination: str | None, limit: int) -> dict[str, Any]:
+    """Status of a material from ``material_deltas``: counts, then items of the most
+    recently catalogued announcements that have some in a state on that date."""
+    dest = f",{destination.upper()}," if destination else None
+    sql = ("select announcement_sid, state, measure, sum(delta) from material_deltas "
+           "where term = ? and day <= ?")
+    args: list[Any] = [material, on]
+    if dest:
+        sql += " and (dest = '' or instr(dest, ?) > 0)"
+        args.append(dest)
+    groups = db.execute(sql + " group by announcement_sid, state, measure "
+                        "having sum(delta) != 0", args).fetchall()
+    counts: dict[str, int] = {}
+    per_announcement: dict[int, int] = defaultdict(int)
+    for sid, state, _, n in groups:
+        counts[state] = counts.get(state, 0) + n
+        per_announcement[sid] += n
+    rows: list[dict[str, Any]] = []
+    numbers: list[str] = []
+    item_sql = (f"select {ROW_COLUMNS} from items it left join intervals i on "
+                "i.subject_id = it.subject_id and i.retired_in is null and i.start <= :on "
+                "and (i.end is null or i.end >= :on) where it.announcement = :a "
+                "and it.current = 1 and i.id is not null and exists (select 1 from item_terms t "
+                "where t.kind = 'material' and t.term = :m and t.subject_id = it.subject_id) "
+                "and (:dest is null or it.destinations is null "
+                "or instr(it.destinations, :dest) > 0) order by it.ordinal limit :limit")
+    for sid in sorted((s for s, n in per_announcement.items() if n > 0), reverse=True):
+        if len(numbers) >= limit:
+            break
+        number = db.execute("select key from subjects where id = ?", [sid]).fetchone()[0]
+        numbers.append(number)
+        if len(rows) < limit:
+            rows += [_row(r) for r in db.execute(item_sql, {
+                "on": on, "a": number, "m": material, "dest": dest,
+                "limit": limit - len(rows)})]
+    numbers += [n for n in _announcement_matches(db, "material", material, limit)
+                if n not in numbers]
+    announcements = [a for a in (_announcement_state(db, n, on, keep=False) for n in numbers)
+                     if a]
+    return {"query": query, "kind": "material", "value": material, "on": on,
+            "destination": destination, "controlled": counts.get("in_force", 0) > 0,
+            "measure": _measure_of_groups(db, groups, on), "counts": counts,
+            "total_items": sum(counts.values()), "not_yet_issued": None,
+            "announcements": announcements, "items": rows}
+
+
+def _measure_of_groups(db: Database, groups: list[tuple], on: str) -> dict[str, Any] | None:
+    """The strictest measure in force among the groups (see :func:`_measure`)."""
+    live = [(sid, state, measure or "licence") for sid, state, measure, n in groups if n > 0]
+    in_force = [g for g in live if g[1] == "in_force"]
+    if in_force:
+        sid, _, measure = max(in_force, key=lambda g: (MEASURE_RANK.get(g[2], 0), g[0]))
+        number = db.execute("select key from subjects where id = ?", [sid]).fetchone()[0]
+        row = db.execute("select provision from items where announcement = ? and current = 1 "
+                         "and coalesce(measure, 'licence') = ? order by ordinal limit 1",
+                         [number, measure]).fetchone()
+        return {"measure": measure, "announcement": number, "provision": row and row[0],
+                "via": None}
+    superseded = [g for g in live if g[1] == "superseded"]
+    if superseded:
+        sid = max(g[0] for g in superseded)
+        number = db.execute("select key from subjects where id = ?", [sid]).fetchone()[0]
+        row = db.execute("select it.provision, i.cause from items it join intervals i "
+                         "on i.subject_id = it.subject_id and i.retired_in is null "
+                         "and i.state = 'superseded' and i.start <= ? where it.announcement = ? "
+                         "and it.current = 1 order by it.ordinal limit 1",
+                         [on, number]).fetchone()
+        return {"measure": "licence", "announcement": number, "provision": row and row[0],
+                "via": row and row[1]}
+    return None
+
+
+def _announcement_state(db: Database, number: str, on: str, keep: bool
+                        ) -> dict[str, Any] | None:
+    info = _announcement(db, number)
+    if info is None:
+        return None
+    interval = _interval_on(db, info["subject_id"], on) if info["subject_id"] else None
+    if interval is None and not keep:
+        return None
+    subject = {"announcement": number, "effective_date": info["effective_date"],
+               "issue_date": info["issue_date"]}
+    return {**{k: info[k] for k in ("number", "title", "in_catalogue", "issue_date",
+                                    "effective_date", "document_id")},
+            **_state_fields(interval), "state": interval["state"] if interval else "not_issued",
+            "chain": _chain(subject, interval), "why": _why(subject, interval)}
 
 
 def _state_fields(interval: dict[str, Any] | None) -> dict[str, Any]:
@@ -287,25 +420,42 @@ def _state_fields(interval: dict[str, Any] | None) -> dict[str, Any]:
     return {k: interval[k] for k in ("since", "until", "cause", "reason")}
 
 
-def _measure(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The strictest measure among items in force (a superseded item carries on under its
-    successor, as a licence requirement, when nothing stricter is in force)."""
-    best: dict[str, Any] | None = None
-    for row in rows:
-        if row["state"] == "in_force":
-            measure, via = row["measure"], None
-        elif row["state"] == "superseded":
-            measure, via = "licence", row["cause"]
-        else:
-            continue
-        rank = MEASURE_RANK.get(measure, 0)
-        if best is None or rank > best["rank"]:
-            best = {"rank": rank, "measure": measure, "announcement": row["announcement"],
-                    "provision": row["provision"], "via": via}
-    if best is None:
-        return None
-    best.pop("rank")
-    return best
+def _measure(db: Database, kind: str, matched: str, params: dict[str, Any],
+             rows: list[dict[str, Any]], counts: dict[str, int]) -> dict[str, Any] | None:
+    """The strictest measure among matching items in force. Items with a measure stricter
+    than a licence are few and carry a ``measure`` term, so they are checked one by one;
+    a superseded item carries on under its successor as a licence requirement when
+    nothing is in force."""
+    item_on = ("from item_terms t join items it on it.subject_id = t.subject_id "
+               "and it.current = 1 join intervals i on i.subject_id = t.subject_id "
+               "and i.retired_in is null and i.start <= :on and (i.end is null or i.end >= :on) "
+               "where (:dest is null or it.destinations is null "
+               "or instr(it.destinations, :dest) > 0)")
+    for name in sorted(MEASURE_RANK, key=MEASURE_RANK.get, reverse=True):
+        if name == "licence":
+            break
+        row = db.execute(
+            f"select it.announcement, it.provision {item_on} and t.kind = 'measure' "
+            f"and t.term = :measure and i.state = 'in_force' and {_member(kind, 't.subject_id')} "
+            f"order by t.subject_id desc limit 1", {**params, "measure": name}).fetchone()
+        if row:
+            return {"measure": name, "announcement": row[0], "provision": row[1], "via": None}
+    if counts.get("in_force"):
+        shown = next((r for r in rows if r["state"] == "in_force"), None)
+        if shown:
+            return {"measure": "licence", "announcement": shown["announcement"],
+                    "provision": shown["provision"], "via": None}
+        row = db.execute(f"select it.announcement, it.provision "
+                         f"{STATUS_FROM.format(matched=matched)} and i.state = 'in_force' "
+                         f"limit 1", params).fetchone()
+        return {"measure": "licence", "announcement": row[0], "provision": row[1], "via": None}
+    if counts.get("superseded"):
+        row = db.execute(f"select it.announcement, it.provision, i.cause "
+                         f"{STATUS_FROM.format(matched=matched)} and i.state = 'superseded' "
+                         f"order by it.announcement_date limit 1", params).fetchone()
+        return {"measure": "licence", "announcement": row[0], "provision": row[1],
+                "via": row[2]}
+    return None
 
 
 # -- changes --------------------------------------------------------------------------------
@@ -342,17 +492,9 @@ def changes(db: Database, since: str, until: str | None = None, material: str | 
     for kind, value in (("material", material), ("hs", hs), ("control", control)):
         if not value:
             continue
-        if kind == "material":
-            value = classify(value)[1]
-        if kind in ("hs", "control"):
-            value = value.lower().replace(" ", "")
-            where.append("i.subject_id in (select subject_id from item_terms "
-                         "where kind = ? and term >= ? and term < ?)")
-            args += [kind, value, value + "\uffff"]
-        else:
-            where.append("i.subject_id in (select subject_id from item_terms "
-                         "where kind = ? and term = ?)")
-            args += [kind, value]
+        value = classify(value)[1] if kind == "material" else value.lower().replace(" ", "")
+        where.append(_term_filter(db, kind, value))
+        args += [kind, value] if kind == "material" else [kind, value, value + "\uffff"]
     clause = " and ".join(where)
     total = db.execute(f"select count(*) from intervals i where {clause}", args).fetchone()[0]
     rows = db.execute(
@@ -376,6 +518,24 @@ def changes(db: Database, since: str, until: str | None = None, material: str | 
     return {"since": since, "until": until, "total": total, "changes": out}
 
 
+BROAD = 2000  # matching subjects above which a filter is checked per interval instead
+
+
+def _term_filter(db: Database, kind: str, value: str) -> str:
+    """A filter on intervals ``i`` by term. A narrow term lists its subjects once; a broad
+    one (a common material) is checked for each interval in the period through the
+    term index, which is cheaper than listing a quarter of the catalogue."""
+    sql, args = _matched(kind, value)
+    n = db.execute(f"select count(*) from ({sql} limit {BROAD})", args).fetchone()[0]
+    if n < BROAD:
+        return f"i.subject_id in ({sql})"
+    if kind == "material":
+        return ("exists (select 1 from item_terms t where t.kind = ? and t.term = ? "
+                "and t.subject_id = i.subject_id)")
+    return ("exists (select 1 from item_terms t where t.subject_id = i.subject_id "
+            "and t.kind = ? and t.term >= ? and t.term < ?)")
+
+
 # -- timeline -------------------------------------------------------------------------------
 
 def timeline(db: Database, number: str, history: bool = False) -> dict[str, Any]:
@@ -394,7 +554,7 @@ def timeline(db: Database, number: str, history: bool = False) -> dict[str, Any]
         "select i.subject_id, s.kind, s.key, s.label, i.state, i.start, i.end, i.cause, "
         "i.relation, i.clause, i.reason, i.chain, i.prev_state, i.id, i.derivation_id, "
         f"i.retired_in from intervals i join subjects s on s.id = i.subject_id "
-        f"where i.announcement = ?{retired} order by s.id, i.start, i.id", [value]).fetchall()
+        f"where s.announcement = ?{retired} order by s.id, i.start, i.id", [value]).fetchall()
     items = _items(db, sorted({r[0] for r in rows if r[1] != "announcement"}))
     own: list[dict[str, Any]] = []
     parts: dict[int, dict[str, Any]] = {}

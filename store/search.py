@@ -10,8 +10,9 @@ characters adjacent and in order. Text is folded before indexing and querying
 character, so an offset into the folded text is an offset into the original: snippets
 are cut from the original text.
 
-The FTS table is contentless; ``search_docs`` keeps the original title, body and
-English terms (number, codes and materials from the latest extraction, so "gallium"
+The FTS table is contentless; ``search_docs`` keeps the original title, the version
+whose text is the body (versions are never changed, so the body indexed can always be
+read back, to remove it from the index or cut a snippet) and the English terms (number, codes and materials from the latest extraction, so "gallium"
 finds a Chinese announcement about 镓).
 """
 
@@ -33,6 +34,8 @@ QUERY_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+")
 WEIGHTS = (5.0, 1.0, 3.0)  # title, body, terms
 SNIPPET_CHARS = 36
 BATCH = 1000
+COUNT_CAP = 10_000  # matches counted exactly up to this; beyond, "10000+"
+RANK_WINDOW = 2_000  # above this many matches, only the most recent are ranked
 
 
 @lru_cache(maxsize=1)
@@ -71,9 +74,19 @@ def fold(text: str) -> str:
     return "".join(_fold_char(c) for c in text)
 
 
+@lru_cache(maxsize=1)
+def _spacing() -> dict[int, str]:
+    """Han code point → the character with a space on each side (for str.translate)."""
+    table: dict[int, str] = {}
+    for low, high in ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF)):
+        for code in range(low, high + 1):
+            table[code] = f" {chr(code)} "
+    return table
+
+
 def index_text(text: str | None) -> str:
     """The text as indexed: folded, with a space on each side of every Han character."""
-    return HAN.sub(r" \1 ", fold(text or ""))
+    return fold(text or "").translate(_spacing())
 
 
 def fts_query(text: str) -> str:
@@ -89,44 +102,73 @@ def fts_query(text: str) -> str:
     return " AND ".join(phrases)
 
 
+TERMS_SQL = (
+    "select e.id, e.number, json_extract(e.result, '$.issuers'), "
+    "json_extract(e.result, '$.control_codes'), json_extract(e.result, '$.hs_codes'), "
+    "json_extract(e.result, '$.materials'), "
+    "(select group_concat(json_extract(value, '$.text_en'), ' ; ') "
+    " from json_each(e.result, '$.items') where json_extract(value, '$.text_en') is not null) "
+    "from extractions e where e.id = ?"
+)
+
+
 def _terms(db: Database, number: str | None, extraction_id: int | None) -> str:
-    """English side of a document: number, issuers, codes, materials and item texts."""
+    """English side of a document: number, issuers, codes, materials and item texts.
+
+    Read with JSON functions in SQL so a large result is not parsed in Python.
+    """
     if extraction_id is None:
         return number or ""
-    row = db.execute("select result from extractions where id = ?", [extraction_id]).fetchone()
-    result = json.loads(row[0]) if row and row[0] else {}
-    words: list[str] = [number or "", *map(str, result.get("issuers") or [])]
-    for key in ("control_codes", "hs_codes", "materials"):
-        words.extend(str(v) for v in result.get(key) or [] if isinstance(v, str))
-    for item in result.get("items") or []:
-        if isinstance(item, dict):
-            words.extend(str(m) for m in item.get("materials") or [])
-            if item.get("text_en"):
-                words.append(str(item["text_en"]))
-    seen: list[str] = []
-    for word in words:
-        if word and word not in seen:
-            seen.append(word)
-    return " ; ".join(seen)
+    row = db.execute(TERMS_SQL, [extraction_id]).fetchone()
+    words: list[str] = [number or ""]
+    for value in row[2:6]:
+        try:
+            words.extend(str(v) for v in json.loads(value or "[]") if isinstance(v, str))
+        except ValueError:
+            continue
+    if row[6]:
+        words.append(row[6])
+    return " ; ".join(dict.fromkeys(w for w in words if w))
+
+
+STALE_SQL = (
+    "select d.id from documents d "
+    "left join search_docs s on s.id = d.id "
+    "where d.current_version_id is not null and (s.id is null "
+    "or s.version_id != d.current_version_id or coalesce(s.extraction_id, -1) != "
+    "coalesce((select max(x.id) from extractions x where x.version_id = d.current_version_id), "
+    "-1)) order by d.id"
+)
+DOC_SQL = (
+    "select d.id, d.current_version_id, d.source, d.url, coalesce(v.title, d.title), v.text, "
+    "(select max(x.id) from extractions x where x.version_id = d.current_version_id), "
+    "s.id is not null, s.title, (select text from versions where id = s.version_id), s.terms "
+    "from documents d join versions v on v.id = d.current_version_id "
+    "left join search_docs s on s.id = d.id where d.id = ?"
+)
 
 
 def index_documents(db: Database) -> dict[str, int]:
-    """(Re)index every document whose current version or latest extraction is not indexed."""
-    rows = db.execute(
-        "select d.id, d.current_version_id, d.source, d.url, coalesce(v.title, d.title), v.text, "
-        "e.id, e.number, s.id is not null, s.title, s.body, s.terms from documents d "
-        "join versions v on v.id = d.current_version_id "
-        "left join extractions e on e.id = "
-        "(select max(x.id) from extractions x where x.version_id = d.current_version_id) "
-        "left join search_docs s on s.id = d.id "
-        "where s.id is null or s.version_id != d.current_version_id "
-        "or coalesce(s.extraction_id, -1) != coalesce(e.id, -1)"
-    ).fetchall()
+    """(Re)index every document whose current version or latest extraction is not indexed.
+
+    Streams in batches (the ids first, then each document), so memory stays flat on a
+    large catalogue.
+    """
+    ensure_tables(db)
+    stale = [row[0] for row in db.execute(STALE_SQL)]
     added = updated = 0
-    for start in range(0, len(rows), BATCH):
+    for start in range(0, len(stale), BATCH):
         with db.atomic():
-            for (doc_id, version_id, source, url, title, body, extraction_id, number, known,
-                 old_title, old_body, old_terms) in rows[start:start + BATCH]:
+            for doc_id in stale[start:start + BATCH]:
+                row = db.execute(DOC_SQL, [doc_id]).fetchone()
+                if row is None:
+                    continue
+                (_, version_id, source, url, title, body, extraction_id, known, old_title,
+                 old_body, old_terms) = row
+                number = None
+                if extraction_id is not None:
+                    number = db.execute("select number from extractions where id = ?",
+                                        [extraction_id]).fetchone()[0]
                 if known:
                     db.conn.execute(
                         "insert into search_fts (search_fts, rowid, title, body, terms) "
@@ -139,9 +181,8 @@ def index_documents(db: Database) -> dict[str, int]:
                 terms = _terms(db, number, extraction_id)
                 db.conn.execute(
                     "insert or replace into search_docs (id, version_id, extraction_id, number, "
-                    "source, url, title, body, terms, updated_at) "
-                    "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [doc_id, version_id, extraction_id, number, source, url, title, body, terms,
+                    "source, url, title, terms, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [doc_id, version_id, extraction_id, number, source, url, title, terms,
                      now()])
                 db.conn.execute(
                     "insert into search_fts (rowid, title, body, terms) values (?, ?, ?, ?)",
@@ -179,30 +220,48 @@ def search(db: Database, text: str, limit: int = 20, source: str | None = None
            ) -> dict[str, Any]:
     """Documents matching ``text``, best first (bm25; title weighs most), with snippets.
 
+    When more than ``RANK_WINDOW`` documents match, the best of the most recent
+    ``RANK_WINDOW`` are returned (``windowed`` is true): ranking every one of tens of
+    thousands of matches would cost hundreds of milliseconds.
+
     :param text: words in Chinese (any length, Simplified or Traditional) or English
     :param source: only documents of this source (mofcom, gacc)
-    :returns: ``{"query", "fts", "total", "results": [...]}``
+    :returns: ``{"query", "fts", "total", "more", "results": [...]}`` (``more``: over
+        ``COUNT_CAP`` documents match and ``total`` stops there)
     """
     ensure_tables(db)
     expression = fts_query(text)
     if not expression:
-        return {"query": text, "fts": expression, "total": 0, "results": []}
+        return {"query": text, "fts": expression, "total": 0, "more": False, "windowed": False,
+                "results": []}
     where, args = "search_fts match ?", [expression]
     join = ""
     if source:
         join = "join search_docs s on s.id = search_fts.rowid"
         where += " and s.source = ?"
         args.append(source)
-    total = db.execute(f"select count(*) from search_fts {join} where {where}", args).fetchone()[0]
+    total = db.execute(f"select count(*) from (select 1 from search_fts {join} where {where} "
+                       f"limit {COUNT_CAP + 1})", args).fetchone()[0]
     weights = ", ".join(str(w) for w in WEIGHTS)
-    ranked = db.execute(
-        f"select search_fts.rowid, bm25(search_fts, {weights}) as score from search_fts {join} "
-        f"where {where} order by score limit ?", [*args, limit]).fetchall()
+    if total <= RANK_WINDOW:
+        ranked = db.execute(
+            f"select search_fts.rowid, bm25(search_fts, {weights}) as score from search_fts "
+            f"{join} where {where} order by score limit ?", [*args, limit]).fetchall()
+    else:
+        # bm25 costs a look at every match's positions; for a term in tens of thousands of
+        # documents, rank the most recent RANK_WINDOW matches (FTS5 streams rowids in
+        # order and stops) instead of all of them.
+        window = db.execute(
+            f"select search_fts.rowid, bm25(search_fts, {weights}) from search_fts {join} "
+            f"where {where} order by search_fts.rowid desc limit {RANK_WINDOW}", args
+        ).fetchall()
+        ranked = sorted(window, key=lambda r: (r[1], -r[0]))[:limit]
     words = [w for w in fold(text).split() if w]
     results = []
     for doc_id, score in ranked:
-        doc = db.execute("select id, number, source, url, title, body, terms from search_docs "
-                         "where id = ?", [doc_id]).fetchone()
+        doc = db.execute("select s.id, s.number, s.source, s.url, s.title, v.text, s.terms "
+                         "from search_docs s join versions v on v.id = s.version_id "
+                         "where s.id = ?", [doc_id]).fetchone()
         if doc is None:
             continue
         _, number, doc_source, url, title, body, terms = doc
@@ -212,4 +271,5 @@ def search(db: Database, text: str, limit: int = 20, source: str | None = None
             "snippet": snippet(body, words) or snippet(title, words) or snippet(terms, words)
             or (body or "")[: SNIPPET_CHARS * 2],
         })
-    return {"query": text, "fts": expression, "total": total, "results": results}
+    return {"query": text, "fts": expression, "total": min(total, COUNT_CAP),
+            "more": total > COUNT_CAP, "windowed": total > RANK_WINDOW, "results": results}

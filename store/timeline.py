@@ -17,7 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections import defaultdict
+import time
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,12 +32,13 @@ from store.derive import (
     clause_covers,
     clause_parts,
     clause_text,
+    day_after,
     day_before,
     derive_intervals,
     iso_or_none,
 )
-from store.items import catalogue_rows, terms_of
-from store.timeline_schema import ensure_tables
+from store.items import catalogue_rows, destinations, terms_of
+from store.timeline_schema import create_tables, ensure_tables
 
 RELATIONS = {"suspends": "suspends", "repeals": "repeals", "amends": "amends", "cites": "cites",
              "supersedes": "supersedes", "replaces": "supersedes"}
@@ -45,6 +47,10 @@ NUMBER = re.compile(r"^(?P<series>[A-Z]+(?:-[A-Z]+)*)-(?P<year>\d{4})-(?P<seq>\d
 # ("统一纳入本清单管理，上述公告同时废止"): its items are superseded, not dropped.
 LIST_TITLE = re.compile(r"清单|目录|名录|(?i:\blist\b|catalogue)")
 BATCH = 500
+BULK_THRESHOLD = 2000  # dirty announcements above which a build is treated as large
+CACHE_KIB = 256 * 1024  # page cache of a large build
+TIMELINE_TABLES = ("subjects", "items", "item_terms", "intervals", "material_deltas",
+                   "announcement_refs", "derivation_inputs")
 
 
 def watermark(db: Database) -> str:
@@ -85,6 +91,7 @@ class Input:
     has_controls: bool
     source: str | None = None
     items: int = 0
+    materials: list[str] = field(default_factory=list)
 
     @property
     def effective(self) -> str | None:
@@ -145,6 +152,7 @@ def read_inputs(db: Database) -> dict[str, Input]:
         "select d.id, d.source, d.current_version_id, e.id, e.number, e.issue_date, "
         "json_extract(e.result, '$.title'), json_extract(e.result, '$.issuers'), "
         "json_extract(e.result, '$.effective_dates'), json_extract(e.result, '$.references'), "
+        "json_extract(e.result, '$.materials'), "
         "coalesce(json_array_length(e.result, '$.items'), 0), "
         "coalesce(json_array_length(e.result, '$.control_codes'), 0) "
         "+ coalesce(json_array_length(e.result, '$.hs_codes'), 0) "
@@ -155,7 +163,7 @@ def read_inputs(db: Database) -> dict[str, Input]:
     )
     best: dict[str, tuple[tuple, Input]] = {}
     for (doc_id, source, version_id, extraction_id, number, issue, title, issuers, effective,
-         refs, items, codes) in rows:
+         refs, materials, items, codes) in rows:
         number = normalise_number(number)
         if not number:
             continue
@@ -166,7 +174,8 @@ def read_inputs(db: Database) -> dict[str, Input]:
         entry = Input(number, doc_id, version_id, extraction_id, title,
                       [str(i) for i in _json(issuers, [])], issue, dates,
                       normalise_refs(number, _json(refs, [])), bool(items or codes),
-                      source, items)
+                      source, items,
+                      [str(m).lower() for m in _json(materials, []) if isinstance(m, str)])
         series = number.split("-")[0].lower()
         rank = (0 if (source or "").lower() == series else 1, -items, doc_id)
         if number not in best or rank < best[number][0]:
@@ -245,16 +254,34 @@ def dirty_closure(seeds: Iterable[str], inputs: dict[str, Input],
 # -- writing ------------------------------------------------------------------------------
 
 class Writer:
-    """Batches the rows of one derivation and keeps the interval history."""
+    """Batches the rows of one derivation and keeps the interval history.
 
-    def __init__(self, db: Database, derivation_id: int) -> None:
+    In bulk mode (the first build of a catalogue: nothing to compare with) subject ids are
+    handed out here and nothing is read back, so a large build only appends.
+    """
+
+    def __init__(self, db: Database, derivation_id: int, bulk: bool = False) -> None:
         self.db = db
         self.conn = db.conn
         self.derivation_id = derivation_id
+        self.bulk = bulk
+        self.next_id = (db.execute("select max(id) from subjects").fetchone()[0] or 0) + 1
         self.counts = {"items_added": 0, "intervals_added": 0, "intervals_retired": 0}
 
     def subjects(self, number: str, wanted: list[tuple[str, str, str | None]]) -> dict[str, int]:
         """Stable subject ids for (kind, key, label), created when new; all of ``number``'s."""
+        if self.bulk:
+            ids = {}
+            rows = []
+            for kind, key, label in wanted:
+                if key not in ids:
+                    ids[key] = self.next_id
+                    rows.append((self.next_id, kind, key, number, label))
+                    self.next_id += 1
+            self.conn.executemany(
+                "insert into subjects (id, kind, key, announcement, label) values (?, ?, ?, ?, ?)",
+                rows)
+            return ids
         have = {key: sid for sid, key in self.conn.execute(
             "select id, key from subjects where announcement = ?", [number])}
         missing = [(kind, key, number, label) for kind, key, label in wanted if key not in have]
@@ -268,44 +295,60 @@ class Writer:
 
     def items(self, entry: Input, rows: list[dict[str, Any]], ids: dict[str, int]) -> None:
         """Add the catalogue rows of a new extraction and make them the current ones."""
-        exists = self.conn.execute("select 1 from items where extraction_id = ? limit 1",
-                                   [entry.extraction_id]).fetchone()
-        self.conn.execute("update items set current = 0 where announcement = ? and current = 1 "
-                          "and extraction_id != ?", [entry.number, entry.extraction_id])
+        exists = None
+        if not self.bulk:
+            exists = self.conn.execute("select 1 from items where extraction_id = ? limit 1",
+                                       [entry.extraction_id]).fetchone()
+            self.conn.execute("update items set current = 0 where announcement = ? "
+                              "and current = 1 and extraction_id != ?",
+                              [entry.number, entry.extraction_id])
         if exists:
             self.conn.execute("update items set current = 1 where extraction_id = ?",
                               [entry.extraction_id])
-        else:
-            self.conn.executemany(
-                "insert into items (subject_id, item_key, kind, announcement, document_id, "
-                "version_id, extraction_id, ordinal, control_code, text, text_en, materials, "
-                "hs_codes, provision, clause, effective_date, conditions, measure, source, span, "
-                "current) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                [(ids[r["key"]], r["key"], r["kind"], entry.number, entry.document_id,
-                  entry.version_id, entry.extraction_id, r["ordinal"], r["control_code"],
-                  r["text"], r["text_en"], _dump(r["materials"]), _dump(r["hs_codes"]),
-                  r["provision"], r["clause"], r["effective_date"], _dump(r["conditions"]),
-                  r["measure"], r["source"], _dump(r["span"]) if r["span"] is not None else None)
-                 for r in rows])
-            self.counts["items_added"] += len(rows)
+            return
+        self.conn.executemany(
+            "insert into items (subject_id, item_key, kind, announcement, document_id, "
+            "version_id, extraction_id, ordinal, control_code, text, text_en, materials, "
+            "hs_codes, provision, clause, effective_date, conditions, destinations, measure, "
+            "source, span, announcement_date, current) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            [(ids[r["key"]], r["key"], r["kind"], entry.number, entry.document_id,
+              entry.version_id, entry.extraction_id, r["ordinal"], r["control_code"],
+              r["text"], r["text_en"], _dump(r["materials"]), _dump(r["hs_codes"]),
+              r["provision"], r["clause"], r["effective_date"],
+              _dump(r["conditions"]) if r["conditions"] else None, destinations(r),
+              r["measure"], r["source"], _dump(r["span"]) if r["span"] is not None else None,
+              entry.issue)
+             for r in rows])
+        self.counts["items_added"] += len(rows)
 
     def terms(self, number: str, terms: list[tuple[str, str, int]]) -> None:
-        self.conn.execute("delete from item_terms where announcement = ?", [number])
+        if not self.bulk:
+            self.conn.execute("delete from item_terms where subject_id in "
+                              "(select id from subjects where announcement = ?)", [number])
         self.conn.executemany(
-            "insert into item_terms (kind, term, subject_id, announcement) values (?, ?, ?, ?)",
-            [(kind, term, sid, number) for kind, term, sid in terms])
+            "insert or ignore into item_terms (kind, term, subject_id) values (?, ?, ?)", terms)
 
-    def intervals(self, number: str, produced: dict[int, tuple[str, list[Interval]]],
-                  fresh: bool = False) -> None:
+    def deltas(self, announcement_sid: int, rows: list[tuple]) -> None:
+        """Replace an announcement's contribution to the per-material state counts."""
+        if not self.bulk:
+            self.conn.execute("delete from material_deltas where announcement_sid = ?",
+                              [announcement_sid])
+        self.conn.executemany(
+            "insert into material_deltas (term, day, announcement_sid, state, measure, dest, "
+            "delta) values (?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def intervals(self, number: str, produced: dict[int, tuple[str, list[Interval]]]) -> None:
         """Replace the current intervals of ``number``'s subjects by ``produced``, keeping history.
 
         Rows that stay the same are left alone; rows no longer produced are retired.
         """
         current: dict[int, dict[tuple, int]] = defaultdict(dict)
-        if not fresh:
+        if not self.bulk:
             for row in self.conn.execute(
                     "select id, subject_id, state, start, end, cause, relation, clause, reason, "
-                    "prev_state, chain from intervals where announcement = ? "
+                    "prev_state, chain from intervals where subject_id in "
+                    "(select id from subjects where announcement = ?) "
                     "and retired_in is null", [number]):
                 chain = json.loads(row[10]) if row[10] else []
                 key = Interval(row[2], row[3], row[4], row[5], row[6], row[7], row[8], chain,
@@ -319,9 +362,9 @@ class Writer:
             have = current.get(sid, {})
             keys = set()
             for interval in intervals:
-                key = interval.key()
+                key = interval.key() if have else None
                 keys.add(key)
-                if key not in have:
+                if key is None or key not in have:
                     insert.append((sid, kind, number, interval.state, interval.start,
                                    interval.end, interval.prev_state, interval.cause,
                                    interval.relation, interval.clause, interval.reason,
@@ -340,8 +383,30 @@ class Writer:
         self.counts["intervals_retired"] += len(retire)
 
 
+def material_deltas(rows: list[dict[str, Any]], per_row: list[list[Interval]]
+                    ) -> list[tuple[str, str, str, str | None, str | None, int]]:
+    """(material, day, state, measure, dest, ±n): how many of an announcement's items enter
+    (+) or leave (−) each state on each day, per material. Summed up to a date they give
+    the state counts on that date without visiting every item (see store/queries.py)."""
+    counter: Counter[tuple] = Counter()
+    for row, intervals in zip(rows, per_row, strict=True):
+        if not row["materials"]:
+            continue
+        dest = destinations(row)
+        for material in {m.lower() for m in row["materials"]}:
+            for interval in intervals:
+                counter[(material, interval.start, interval.state, row["measure"], dest)] += 1
+                if interval.end is not None:
+                    counter[(material, day_after(interval.end), interval.state, row["measure"],
+                             dest)] -= 1
+    return [(*key, n) for key, n in counter.items() if n]
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _dump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODE(value)
 
 
 def _result(db: Database, extraction_id: int) -> dict[str, Any]:
@@ -403,7 +468,9 @@ def update_timeline(db: Database, trigger: str = "run", full: bool = False) -> d
     for number, (_, in_catalogue) in previous.items():
         if in_catalogue and number not in inputs:
             changes[number] = "removed"
+    clock = time.perf_counter()
     search = index_documents(db)
+    search["seconds"] = round(time.perf_counter() - clock, 2)
     if not changes and not full:
         _set_watermark(db, mark)
         return {"changed": False, "announcements": len(inputs), "search": search}
@@ -422,23 +489,51 @@ def update_timeline(db: Database, trigger: str = "run", full: bool = False) -> d
             [{"derivation_id": derivation_id, "announcement": number,
               "extraction_id": inputs[number].extraction_id if number in inputs else None,
               "change": change} for number, change in sorted(changes.items())])
-    writer = Writer(db, derivation_id)
-    fresh = not previous
-    for batch in _batches(sorted(dirty), BATCH):
-        with db.atomic():
-            for number in batch:
-                if number in inputs:
-                    _write_announcement(db, writer, inputs[number], effects.get(number, []),
-                                        fresh)
-                else:
-                    _write_stub(db, writer, number, effects.get(number, []), fresh)
+    # A first build has nothing to compare with: append only, and for a large one build
+    # the secondary indexes once at the end instead of row by row.
+    bulk = not previous
+    writer = Writer(db, derivation_id, bulk=bulk)
+    order = sorted(dirty, key=lambda n: (inputs[n].issue or "" if n in inputs else "", n))
+    large = len(dirty) > BULK_THRESHOLD
+    cache = db.execute("pragma cache_size").fetchone()[0]
+    if large:
+        db.execute(f"pragma cache_size = -{CACHE_KIB}")
+        if bulk:
+            _drop_indexes(db)
+    try:
+        for batch in _batches(order, BATCH):
+            with db.atomic():
+                for number in batch:
+                    if number in inputs:
+                        _write_announcement(db, writer, inputs[number],
+                                            effects.get(number, []))
+                    else:
+                        _write_stub(db, writer, number, effects.get(number, []))
+    finally:
+        if large and bulk:
+            with db.atomic():
+                create_tables(db)
+            db.execute("analyze")
+        db.execute(f"pragma cache_size = {cache}")
     with db.atomic():
         db["derivations"].update(derivation_id, {"finished_at": now(), "status": "ok",
                                                  **writer.counts})
     _set_watermark(db, mark)
     return {"changed": True, "derivation_id": derivation_id, "announcements": len(inputs),
             "inputs_changed": len(changes), "dirty": len(dirty), **writer.counts,
+            "seconds": round(time.perf_counter() - clock - search["seconds"], 2),
             "search": search}
+
+
+def _drop_indexes(db: Database) -> None:
+    """Drop the secondary indexes of the timeline tables (create_tables makes them again)."""
+    marks = ",".join("?" for _ in TIMELINE_TABLES)
+    names = [row[0] for row in db.execute(
+        f"select name from sqlite_master where type = 'index' and sql is not null "
+        f"and tbl_name in ({marks})", TIMELINE_TABLES)]
+    with db.atomic():
+        for name in names:
+            db.execute(f'drop index "{name}"')
 
 
 def _set_watermark(db: Database, mark: str) -> None:
@@ -463,19 +558,22 @@ def _announcement_row(entry: Input | None, number: str, derivation_id: int) -> d
         row.update({
             "in_catalogue": 1, "document_id": entry.document_id, "version_id": entry.version_id,
             "extraction_id": entry.extraction_id, "title": entry.title,
-            "issuers": _dump(entry.issuers), "issue_date": entry.issue,
+            "issuers": _dump(entry.issuers), "materials": _dump(entry.materials),
+            "issue_date": entry.issue,
             "effective_date": entry.effective, "effective_dates": _dump(entry.effective_dates),
             "has_controls": int(entry.has_controls),
         })
     else:
         row.update({"document_id": None, "version_id": None, "extraction_id": None,
-                    "title": None, "issuers": None, "issue_date": None, "effective_date": None,
+                    "title": None, "issuers": None, "materials": None, "issue_date": None,
+                    "effective_date": None,
                     "effective_dates": None, "has_controls": None})
     return row
 
 
-def _write_refs(db: Database, number: str, entry: Input | None) -> None:
-    db.conn.execute("delete from announcement_refs where source = ?", [number])
+def _write_refs(db: Database, writer: Writer, number: str, entry: Input | None) -> None:
+    if not writer.bulk:
+        db.conn.execute("delete from announcement_refs where source = ?", [number])
     if entry is None:
         return
     db.conn.executemany(
@@ -492,8 +590,8 @@ def _upsert_announcement(db: Database, row: dict[str, Any]) -> None:
         f"values ({', '.join('?' for _ in columns)})", [row[c] for c in columns])
 
 
-def _write_announcement(db: Database, writer: Writer, entry: Input, effects: list[Effect],
-                        fresh: bool) -> None:
+def _write_announcement(db: Database, writer: Writer, entry: Input,
+                        effects: list[Effect]) -> None:
     result = _result(db, entry.extraction_id)
     rows = catalogue_rows(entry.number, result)
     wanted = [("announcement", entry.number, entry.title)]
@@ -504,34 +602,45 @@ def _write_announcement(db: Database, writer: Writer, entry: Input, effects: lis
     produced: dict[int, tuple[str, list[Interval]]] = {ids[entry.number]: ("announcement", own)}
     for row, intervals in zip(rows, per_row, strict=True):
         produced[ids[row["key"]]] = (row["kind"], intervals)
-    writer.intervals(entry.number, produced, fresh)
+    writer.intervals(entry.number, produced)
+    writer.deltas(ids[entry.number], [(m, day, ids[entry.number], state, measure or "",
+                                       dest or "", n)
+                                      for m, day, state, measure, dest, n
+                                      in material_deltas(rows, per_row)])
     terms: list[tuple[str, str, int]] = []
     for row in rows:
         terms.extend((kind, term, ids[row["key"]]) for kind, term in terms_of(row))
+    # The announcement's own terms, where no item of it carries them (kinds a_material,
+    # a_hs, a_control: kept apart so item lookups never scan them).
+    carried = {(kind, term) for kind, term, _ in terms}
     top = {"materials": result.get("materials"), "hs_codes": result.get("hs_codes"),
            "control_code": None}
-    terms.extend((kind, term, ids[entry.number]) for kind, term in terms_of(top))
-    terms.extend(("control", str(code).lower(), ids[entry.number])
-                 for code in result.get("control_codes") or [])
+    own_terms = [*terms_of(top), *(("control", str(c).lower())
+                                   for c in result.get("control_codes") or []
+                                   if isinstance(c, str))]
+    terms.extend(("a_" + kind, term, ids[entry.number]) for kind, term in own_terms
+                 if (kind, term) not in carried)
     writer.terms(entry.number, sorted(set(terms)))
-    _write_refs(db, entry.number, entry)
+    _write_refs(db, writer, entry.number, entry)
     _upsert_announcement(db, _announcement_row(entry, entry.number, writer.derivation_id))
 
 
-def _write_stub(db: Database, writer: Writer, number: str, effects: list[Effect],
-                fresh: bool) -> None:
+def _write_stub(db: Database, writer: Writer, number: str, effects: list[Effect]) -> None:
     """An announcement known only because others reference it (or no longer extracted)."""
-    db.conn.execute("update items set current = 0 where announcement = ? and current = 1",
-                    [number])
+    if not writer.bulk:
+        db.conn.execute("update items set current = 0 where announcement = ? and current = 1",
+                        [number])
+        db.conn.execute("delete from material_deltas where announcement_sid in "
+                        "(select id from subjects where key = ?)", [number])
     writer.terms(number, [])
-    _write_refs(db, number, None)
+    _write_refs(db, writer, number, None)
     whole = [e for e in effects if not e.clause]
     intervals = derive_intervals(None, None, whole)
     produced: dict[int, tuple[str, list[Interval]]] = {}
     if effects:
         ids = writer.subjects(number, [("announcement", number, None)])
         produced[ids[number]] = ("announcement", intervals)
-    writer.intervals(number, produced, fresh)
+    writer.intervals(number, produced)
     if effects or db.conn.execute("select 1 from announcements where number = ?",
                                   [number]).fetchone():
         _upsert_announcement(db, _announcement_row(None, number, writer.derivation_id))

@@ -18,16 +18,22 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
+# The shape of the derived tables; bump it when one changes (ensure_tables rebuilds).
+LAYOUT = 2
+DERIVED = ("announcements", "announcement_refs", "subjects", "items", "item_terms",
+           "material_deltas", "derivations", "derivation_inputs", "intervals", "search_docs",
+           "search_fts")
 
 
 def create_tables(db: Database) -> None:
-    """Create the timeline tables and indexes (idempotent)."""
+    """Create the timeline tables and indexes (idempotent) and record their layout."""
     db["announcements"].create(
         {
             "number": str, "series": str, "year": int, "seq": int, "in_catalogue": int,
             "document_id": int, "version_id": int, "extraction_id": int, "title": str,
-            "issuers": str, "issue_date": str, "effective_date": str, "effective_dates": str,
-            "has_controls": int, "derivation_id": int, "updated_at": str,
+            "issuers": str, "materials": str, "issue_date": str, "effective_date": str,
+            "effective_dates": str, "has_controls": int, "derivation_id": int,
+            "updated_at": str,
         },
         pk="number", if_not_exists=True,
     )
@@ -54,7 +60,8 @@ def create_tables(db: Database) -> None:
             "document_id": int, "version_id": int, "extraction_id": int, "ordinal": int,
             "control_code": str, "text": str, "text_en": str, "materials": str,
             "hs_codes": str, "provision": str, "clause": str, "effective_date": str,
-            "conditions": str, "measure": str, "source": str, "span": str, "current": int,
+            "conditions": str, "destinations": str, "measure": str, "source": str, "span": str,
+            "announcement_date": str, "current": int,
         },
         pk="id", if_not_exists=True,
     )
@@ -63,10 +70,20 @@ def create_tables(db: Database) -> None:
                "where current = 1")
     db.execute("create index if not exists items_announcement on items(announcement, current)")
 
+    # The lookup table is its own index (kind, term → subject); deletes go by subject.
     db.execute("create table if not exists item_terms (kind text not null, term text not null, "
-               "subject_id integer not null, announcement text not null)")
-    db.execute("create index if not exists item_terms_lookup on item_terms(kind, term, subject_id)")
-    db.execute("create index if not exists item_terms_announcement on item_terms(announcement)")
+               "subject_id integer not null, primary key (kind, term, subject_id)) "
+               "without rowid")
+    db.execute("create index if not exists item_terms_subject on item_terms(subject_id)")
+
+    # Per material, how many items enter (+) or leave (−) each state on each day, by
+    # announcement: summing up to a date gives the counts on that date (NULLs stored as '').
+    db.execute("create table if not exists material_deltas (term text not null, "
+               "day text not null, announcement_sid integer not null, state text not null, "
+               "measure text not null, dest text not null, delta integer not null, "
+               "primary key (term, day, announcement_sid, state, measure, dest)) without rowid")
+    db.execute("create index if not exists material_deltas_announcement "
+               "on material_deltas(announcement_sid)")
 
     db["derivations"].create(
         {
@@ -92,16 +109,16 @@ def create_tables(db: Database) -> None:
         pk="id", if_not_exists=True,
     )
     # The current timeline is the rows not retired; partial indexes keep lookups on it small.
-    db.execute("create index if not exists intervals_current on intervals(subject_id, start) "
-               "where retired_in is null")
+    db.execute("create index if not exists intervals_current on intervals(subject_id, start, "
+               "end, state) where retired_in is null")
     db.execute("create index if not exists intervals_current_start on intervals(start) "
                "where retired_in is null")
-    db.execute("create index if not exists intervals_announcement on intervals(announcement)")
 
+    # The body is not copied: it is the text of ``version_id`` (versions never change).
     db["search_docs"].create(
         {
             "id": int, "version_id": int, "extraction_id": int, "number": str, "source": str,
-            "url": str, "title": str, "body": str, "terms": str, "updated_at": str,
+            "url": str, "title": str, "terms": str, "updated_at": str,
         },
         pk="id", if_not_exists=True,
     )
@@ -109,10 +126,25 @@ def create_tables(db: Database) -> None:
         "create virtual table if not exists search_fts using fts5("
         f"title, body, terms, content='', tokenize='{FTS_TOKENIZER}')"
     )
+    if "meta" in db.table_names():
+        db["meta"].upsert({"key": "timeline_layout", "value": str(LAYOUT)}, pk="key")
 
 
 def ensure_tables(db: Database) -> None:
-    """Create the tables when a catalogue reached schema v3 before they existed."""
-    if "search_fts" not in db.table_names():
-        with db.atomic():
-            create_tables(db)
+    """Make the tables match this code's layout, rebuilding them if they do not.
+
+    Everything here is derived from the stored extractions, so a catalogue whose timeline
+    tables have an older layout (``meta.timeline_layout``) gets them dropped and made
+    again; the next :func:`store.timeline.update_timeline` refills them in one build.
+    Earlier derivation history is lost with them.
+    """
+    row = db.execute("select value from meta where key = 'timeline_layout'").fetchone() \
+        if "meta" in db.table_names() else None
+    if row is not None and row[0] == str(LAYOUT) and "search_fts" in db.table_names():
+        return
+    with db.atomic():
+        if row is None or row[0] != str(LAYOUT):
+            for table in DERIVED:
+                db.execute(f"drop table if exists {table}")
+            db.execute("delete from meta where key = 'timeline_watermark'")
+        create_tables(db)

@@ -64,3 +64,21 @@ def test_late_heartbeat_and_stale_source(db_path):
     assert all("no successful crawl for over 26 h" in s["problems"] for s in report["sources"])
     beat = json.loads(db.execute("select value from meta where key = 'service_heartbeat'").fetchone()[0])
     assert beat["pid"] == 1
+
+
+def test_status_without_query_prints_health_and_exits_nonzero_when_unhealthy(db_path):
+    from click.testing import CliRunner
+
+    from regwatch.cli import cli
+
+    db = catalogue.open_db(db_path)
+    for source in ("mofcom", "gacc", "mofcom_en"):
+        _run(db, source)
+    write_heartbeat(db, 99)
+    ok = CliRunner().invoke(cli, ["status", "--db", db_path, "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.output)["ok"] is True
+    _run(db, "gacc", fetched=0, errors=["anti-bot"])
+    bad = CliRunner().invoke(cli, ["status", "--db", db_path])
+    assert bad.exit_code == 1
+    assert "gacc: UNHEALTHY: last crawl: anti-bot" in bad.output
