@@ -67,6 +67,9 @@ def _consistent(db_path: str) -> None:
 def test_service_picks_up_day_two_without_restart(make_mirror, db_path):
     server = make_mirror(day=1)
     day1 = len(state_on(load_entries(), 1))
+    subscribed = subprocess.run([REGWATCH, "subscribe", "--db", db_path, "--email", "desk@example.org",
+                                 "--material", "rare earths"], capture_output=True, text=True)
+    assert subscribed.returncode == 0, subscribed.stderr
     proc = _start(db_path, server.url, every=3)
     try:
         _wait(lambda: _query(db_path, "select count(*) from documents")[0][0] == day1, 60, "day 1")
@@ -77,6 +80,10 @@ def test_service_picks_up_day_two_without_restart(make_mirror, db_path):
         _wait(lambda: _query(db_path, "select count(*) from documents")[0][0] == day2, 60, "day 2")
         _wait(lambda: _query(db_path, "select max(version_count) from documents")[0][0] == 2, 60,
               "the corrected page's second version")
+        # and its alert, queued for the rare-earths subscription by the running service
+        _wait(lambda: _query(db_path, "select e.number, e.kind from outbox o join events e "
+                                      "on e.id = o.event_id") == [("MOFCOM-2025-61", "changed")],
+              60, "the alert for the corrected announcement")
         beat = _query(db_path, "select value from meta where key = 'service_heartbeat'")
         assert beat and str(proc.pid) in beat[0][0]
     finally:
