@@ -60,3 +60,28 @@ def test_hostile_attachments_are_flagged_and_the_run_goes_on(make_mirror, db_pat
     assert flagged == {name: reason for name, (_, _, reason) in HOSTILE.items()}
     assert db.execute("select count(*) from attachments where url like '%hostile_%' "
                       "and raw_gz is not null").fetchone()[0] == 0  # nothing hostile kept
+
+
+def test_attachment_only_items_reach_status_queries_and_alerts(make_mirror, db_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from regwatch.cli import cli
+    from store.queries import status
+
+    subscribe = CliRunner().invoke(cli, ["subscribe", "--db", db_path, "--email", "ree@example.org",
+                                         "--control-code-prefix", "1C902"])
+    assert subscribe.exit_code == 0, subscribe.output
+    server = make_mirror(day=1)
+    run_once(db_path, sources=["mofcom"], mirror=server.url)
+    db = catalogue.open_db(db_path)
+    on_20_october = status(db, "1C902.a", on="2025-10-20")
+    assert "MOFCOM-2025-61" in {a["number"] for a in on_20_october["announcements"]}
+
+    server.mirror.set_day(2)  # No. 61 gains its 1 December clause: a change that alerts
+    run_once(db_path, sources=["mofcom"], mirror=server.url)
+    queued = [(row["number"], json.loads(row["matched"])) for row in db.query(
+        "select e.number, o.matched from outbox o join events e on e.id = o.event_id")]
+    assert [number for number, _ in queued] == ["MOFCOM-2025-61"]
+    assert "1C902.a" in json.dumps(queued[0][1], ensure_ascii=False)
