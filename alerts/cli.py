@@ -9,7 +9,6 @@ here with the same meaning.
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -17,20 +16,7 @@ from typing import Any
 import click
 
 from alerts import kinds
-
-DEFAULT_DB = "regwatch.db"
-
-
-def db_option(fn: Callable) -> Callable:
-    return click.option(
-        "--db", "db_path", default=lambda: os.environ.get("REGWATCH_DB", DEFAULT_DB),
-        show_default="$REGWATCH_DB or regwatch.db", type=click.Path(dir_okay=False),
-        help="The catalogue (an SQLite file).",
-    )(fn)
-
-
-def json_option(fn: Callable) -> Callable:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(fn)
+from regwatch.cli_options import db_option, emit_json, emit_table, json_option
 
 
 def alerts_errors(fn: Callable) -> Callable:
@@ -53,18 +39,6 @@ def _open(db_path: str):
     db = open_db(db_path)
     ensure_tables(db)
     return db
-
-
-def _emit_json(value: Any) -> None:
-    from regwatch.cli import emit_json
-
-    emit_json(value)
-
-
-def _emit_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
-    from regwatch.cli import emit_table
-
-    emit_table(rows, columns)
 
 
 def _parse_now(value: str | None) -> datetime | None:
@@ -149,7 +123,7 @@ def subscribe_command(db_path: str, email: str | None, webhook: str | None, appr
     row = subscriptions.build(channel, target, **options)
     sub = subscriptions.add(_open(db_path), row)
     if as_json:
-        _emit_json(sub)
+        emit_json(sub)
         return
     view = _subscription_row(sub)
     click.echo(f"subscription {sub['id']}: {channel} {sub['target']}; {view['filters']}; "
@@ -169,9 +143,9 @@ def subscriptions_group(ctx: click.Context, db_path: str, include_inactive: bool
 
     rows = [_subscription_row(s) for s in subscriptions.listing(_open(db_path), include_inactive)]
     if as_json:
-        _emit_json(rows)
+        emit_json(rows)
     else:
-        _emit_table(rows, ["id", "name", "channel", "target", "filters", "when", "lang", "events",
+        emit_table(rows, ["id", "name", "channel", "target", "filters", "when", "lang", "events",
                            "active"])
 
 
@@ -186,7 +160,7 @@ def subscriptions_load(path: str, db_path: str, as_json: bool) -> None:
 
     rows = subscriptions.load_file(_open(db_path), path)
     if as_json:
-        _emit_json(rows)
+        emit_json(rows)
     else:
         click.echo(f"loaded {len(rows)} subscription(s): "
                    + ", ".join(f"{r['id']} {r['name']}" for r in rows))
@@ -223,9 +197,9 @@ def alerts_group(ctx: click.Context, db_path: str, status: str | None, limit: in
 
     rows = outbox.listing(_open(db_path), status, limit)
     if as_json:
-        _emit_json(rows)
+        emit_json(rows)
         return
-    _emit_table(rows, ["id", "status", "subscription_id", "channel", "kind", "number", "attempts",
+    emit_table(rows, ["id", "status", "subscription_id", "channel", "kind", "number", "attempts",
                        "due_at", "next_attempt_at", "sent_at", "last_error"])
 
 
@@ -248,7 +222,7 @@ def alerts_send(db_path: str, no_record: bool, now_text: str | None, as_json: bo
     if recorded is not None:
         report["recorded"] = recorded
     if as_json:
-        _emit_json(report)
+        emit_json(report)
         return
     queue = report["queue"]
     click.echo(f"sent {report['sent']} alert(s) in {report['messages']} message(s) "
@@ -297,9 +271,9 @@ def events_group(ctx: click.Context, db_path: str, event_kind: str | None, limit
         changes = row["payload"].get("changes") or {}
         row["changed"] = ",".join(changes)
     if as_json:
-        _emit_json(rows)
+        emit_json(rows)
     else:
-        _emit_table(rows, ["id", "kind", "created_at", "baseline", "source", "number", "changed",
+        emit_table(rows, ["id", "kind", "created_at", "baseline", "source", "number", "changed",
                            "alerts", "title"])
 
 
@@ -313,7 +287,7 @@ def events_record(db_path: str, now_text: str | None, as_json: bool) -> None:
 
     report = record_events(_open(db_path), [], now=_parse_now(now_text))
     if as_json:
-        _emit_json(report)
+        emit_json(report)
     else:
         click.echo(f"{report['events']} event(s) recorded ({report['baseline']} baseline), "
                    f"{report['alerts']} alert(s) queued")

@@ -31,11 +31,11 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from alerts import diff, health, kinds, outbox, subscriptions
-from alerts.db import write_transaction
 from alerts.matching import Facts, SubscriptionIndex
 from alerts.schema import ensure_tables
 from alerts.settings import Settings, iso, load_settings
 from alerts.settings import now as current_time
+from store.catalogue import transaction as write_transaction
 
 log = logging.getLogger("regwatch.alerts")
 MAX_PAYLOAD_ITEMS = 60

@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from alerts.db import write_transaction
 from alerts.settings import Settings, iso, load_settings
+from store.catalogue import transaction as write_transaction
 
 STATUSES = ("pending", "sent", "failed", "cancelled")
 

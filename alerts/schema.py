@@ -98,7 +98,7 @@ def ensure_tables(db: Database) -> None:
     ``if not exists``, so this is a no-op on a catalogue that has them.
     """
     if "outbox" not in db.table_names():
-        from alerts.db import write_transaction
+        from store.catalogue import transaction as write_transaction
 
         with write_transaction(db):
             create_tables(db)

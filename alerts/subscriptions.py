@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlite_utils import Database
 
 from alerts import kinds
-from alerts.db import write_transaction
 from alerts.errors import InvalidSubscription, SubscriptionNotFound
 from alerts.labels import material_code
 from alerts.secrets import PLACEHOLDER
 from alerts.settings import iso, load_settings, now
+from store.catalogue import transaction as write_transaction
 
 CHANNELS = ("email", "webhook", "apprise")
 MODES = ("immediate", "digest")

@@ -14,20 +14,7 @@ from typing import Any
 
 import click
 
-DEFAULT_DB = "regwatch.db"
-
-
-def _db_option(fn: Callable) -> Callable:
-    return click.option(
-        "--db", "db_path", default=lambda: os.environ.get("REGWATCH_DB", DEFAULT_DB),
-        show_default="$REGWATCH_DB or regwatch.db", type=click.Path(dir_okay=False),
-        help="The catalogue (an SQLite file).",
-    )(fn)
-
-
-def _json_option(fn: Callable) -> Callable:
-    return click.option("--json", "as_json", is_flag=True,
-                        help="Print JSON instead of a table.")(fn)
+from regwatch.cli_options import db_option, emit_json, emit_table, json_option
 
 
 def _errors(fn: Callable) -> Callable:
@@ -54,12 +41,6 @@ def _open(db_path: str):  # noqa: ANN202 - sqlite_utils.Database, imported lazil
     return db
 
 
-def _out():  # noqa: ANN202 - the shared printers of regwatch.cli
-    from regwatch import cli
-
-    return cli
-
-
 def _short(text: str | None, width: int = 40) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -74,8 +55,8 @@ def _short(text: str | None, width: int = 40) -> str:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               default=lambda: os.environ.get("REGWATCH_CONFIG"),
               help="Service config (health thresholds), when no QUERY is given.")
-@_db_option
-@_json_option
+@db_option
+@json_option
 @_errors
 def status_command(query: str | None, on: str | None, destination: str | None, limit: int,
                    config_path: str | None, db_path: str, as_json: bool) -> None:
@@ -94,9 +75,8 @@ def status_command(query: str | None, on: str | None, destination: str | None, l
     from store.queries import status
 
     result = status(_open(db_path), query, on=on, destination=destination, limit=limit)
-    out = _out()
     if as_json:
-        out.emit_json(result)
+        emit_json(result)
         return
     counts = ", ".join(f"{n} {state}" for state, n in sorted(result["counts"].items())) or "none"
     click.echo(f"{result['query']} ({result['kind']}) on {result['on']}"
@@ -108,13 +88,13 @@ def status_command(query: str | None, on: str | None, destination: str | None, l
         click.echo(f"strictest measure in force: {m['measure']} — {m['announcement']}"
                    f"{' ' + m['provision'] if m['provision'] else ''}{via}")
     click.echo("")
-    out.emit_table(result["announcements"],
+    emit_table(result["announcements"],
                    ["number", "state", "since", "until", "cause", "title"])
     if result["items"]:
         click.echo("")
         rows = [{**r, "text": _short(r["text"]), "code": r["control_code"] or r["provision"]}
                 for r in result["items"]]
-        out.emit_table(rows, ["announcement", "code", "state", "since", "until", "cause",
+        emit_table(rows, ["announcement", "code", "state", "since", "until", "cause",
                               "measure", "text"])
     if result["total_items"] > len(result["items"]):
         click.echo(f"… {result['total_items'] - len(result['items'])} more (use --limit)")
@@ -132,8 +112,8 @@ def status_command(query: str | None, on: str | None, destination: str | None, l
 @click.option("--subject", type=click.Choice(["item", "announcement", "all"]), default="item",
               show_default=True, help="Changes of items, of announcements, or both.")
 @click.option("--limit", default=200, show_default=True, help="Most changes listed.")
-@_db_option
-@_json_option
+@db_option
+@json_option
 @_errors
 def changes_command(since: str, until: str | None, material: str | None, hs: str | None,
                     control: str | None, announcement: str | None, state: str | None,
@@ -143,31 +123,29 @@ def changes_command(since: str, until: str | None, material: str | None, hs: str
 
     result = changes(_open(db_path), since, until, material=material, hs=hs, control=control,
                      announcement=announcement, state=state, subject=subject, limit=limit)
-    out = _out()
     if as_json:
-        out.emit_json(result)
+        emit_json(result)
         return
     click.echo(f"{result['total']} changes from {result['since']} to {result['until']}")
     rows = [{**r, "code": r["control_code"] or r["label"], "text": _short(r["text"], 30)}
             for r in result["changes"]]
-    out.emit_table(rows, ["date", "announcement", "code", "from", "to", "until", "cause", "text"])
+    emit_table(rows, ["date", "announcement", "code", "from", "to", "until", "cause", "text"])
 
 
 @click.command("timeline")
 @click.argument("announcement")
 @click.option("--history", is_flag=True,
               help="Include intervals that earlier derivations produced and later ones retired.")
-@_db_option
-@_json_option
+@db_option
+@json_option
 @_errors
 def timeline_command(announcement: str, history: bool, db_path: str, as_json: bool) -> None:
     """An announcement's life: its states, its provisions' and items', and its lineage."""
     from store.queries import timeline
 
     result = timeline(_open(db_path), announcement, history=history)
-    out = _out()
     if as_json:
-        out.emit_json(result)
+        emit_json(result)
         return
     click.echo(f"{result['number']}  {result['title'] or '(not in the catalogue)'}")
     if result["in_catalogue"]:
@@ -177,7 +155,7 @@ def timeline_command(announcement: str, history: bool, db_path: str, as_json: bo
     columns = ["state", "since", "until", "cause", "reason"]
     if history:
         columns += ["derivation_id", "retired_in"]
-    out.emit_table(result["intervals"], columns)
+    emit_table(result["intervals"], columns)
     groups: dict[tuple, list[str]] = {}
     for part in result["parts"]:
         shape = tuple((i["state"], i["since"], i["until"], i["cause"], i["retired_in"])
@@ -211,8 +189,8 @@ def timeline_command(announcement: str, history: bool, db_path: str, as_json: bo
 @click.argument("text", nargs=-1, required=True)
 @click.option("--limit", default=20, show_default=True, help="Most results listed.")
 @click.option("--source", help="Only documents of this source (mofcom, gacc).")
-@_db_option
-@_json_option
+@db_option
+@json_option
 @_errors
 def search_command(text: tuple[str, ...], limit: int, source: str | None, db_path: str,
                    as_json: bool) -> None:
@@ -220,9 +198,8 @@ def search_command(text: tuple[str, ...], limit: int, source: str | None, db_pat
     from store.search import search
 
     result = search(_open(db_path), " ".join(text), limit=limit, source=source)
-    out = _out()
     if as_json:
-        out.emit_json(result)
+        emit_json(result)
         return
     more = "+" if result.get("more") else ""
     window = " (best of the most recent shown)" if result.get("windowed") else ""

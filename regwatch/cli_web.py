@@ -11,19 +11,10 @@ import os
 import socket
 import sqlite3
 import sys
-from collections.abc import Callable
 
 import click
 
-DEFAULT_DB = "regwatch.db"
-
-
-def _db_option(fn: Callable) -> Callable:
-    return click.option(
-        "--db", "db_path", default=lambda: os.environ.get("REGWATCH_DB", DEFAULT_DB),
-        show_default="$REGWATCH_DB or regwatch.db", type=click.Path(dir_okay=False),
-        help="The catalogue (an SQLite file).",
-    )(fn)
+from regwatch.cli_options import db_option
 
 
 def _require(db_path: str) -> None:
@@ -32,7 +23,7 @@ def _require(db_path: str) -> None:
 
 
 @click.command("serve")
-@_db_option
+@db_option
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on (0.0.0.0 for every interface).")
 @click.option("--port", default=8001, show_default=True, type=int, help="0 picks a free port.")
@@ -76,7 +67,7 @@ def feeds_group() -> None:
 
 
 @feeds_group.command("token")
-@_db_option
+@db_option
 @click.argument("subscription_id", type=int)
 @click.option("--label", help="A note on who uses this feed.")
 @click.option("--base-url", default="http://127.0.0.1:8001", show_default=True,
@@ -106,7 +97,7 @@ def feeds_token(db_path: str, subscription_id: int, label: str | None, base_url:
 
 
 @feeds_group.command("list")
-@_db_option
+@db_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def feeds_list(db_path: str, as_json: bool) -> None:
     """Issued feed tokens: id, subscription, dates (never the tokens themselves)."""
@@ -132,7 +123,7 @@ def feeds_list(db_path: str, as_json: bool) -> None:
 
 
 @feeds_group.command("revoke")
-@_db_option
+@db_option
 @click.argument("token_id", type=int)
 def feeds_revoke(db_path: str, token_id: int) -> None:
     """Revoke a feed token: its address answers 404 from now on."""

@@ -310,9 +310,9 @@ def test_cli_status_changes_timeline_json(db, tmp_path):
     assert table.exit_code == 0, table.output
     assert "MOFCOM-2025-72" in table.output and "strictest measure in force: licence" in \
         table.output
-    none = runner.invoke(cli, ["status", "--db", path])
-    assert none.exit_code == 2
-    assert "no query given; service health not available yet" in none.output
+    health = runner.invoke(cli, ["status", "--db", path])  # no query: service health
+    assert health.exit_code == 1  # no service has ever run on this catalogue
+    assert "heartbeat never (LATE)" in health.output
     life = runner.invoke(cli, ["timeline", "MOFCOM-2024-46", "--db", path])
     assert life.exit_code == 0, life.output
     assert ("acted on by:\n  MOFCOM-2025-72 suspends MOFCOM-2024-46 clause 二 from 2025-11-09 "
