@@ -59,7 +59,8 @@ def _fold_table(fold_path: str | None = None) -> dict[int, str]:
 
 
 @lru_cache(maxsize=1)
-def _t2s() -> Any:
+def t2s_converter() -> Any:
+    """OpenCC's Traditional→Simplified converter, built once (the search index uses it too)."""
     try:
         import opencc
     except ImportError:  # pragma: no cover - opencc is a declared dependency
@@ -84,7 +85,7 @@ def _repair_run(match: re.Match[str]) -> str:
 
 def to_simplified(text: str) -> str:
     """OpenCC t2s, but never at the cost of the length."""
-    conv = _t2s()
+    conv = t2s_converter()
     if conv is None or not HAN.search(text):
         return text
     out = conv.convert(text)

@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from extract.normalise import t2s_converter
 from store.catalogue import now
 from store.timeline_schema import ensure_tables
 
@@ -38,22 +39,13 @@ COUNT_CAP = 10_000  # matches counted exactly up to this; beyond, "10000+"
 RANK_WINDOW = 2_000  # above this many matches, only the most recent are ranked
 
 
-@lru_cache(maxsize=1)
-def _t2s() -> Any:
-    try:
-        import opencc
-    except ImportError:  # pragma: no cover - opencc is a declared dependency
-        return None
-    return opencc.OpenCC("t2s")
-
-
 @lru_cache(maxsize=4096)
 def _fold_char(char: str) -> str:
     folded = unicodedata.normalize("NFKC", char)
     folded = folded.lower() if len(folded) == 1 else char.lower()
     if len(folded) != 1:
         folded = char
-    converter = _t2s()
+    converter = t2s_converter()
     if converter is not None and HAN.match(folded):
         simple = converter.convert(folded)
         if len(simple) == 1:
@@ -65,7 +57,7 @@ def fold(text: str) -> str:
     """Lower case, NFKC and Traditional → Simplified, keeping the length of ``text``."""
     if not text:
         return ""
-    converter = _t2s()
+    converter = t2s_converter()
     quick = unicodedata.normalize("NFKC", text).lower()
     if converter is not None and len(quick) == len(text):
         quick = converter.convert(quick)
