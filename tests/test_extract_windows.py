@@ -30,3 +30,19 @@ def test_english_suspension_period_sentence():
             "The suspension takes effect immediately and lasts until March 31, 2031.")
     relation, start, until, _ = _refs(text)["MOFCOM-2030-9"]
     assert (relation, until) == ("suspends", "2031-03-31")
+
+
+def test_table_row_number_is_not_part_of_the_item():
+    html = ("<html><body><div class='article'><p>商务部公告2030年第40号</p>"
+            "<p>决定对下列物项实施出口管制：</p><table>"
+            "<tr><td>序号</td><td>管制编码</td><td>物项名称</td><td>参考海关商品编号</td></tr>"
+            "<tr><td>1</td><td>1C999.a</td><td>某金属</td><td>2805301910</td></tr>"
+            "<tr><td>2</td><td>1C999.b</td><td>某氧化物</td><td>2846901940</td></tr>"
+            "</table><p>本公告自公布之日起正式实施。</p><p>商务部</p><p>2030年9月1日</p></div></body></html>")
+    result = load_extractor().extract(html=html)
+    items = {i["control_code"]: i for i in result["items"]}
+    assert set(items) == {"1C999.a", "1C999.b"}
+    for code, item in items.items():
+        assert item["text"].startswith(code)
+        start, end = item["span"]
+        assert result["text"][start:end] == item["text"]

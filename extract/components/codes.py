@@ -29,6 +29,9 @@ from ..datetext import make_iso
 from ..lexicon import RuleComponent, en_pattern, gate, raw, state, view, zh_pattern
 from .structure import clause_at
 
+# A leading row number cell of a table row: "12\t" or "3 " before the item itself.
+ROW_NUMBER = re.compile(r"\s*\d{1,3}(?:\t|\s+)(?=[0-9][A-Z]\d{3}|[^\s\d])")
+
 CONTROL = re.compile(
     r"(?=[0-9])(?<![A-Za-z0-9.\-])(?P<d>[0-9])(?P<cat>[A-Ea-e])(?P<num>[0-9OIl]{3})"
     r"(?:\.(?P<sub>[a-zA-Z])(?![A-Za-z])(?:\.[0-9]{1,2})*)?(?![A-Za-z0-9])"
@@ -248,8 +251,10 @@ class Codes(RuleComponent):
         for item in items:
             s, e = item["vspan"]
             raw_text = raw(doc)[s:e]
-            item["text"] = raw_text.strip()
-            lead = len(raw_text) - len(raw_text.lstrip())
+            # a table row's 序号 cell ("1\t1C902.a …") is not part of the item
+            row_number = ROW_NUMBER.match(raw_text)
+            lead = row_number.end() if row_number else len(raw_text) - len(raw_text.lstrip())
+            item["text"] = raw_text[lead:].strip()
             item["span"] = [s + lead, s + lead + len(item["text"])]
             clause = clause_at(doc, s)
             item["provision"] = clause["label"] if clause else None
