@@ -45,6 +45,19 @@ def changed_since(db, run_ids: list[int]) -> list[dict[str, Any]]:
     return rows
 
 
+def coming_up(db) -> list[str]:
+    """Suspension or licence periods ending soon, from the period_ending events."""
+    lines = []
+    for (payload,) in db.execute("select payload from events where kind = 'period_ending' "
+                                 "order by id"):
+        reminder = json.loads(payload).get("reminder") or {}
+        clause = f" {reminder['clause']}" if reminder.get("clause") else ""
+        lines.append(f"{reminder.get('date')} (in {reminder.get('days_left')} days): the suspension of "
+                     f"{reminder.get('target')}{clause} by {json.loads(payload).get('number')} ends — "
+                     f"{reminder.get('target_title') or ''}")
+    return lines
+
+
 def run_demo(db_path: str, echo: Callable[[str], None] = print) -> dict[str, Any]:
     path = Path(db_path)
     for suffix in ("", "-wal", "-shm"):
@@ -82,6 +95,12 @@ def run_demo(db_path: str, echo: Callable[[str], None] = print) -> dict[str, Any
             for line in diff.splitlines()[2:]:
                 if line.startswith(("+", "-")):
                     echo("      " + line)
+    coming = coming_up(db)
+    if coming:
+        echo("")
+        echo("Coming up (periods ending soon):")
+        for line in coming:
+            echo("  " + line)
     documents = catalogue.documents(db)
     echo("")
     echo(f"catalogue: {path.resolve()} ({len(documents)} documents); "
