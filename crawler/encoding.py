@@ -3,7 +3,9 @@
 Chinese government sites serve GBK/GB18030 pages behind headers that say UTF-8 (and
 the reverse). UTF-8 is tried strictly first because Chinese GBK text is almost never
 valid UTF-8; then the charsets the page declares, with GBK and GB2312 widened to their
-superset GB18030; then detection. A page nothing decodes cleanly is an error, not text.
+superset GB18030. A page that declares nothing goes to detection (charset_normalizer)
+before the GB18030 fallback, because GB18030 decodes almost any bytes "cleanly": a Big5
+page read as GB18030 is silent garbage. A page nothing decodes cleanly is an error.
 """
 
 from __future__ import annotations
@@ -50,13 +52,19 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     """
     if body.startswith(codecs.BOM_UTF8):
         return body[3:].decode("utf-8", "replace"), "utf-8-sig"
-    candidates = ["utf-8", *declared_charsets(body, content_type), "gb18030"]
-    for encoding in dict.fromkeys(candidates):
+    declared = declared_charsets(body, content_type)
+    candidates = ["utf-8", *declared]
+    if not declared:
+        candidates.append(_detected(body))
+    candidates.append("gb18030")
+    for encoding in dict.fromkeys(c for c in candidates if c):
         try:
             return body.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError):
             continue
-    best = from_bytes(body).best()
-    if best is not None and best.encoding:
-        return str(best), best.encoding
     raise UndecodablePage("no charset decodes this page without errors")
+
+
+def _detected(body: bytes) -> str | None:
+    best = from_bytes(body).best()
+    return _norm(best.encoding) if best is not None and best.encoding else None

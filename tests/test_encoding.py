@@ -36,6 +36,17 @@ def test_meta_charset_is_used_when_header_is_silent():
     assert encoding == "big5" and "商務部" in text
 
 
+def test_undeclared_big5_is_detected_not_read_as_gb18030():
+    text = "<p>商務部公告2025年第62號 公布對稀土相關技術實施出口管制的決定。依照有關法律法規，決定對下列物項實施出口管制。</p>"
+    decoded, encoding = decode_html(text.encode("big5"), "text/html")
+    assert encoding == "big5" and "稀土相關技術" in decoded
+
+
+def test_undeclared_gbk_is_still_gb18030():
+    decoded, encoding = decode_html(TEXT.encode("gbk"), None)
+    assert encoding == "gb18030" and "镓、锗" in decoded
+
+
 def test_undecodable_bytes_raise_a_clear_error(monkeypatch):
     import crawler.encoding as enc
 
