@@ -136,3 +136,15 @@ def test_unknown_source_is_a_clear_error(db_path):
     result = CliRunner().invoke(cli, ["crawl", "nosuch", "--db", db_path])
     assert result.exit_code != 0
     assert "unknown source" in result.output
+
+
+def test_paginated_gb18030_list_behind_a_lying_header_is_followed(make_mirror, db_path):
+    # enough customs announcements for several list pages, served as GB18030 behind "UTF-8"
+    entries = load_entries()
+    gacc = [e for e in entries if e["site"] == "gacc" and int(e.get("day", 1)) == 1]
+    extra = [{**e, "key": f"{e['key']}-copy{n}", "page_id": f"9{n}{i:05d}"}
+             for n in range(3) for i, e in enumerate(gacc)]
+    server = make_mirror(day=1, entries=[*entries, *extra])
+    runs = crawl(["gacc"], db_path, mirror=server.url)
+    assert len(gacc) + len(extra) > 20  # more than two list pages
+    assert runs[0]["new_documents"] == len(gacc) + len(extra)

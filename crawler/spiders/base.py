@@ -71,10 +71,17 @@ class AnnouncementSpider(scrapy.Spider):
 
     def parse_list(self, response: Response) -> Any:
         self.crawler.stats.inc_value("regwatch/list_pages")
-        problem = self._page_problem(response)
-        if problem:
-            yield self._error(response.url, *problem, status=response.status)
+        try:
+            html, encoding = decode_html(response.body, _header(response, "Content-Type"))
+        except UndecodablePage as exc:
+            yield self._error(response.url, pages.UNDECODABLE, str(exc), status=response.status)
             return
+        if pages.CHALLENGE.search(html) and len(html) < 5000:
+            yield self._error(response.url, pages.ANTI_BOT,
+                              "HTTP 200 with a JavaScript/cookie challenge page", status=response.status)
+            return
+        # Link texts ("下一页") must be read in the page's real charset, not the header's.
+        response = response.replace(encoding=encoding)
         links = [link.url for link in self.detail_links.extract_links(response)]
         if not links:
             yield self._error(response.url, pages.EMPTY_LIST,
@@ -96,7 +103,7 @@ class AnnouncementSpider(scrapy.Spider):
             yield {"kind": "not_modified", "source": self.source_id, "url": url}
             return
         try:
-            html, encoding = decode_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1"))
+            html, encoding = decode_html(response.body, _header(response, "Content-Type"))
         except UndecodablePage as exc:
             yield self._error(response.url, pages.UNDECODABLE, str(exc), status=response.status)
             return
@@ -156,15 +163,6 @@ class AnnouncementSpider(scrapy.Spider):
         yield self._error(request.url, reason, detail, status=status)
 
     # -- helpers -------------------------------------------------------------------
-
-    def _page_problem(self, response: Response) -> tuple[str, str] | None:
-        try:
-            html, _ = decode_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1"))
-        except UndecodablePage as exc:
-            return pages.UNDECODABLE, str(exc)
-        if pages.CHALLENGE.search(html) and len(html) < 5000:
-            return pages.ANTI_BOT, "HTTP 200 with a JavaScript/cookie challenge page"
-        return None
 
     def _error(self, url: str, reason: str, detail: str, status: int | None = None) -> dict[str, Any]:
         self.crawler.stats.inc_value(f"regwatch/errors/{reason}")
