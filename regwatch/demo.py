@@ -50,10 +50,11 @@ def coming_up(db) -> list[str]:
     lines = []
     for (payload,) in db.execute("select payload from events where kind = 'period_ending' "
                                  "order by id"):
-        reminder = json.loads(payload).get("reminder") or {}
+        event = json.loads(payload)
+        reminder = event.get("reminder") or {}
         clause = f" {reminder['clause']}" if reminder.get("clause") else ""
         lines.append(f"{reminder.get('date')} (in {reminder.get('days_left')} days): the suspension of "
-                     f"{reminder.get('target')}{clause} by {json.loads(payload).get('number')} ends — "
+                     f"{reminder.get('target')}{clause} by {event.get('number')} ends — "
                      f"{reminder.get('target_title') or ''}")
     return lines
 

@@ -27,7 +27,7 @@ def extract_pending(db: Database, progress: Callable[[int, int], None] | None = 
 
     extractor = load_extractor()
     pending = versions_without_extraction(db, extractor.version)
-    added = failed = 0
+    added = skipped = 0
     for index, row in enumerate(pending, start=1):
         raw = catalogue.raw_html(db, row["id"])
         try:
@@ -42,10 +42,10 @@ def extract_pending(db: Database, progress: Callable[[int, int], None] | None = 
         if record_extraction(db, row["id"], extractor.version, result) is not None:
             added += 1
         else:
-            failed += 1
+            skipped += 1  # extracted meanwhile by another process
         if progress:
             progress(index, len(pending))
-    return {"extractor_version": extractor.version, "extracted": added, "skipped": failed}
+    return {"extractor_version": extractor.version, "extracted": added, "skipped": skipped}
 
 
 def run_once(db_path: str, sources: list[str] | None = None, mirror: str | None = None,
