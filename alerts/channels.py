@@ -132,6 +132,11 @@ class SmtpChannel:
         self.conn = None
 
 
+class Unreachable(DeliveryError):
+    """The receiver did not answer (refused, timed out): the rest of this run's deliveries
+    to the same target are not tried, so a dead endpoint costs one timeout per run."""
+
+
 def signature(secret: str, body: bytes) -> str:
     """``sha256=<hex HMAC-SHA256 of the body>``, as the receiver recomputes it."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -162,7 +167,7 @@ def send_webhook(subscription: dict[str, Any], message: Message, settings: Setti
                             retry=retry) from None
     except (URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise DeliveryError(secrets.redact(f"webhook unreachable: {reason}", used), retry=True) from None
+        raise Unreachable(secrets.redact(f"webhook unreachable: {reason}", used), retry=True) from None
     return f"webhook answered HTTP {status}"
 
 
@@ -188,7 +193,8 @@ def _apprise_logs_redacted(values: list[str]) -> Iterator[None]:
         logger.removeFilter(flt)
 
 
-def send_apprise(subscription: dict[str, Any], message: Message) -> str:
+def send_apprise(subscription: dict[str, Any], message: Message,
+                 settings: Settings | None = None) -> str:
     """Notify through Apprise, with the text cut to that service's title and body limits."""
     import apprise
 
@@ -201,6 +207,8 @@ def send_apprise(subscription: dict[str, Any], message: Message) -> str:
         if plugin is None:
             raise DeliveryError("Apprise does not understand this URL (after filling secrets)",
                                 retry=False)
+        if settings is not None:  # one timeout per channel kind, from the settings
+            plugin.socket_connect_timeout = plugin.socket_read_timeout = settings.apprise_timeout
         title, body = message.chat(plugin.title_maxlen, plugin.body_maxlen)
         notify_type = apprise.NotifyType.WARNING if any(
             v.get("priority") == "high" for v in message.views) else apprise.NotifyType.INFO
@@ -219,5 +227,5 @@ def deliver(subscription: dict[str, Any], message: Message, settings: Settings,
     if channel == "webhook":
         return send_webhook(subscription, message, settings)
     if channel == "apprise":
-        return send_apprise(subscription, message)
+        return send_apprise(subscription, message, settings)
     raise DeliveryError(f"unknown channel {channel!r}", retry=False)

@@ -23,10 +23,19 @@ REMINDER_TIMEZONE = "Asia/Shanghai"  # announcements' dates are Beijing dates
 DEFAULT_LANG = "en"            # a subscription's language when none is given
 
 # -- Outbox ---------------------------------------------------------------------------
-OUTBOX_CLAIM_SECONDS = 300     # a claimed alert not marked by then is tried again
+OUTBOX_CLAIM_BATCH = 10        # deliveries leased per claim (one BEGIN IMMEDIATE each)
+OUTBOX_CLAIM_SECONDS = 300.0   # lease per claimed alert, from the clock at claim time,
+                               # renewed every third of it while the sender holds it
 OUTBOX_MAX_ATTEMPTS = 8        # then the alert is 'failed' (kept, with its reason)
 OUTBOX_RETRY_BASE_SECONDS = 60.0   # wait before the 2nd try; doubled after each failure
 OUTBOX_RETRY_MAX_SECONDS = 6 * 3600.0
+
+# -- Sending: deliveries in flight at once, per channel kind (a dead webhook cannot
+#    hold up e-mail: each kind has its own workers) -----------------------------------
+APPRISE_TIMEOUT = 4.0          # connect and read timeout of Apprise's HTTP services (its default)
+APPRISE_WORKERS = 2
+EMAIL_WORKERS = 2              # one SMTP connection per worker
+WEBHOOK_WORKERS = 4
 
 # -- E-mail (SMTP) --------------------------------------------------------------------
 SMTP_FROM = "regwatch <regwatch@localhost>"
@@ -52,10 +61,15 @@ class Settings:
     reminder_days: tuple[int, ...] = REMINDER_DAYS
     reminder_timezone: str = REMINDER_TIMEZONE
     default_lang: str = DEFAULT_LANG
-    outbox_claim_seconds: int = OUTBOX_CLAIM_SECONDS
+    outbox_claim_batch: int = OUTBOX_CLAIM_BATCH
+    outbox_claim_seconds: float = OUTBOX_CLAIM_SECONDS
     outbox_max_attempts: int = OUTBOX_MAX_ATTEMPTS
     outbox_retry_base_seconds: float = OUTBOX_RETRY_BASE_SECONDS
     outbox_retry_max_seconds: float = OUTBOX_RETRY_MAX_SECONDS
+    apprise_timeout: float = APPRISE_TIMEOUT
+    apprise_workers: int = APPRISE_WORKERS
+    email_workers: int = EMAIL_WORKERS
+    webhook_workers: int = WEBHOOK_WORKERS
     smtp_from: str = SMTP_FROM
     smtp_timeout: float = SMTP_TIMEOUT
     smtp_url: str = SMTP_URL
@@ -73,10 +87,15 @@ _ENV = {
                       lambda v: tuple(int(x) for x in v.replace(" ", "").split(",") if x)),
     "reminder_timezone": ("REGWATCH_REMINDER_TIMEZONE", str),
     "default_lang": ("REGWATCH_ALERTS_LANG", str),
-    "outbox_claim_seconds": ("REGWATCH_OUTBOX_CLAIM_SECONDS", int),
+    "outbox_claim_batch": ("REGWATCH_OUTBOX_CLAIM_BATCH", int),
+    "outbox_claim_seconds": ("REGWATCH_OUTBOX_CLAIM_SECONDS", float),
     "outbox_max_attempts": ("REGWATCH_OUTBOX_MAX_ATTEMPTS", int),
     "outbox_retry_base_seconds": ("REGWATCH_OUTBOX_RETRY_BASE_SECONDS", float),
     "outbox_retry_max_seconds": ("REGWATCH_OUTBOX_RETRY_MAX_SECONDS", float),
+    "apprise_timeout": ("REGWATCH_APPRISE_TIMEOUT", float),
+    "apprise_workers": ("REGWATCH_APPRISE_WORKERS", int),
+    "email_workers": ("REGWATCH_EMAIL_WORKERS", int),
+    "webhook_workers": ("REGWATCH_WEBHOOK_WORKERS", int),
     "smtp_from": ("REGWATCH_SMTP_FROM", str),
     "smtp_timeout": ("REGWATCH_SMTP_TIMEOUT", float),
     "smtp_url": ("REGWATCH_SMTP_URL", str),
@@ -86,7 +105,7 @@ _ENV = {
 
 
 def from_config(config: Any) -> dict[str, Any]:
-    """Values from the service's TOML configuration (:class:`regwatch.config.Config`).
+    """Values from the service's TOML configuration (:class:`core.settings.Config`).
 
     The file names environment variables for the SMTP URL and credentials; their values
     are read here (URL) or when sending (credentials), never copied into the file.
@@ -117,7 +136,7 @@ def _config_values() -> dict[str, Any]:
     path = os.environ.get("REGWATCH_CONFIG")
     if not path:
         return {}
-    from regwatch.config import load  # the service's file, when one is in use
+    from core.settings import load  # the service's file, when one is in use
 
     return from_config(load(path))
 

@@ -306,11 +306,11 @@ def test_text_changed_only_in_messages_when_asked(cat):
 
 
 def test_a_large_batch_is_claimed_in_slices_and_each_sent_once(cat, monkeypatch):
-    from alerts import delivery
     from alerts.sink import SmtpSink
 
-    monkeypatch.setattr(delivery, "CLAIM_SLICE", 4)
-    for i in range(delivery.CLAIM_SLICE * 2 + 3):
+    batch = 4
+    monkeypatch.setenv("REGWATCH_OUTBOX_CLAIM_BATCH", str(batch))
+    for i in range(batch * 2 + 3):
         cat.subscribe(target=f"officer{i}@example.com", materials=["samarium"])
     digest = cat.subscribe(target="digest@example.com", materials=["samarium", "gallium"],
                            digest_at="08:00", timezone="Asia/Shanghai")
