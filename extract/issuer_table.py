@@ -61,13 +61,14 @@ class IssuerTable:
                 r"[\u4e00-\u9fff]", t) else en_pattern(t)) + ")"
         )
         # A run of issuer names ending where a number starts: 商务部 海关总署|公告…
-        sep_zh = r"(?:\s*[、,，和与及]\s*|\s+)?"
+        sep_zh = r"(?:\s*[、,，和与及/]\s*|\s+)?"
         # After a known issuer, a body the table does not know (国家某某局, 公安部) may
         # follow in the run; it is skipped, but it must not break the run.
         other = r"(?:国家|中央|中国)?[\u4e00-\u9fff]{1,6}?(?:总局|局|委员会|委|署|办公室)|[\u4e00-\u9fff]{1,3}部"
         self.zh_run_end = re.compile(
             rf"{self.zh_alt}(?:{sep_zh}(?:{self.zh_alt}|{other}))*{sep_zh}$")
-        sep_en = r"(?:\s*(?:,|and|&)\s*(?:the\s+)?|\s+)"
+        # "MOFCOM and GACC", "MOFCOM & GACC", "MOFCOM-GACC", "MOFCOM/GACC", "MOFCOM–GACC"
+        sep_en = r"(?:\s*(?:,|and|&|[-/–—])\s*(?:the\s+)?|\s+)"
         self.en_run = rf"(?:the\s+)?{self.en_alt}(?:{sep_en}{self.en_alt})*"
         self.en_run_end = re.compile(rf"(?:{self.en_run})(?:'s)?\s*$")
 

@@ -21,33 +21,35 @@ from spacy.tokens import Doc
 from spacy.util import ensure_path, registry
 
 from .errors import Errors, ExtractError, Warnings, warn
+from .state import ExtractState
 
 DATA_DIR = Path(__file__).parent / "data"
 
 STATE_KEY = "regwatch"
 
 
-def _state_getter(doc: Doc) -> dict[str, Any]:
+def _state_getter(doc: Doc) -> ExtractState:
     return state(doc)
 
 
 if not Doc.has_extension("rw"):
-    # Per-document extraction state shared by the components (a plain dict).
+    # Per-document extraction state shared by the components (a declared dataclass).
     Doc.set_extension("rw", getter=_state_getter)
 if not Doc.has_extension("norm_text"):
     # The length-preserving normalised view built by the tokenizer.
     Doc.set_extension("norm_text", getter=lambda doc: view(doc))
 
 
-def state(doc: Doc) -> dict[str, Any]:
-    """The mutable extraction state of ``doc`` (created on first use).
+def state(doc: Doc) -> ExtractState:
+    """The extraction state of ``doc`` (created on first use).
 
-    Kept in ``doc.user_data`` directly: ``doc._`` builds a new accessor on every use,
-    which costs more than some components' whole work on a short document.
+    One typed object (``extract.state.ExtractState``) under one ``user_data`` key:
+    ``doc._`` builds a new accessor on every use, which costs more than some
+    components' whole work on a short document, so the components call this instead.
     """
     st = doc.user_data.get(STATE_KEY)
     if st is None:
-        st = {"ctx": {}, "warnings": []}
+        st = ExtractState()
         doc.user_data[STATE_KEY] = st
     return st
 

@@ -9,7 +9,10 @@ its source span without an offset table. What is folded:
 - extra folds from ``data/fold.json`` (ideographic space, dashes, lookalike Cyrillic);
 - OCR confusions inside Latin words and numbers (``MetaI`` → ``Metal``, ``2O25`` → ``2025``);
 - Traditional → Simplified Chinese with OpenCC ``t2s`` (character by character when a
-  phrase conversion would change the length).
+  phrase conversion would change the length);
+- inline pinyin glosses after a character (``商(shāng)務(wù)部``, common on copied
+  study pages) become spaces, so ``商  务  部`` still matches every pattern that
+  allows whitespace between characters (``lexicon.zh_pattern``).
 """
 
 from __future__ import annotations
@@ -30,6 +33,12 @@ OCR_I_IN_WORD = re.compile(r"(?<=[a-z])[I1|]+(?=[a-z]|$)")
 OCR_ZERO_IN_WORD = re.compile(r"(?<=[a-z])0(?=[a-z])")
 OCR_RN = None  # "rn" for "m" is not length-preserving: left alone on purpose.
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+TONE = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+# A pinyin gloss right after a Han character: "(shāng)", "(lǐ)", "(zhong1)"; a tone mark
+# or a tone digit is required, so "(GaN)" or "(a)" are never taken for one.
+GLOSS = re.compile(
+    rf"(?<=[\u3400-\u9fff])\((?=[a-zü{TONE}]*(?:[{TONE}]|[a-zü]+[1-5]\)))"
+    rf"[a-zü{TONE}]{{1,6}}[1-5]?\)")
 
 
 @lru_cache(maxsize=1)
@@ -108,8 +117,18 @@ def normalise_view(text: str, *, fold_path: str | None = None, ocr: bool = True,
         view = ALNUM_RUN.sub(_repair_run, view)
     if simplify:
         view = to_simplified(view)
+    if "(" in view:
+        view = GLOSS.sub(lambda m: " " * len(m.group(0)), view)
     assert len(view) == len(text)
     return view
+
+
+def gloss_spans(text: str, view: str) -> list[tuple[int, int]]:
+    """The spans of ``text`` that ``normalise_view`` blanked as pinyin glosses."""
+    if "(" not in text and "\uff08" not in text:
+        return []
+    return [m.span() for m in re.finditer(r" {3,8}", view)
+            if text[m.start()] in "(\uff08" and text[m.end() - 1] in ")\uff09"]
 
 
 def junk_ratio(text: str) -> float:

@@ -21,7 +21,7 @@ from spacy.util import ensure_path, registry
 from spacy.vocab import Vocab
 
 from .lexicon import state
-from .normalise import normalise_view
+from .normalise import gloss_spans, normalise_view
 
 TOKEN = re.compile(
     r"(?<![0-9])[0-9]{4}(?: [0-9]{2,4}){1,3}(?![0-9])"  # HS code written in groups
@@ -67,6 +67,7 @@ class RegwatchTokenizer:
             doc[i].norm_ = folded
         st = state(doc)
         st["view"], st["raw"] = norm, text
+        st["glosses"] = gloss_spans(text, norm)
         return doc
 
     @staticmethod

@@ -4,8 +4,14 @@ Finds 商务部 海关总署公告2025年第18号, 公告2025第61号, …2025�
 公告〔2025〕123号, 2025年第18号公告, enumerations (第55号、56号、57号; 第55号至第58号)
 and English forms ("Announcement No. 18 [2025] of the Ministry of Commerce…",
 "MOFCOM Announcement No. 61 of 2025", "Announcements Nos. 55, 56 and 57 of 2025").
-Each mention records the issuers printed with it; the number component picks the
-document's own number and the references component classifies the rest.
+Also the forms of documents that report on announcements: numbers in Chinese numerals
+(2026年第一号公告, 公告2025年第六十二號), numbers without a year whose year (and series)
+come from the mention before them or the document's date (公告第61、62号, 第62号公告,
+（第56号）, "(No. 56)", "Announcement No. 62"), a number in brackets after a 公告 named
+by its issuer earlier in the sentence (发布公告（2025年第123号）), and the informal
+"4号文件". Each mention records the issuers printed with it; the number component picks
+the document's own number, fills in inherited years and the references component
+classifies the rest.
 """
 
 from __future__ import annotations
@@ -18,11 +24,13 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .. import scorer as _scorer  # noqa: F401  (registers the scorer)
+from ..datetext import zh_number
 from ..issuer_table import IssuerTable
 from ..lexicon import RuleComponent, state, view
 
 YEAR = r"(?:19|20)[0-9]{2}"
-NUM = r"[0-9]{1,4}(?![0-9])"
+ZH_DIGITS = "一二三四五六七八九十百零〇"
+NUM = rf"(?:[0-9]{{1,4}}(?![0-9])|[{ZH_DIGITS}]{{1,5}})"
 KW = r"公\s*告"
 ZH_FORMS = [
     # 公告2025年第18号 / 公告2025第61号 / 公告2025年第58 / 公告2025年28号
@@ -36,12 +44,22 @@ CONT_ZH = re.compile(
     rf"\s*(?P<sep>、|,|和|及|与|以及|至|到|-|~)\s*(?:(?P<y>{YEAR})\s*年\s*)?(?:第\s*)?"
     rf"(?P<n>{NUM})(?!\s*[年月日.%])(?P<hao>\s*号)?"
 )
+# Numbers printed without a year: 公告第61、62号 / 第62号公告 / （第56号） / 4号文件.
+BARE_KW_ZH = re.compile(rf"{KW}\s*(?P<di>第)\s*(?P<n>{NUM})(?P<hao>\s*号)?")
+BARE_DI_ZH = re.compile(rf"(?<![0-9年〕\]）)])(?<!公告)(?<!告)(?P<di>第)\s*(?P<n>{NUM})(?P<hao>\s*号)")
+FILE_ZH = re.compile(rf"(?:(?P<y>{YEAR})\s*年\s*)?(?<![0-9第])(?P<n>[0-9]{{1,3}})\s*号\s*文件")
+# （2025年第123号） after a 公告 whose issuer is named earlier in the sentence.
+PAREN_ZH = re.compile(rf"(?<=[告])\s*[（(]\s*(?P<y>{YEAR})\s*年\s*(?P<di>第)?\s*(?P<n>{NUM})"
+                      rf"(?P<hao>\s*号)\s*[)）]")
+# "(No. 56)" in English, read only beside other announcement mentions.
+PAREN_EN = re.compile(r"\(\s*(?i:nos?)\s*\.?\s*(?P<n>\d{1,4})(?P<more>(?:\s*(?:,|and|&)\s*"
+                      r"\d{1,4})*)\s*\)")
 EN_CORE = re.compile(
     r"(?i:(?:(?:joint|public)\s+)?announcements?)"
     r"(?P<mid>\s*(?:\[\s*(?P<y1>(?:19|20)\d\d)\s*\]|\(\s*(?P<y2>(?:19|20)\d\d)\s*\)|"
     r"〔\s*(?P<y3>(?:19|20)\d\d)\s*〕|(?i:of|for|in)\s+(?P<y4>(?:19|20)\d\d))?\s*,?\s*)"
     r"(?i:no|nos|number)\s*\.?\s*(?P<n>\d{1,4})(?![0-9])"
-    r"(?P<more>(?:\s*(?:,|(?i:and)|&|(?i:to)|(?i:through)|-)\s*(?:(?i:no)\s*\.?\s*)?"
+    r"(?P<more>(?:\s*(?:,\s*(?i:and|&)|,|(?i:and)|&|(?i:to)|(?i:through)|-|–)\s*(?:(?i:nos?)\s*\.?\s*)?"
     r"\d{1,4}(?![0-9]))*)"
     r"(?P<tail>\s*(?:\[\s*(?P<y5>(?:19|20)\d\d)\s*\]|\(\s*(?P<y6>(?:19|20)\d\d)\s*\)|"
     r"〔\s*(?P<y7>(?:19|20)\d\d)\s*〕|,?\s*(?i:of|in|for)\s+(?:(?i:the\s+year)\s+)?"
@@ -81,11 +99,26 @@ class Announcements(RuleComponent):
                     mention = self._zh(text, m)
                     if mention:
                         found.append(mention)
+            for m in PAREN_ZH.finditer(text):
+                mention = self._zh(text, m, context_issuers=True)
+                if mention:
+                    found.append(mention)
+        if "第" in text:
+            for rx in (BARE_KW_ZH, BARE_DI_ZH):
+                for m in rx.finditer(text):
+                    mention = self._zh(text, m, bare=rx is BARE_DI_ZH)
+                    if mention:
+                        found.append(mention)
+        if "文件" in text:
+            for m in FILE_ZH.finditer(text):
+                found.append(self._file(text, m))
         if re.search(r"(?i)announcement", text):
             for m in EN_CORE.finditer(text):
                 mention = self._en(text, m)
                 if mention:
                     found.append(mention)
+            for m in PAREN_EN.finditer(text):
+                found.append(self._paren_en(m))
         found.sort(key=lambda x: (x["start"], -(x["end"] - x["start"])))
         out: list[dict[str, Any]] = []
         for mention in found:
@@ -102,19 +135,29 @@ class Announcements(RuleComponent):
         codes = self.table.codes_in(m.group(0), "zh")
         return start - (len(window) - m.start()), codes
 
-    def _zh(self, text: str, m: re.Match[str]) -> dict[str, Any] | None:
+    def _sentence_issuers(self, text: str, start: int) -> list[str]:
+        """Issuers named earlier in the same sentence (海关总署日前发布…的公告（2025年第123号）)."""
+        lo = max(0, start - 160)
+        cut = max(text.rfind(c, lo, start) for c in "。\n;!?")
+        return self.table.codes_in(text[max(lo, cut + 1):start])
+
+    def _zh(self, text: str, m: re.Match[str], *, bare: bool = False,
+            context_issuers: bool = False) -> dict[str, Any] | None:
         has_di = bool(m["di"])
         has_hao = bool(m["hao"])
         after = text[m.end():m.end() + 2]
         if not (has_di or has_hao) or re.match(r"\s*[月日]", after):
             return None
-        year = int(m["y"])
-        numbers = [(year, int(m["n"]), m.start("n"), m.end())]
+        first = zh_number(m["n"])
+        if not first or (not m["n"].isdigit() and not has_hao):
+            return None  # 2025年第一季度 is not a number; 第一号 must say 号
+        year = int(m["y"]) if "y" in m.re.groupindex and m["y"] else None
+        numbers = [(year, first, m.start("n"), m.end())]
         pos = m.end()
         cont = []
         while True:
             c = CONT_ZH.match(text, pos)
-            if not c or c.end() == pos:
+            if not c or c.end() == pos or zh_number(c["n"]) is None:
                 break
             cont.append(c)
             pos = c.end()
@@ -123,10 +166,12 @@ class Announcements(RuleComponent):
             cont.pop()
         if not has_hao and not cont and not has_di:
             return None
+        if year is None and not has_hao and not cont:
+            return None  # 公告第61 without 号 or a list is not a number
         last_n = numbers[0][1]
         end = m.end()
         for c in cont:
-            n = int(c["n"])
+            n = zh_number(c["n"]) or 0
             if c["y"]:
                 year = int(c["y"])  # 2023年第23号、2024年第33号: each keeps its own year
             if c["sep"] in ("至", "到", "-", "~") and last_n < n <= last_n + MAX_RANGE:
@@ -141,25 +186,51 @@ class Announcements(RuleComponent):
             # Without 公告 before the year, 公告 must follow, or issuers precede (not 令).
             if not tail and (not issuers or re.match(r"\s*令", text[end:end + 3])):
                 return None
+        if bare:
+            # 第62号公告 / （第56号）: a number on its own only with 公告 after it or in brackets.
+            opened = text[max(0, m.start() - 1):m.start()] in ("(", "（")
+            closed = re.match(r"\s*[)）]", text[end:end + 2])
+            if not tail and not (opened and closed):
+                return None
         if tail:
             end += tail.end()
+        if context_issuers and not issuers:
+            issuers = self._sentence_issuers(text, m.start())
+            start = m.start()
         return {
             "start": start, "end": end, "core_start": m.start(), "lang": "zh",
-            "issuers": issuers, "bare": not issuers,
+            "issuers": issuers, "bare": not issuers, "inherit": year is None,
             "targets": [{"year": y, "no": n, "start": s, "end": e} for y, n, s, e in numbers],
         }
+
+    def _file(self, text: str, m: re.Match[str]) -> dict[str, Any]:
+        """The informal 4号文件: its issuer from the sentence, its year printed or inherited."""
+        year = int(m["y"]) if m["y"] else None
+        issuers = self._sentence_issuers(text, m.start())
+        return {"start": m.start(), "end": m.end(), "core_start": m.start(), "lang": "zh",
+                "issuers": issuers, "bare": not issuers, "inherit": year is None,
+                "informal": True,
+                "targets": [{"year": year, "no": int(m["n"]), "start": m.start("n"),
+                             "end": m.end("n")}]}
+
+    def _paren_en(self, m: re.Match[str]) -> dict[str, Any]:
+        numbers = [int(m["n"])] + [int(n) for n in re.findall(r"\d{1,4}", m["more"] or "")]
+        return {"start": m.start(), "end": m.end(), "core_start": m.start(), "lang": "en",
+                "issuers": [], "bare": True, "inherit": True,
+                "targets": [{"year": None, "no": n, "start": m.start("n"), "end": m.end("n")}
+                            for n in numbers]}
 
     def _en(self, text: str, m: re.Match[str]) -> dict[str, Any] | None:
         years = [m[g] for g in ("y1", "y2", "y3", "y4", "y5", "y6", "y7", "y8") if m[g]]
         numbers = [int(m["n"])]
         last = numbers[0]
-        for part in re.finditer(r"(?P<sep>,|and|&|to|through|-)\s*(?:no\s*\.?\s*)?(?P<n>\d{1,4})",
+        for part in re.finditer(r"(?P<sep>,|and|&|to|through|-|–)\s*(?:nos?\s*\.?\s*)?(?P<n>\d{1,4})",
                                 m["more"] or "", re.I):
             n = int(part["n"])
             if 1990 <= n <= 2099 and n > last + MAX_RANGE:
                 years.append(part["n"])  # "Announcement No. 18, 2025"
                 continue
-            if part["sep"].lower() in ("to", "through", "-") and last < n <= last + MAX_RANGE:
+            if part["sep"].lower() in ("to", "through", "-", "–") and last < n <= last + MAX_RANGE:
                 numbers += list(range(last + 1, n + 1))
             else:
                 numbers.append(n)
@@ -185,7 +256,7 @@ class Announcements(RuleComponent):
         year = int(years[0]) if years else None
         return {
             "start": start, "end": end, "core_start": m.start(), "lang": "en",
-            "issuers": issuers, "bare": not issuers,
+            "issuers": issuers, "bare": not issuers, "inherit": year is None,
             "targets": [{"year": year, "no": n, "start": m.start("n"), "end": m.end("n")}
                         for n in numbers],
         }

@@ -58,6 +58,7 @@ class Number(RuleComponent):
         own = self._own(st, text, mentions)
         default = self._default_series(st, text, mentions, own)
         st["default_series"] = default
+        self._inherit(st, mentions)
         for mention in mentions:
             series = mention["issuers"][0] if mention["issuers"] else default
             for target in mention["targets"]:
@@ -74,6 +75,29 @@ class Number(RuleComponent):
             st["own_issuers"] = own["issuers"]
             st["own_key"] = (target["year"], target["no"])
         return doc
+
+    @staticmethod
+    def _inherit(st: Any, mentions: list[dict[str, Any]]) -> None:
+        """A number printed without a year (第62号公告, "(No. 56)", "Announcement No. 62")
+        takes the year of the nearest number before it that has one, and, when it names no
+        issuer, that number's issuers; failing that, the year of the document's date."""
+        issue = st.get("issue_date")
+        fallback = int(issue["date"][:4]) if issue else None
+        prev: dict[str, Any] | None = None
+        for mention in mentions:
+            years = [t["year"] for t in mention["targets"] if t["year"]]
+            if years:
+                prev = mention
+                continue
+            if not mention.get("inherit"):
+                continue
+            year = None
+            if prev is not None:
+                year = next(t["year"] for t in reversed(prev["targets"]) if t["year"])
+                if not mention["issuers"] and prev["issuers"]:
+                    mention["issuers"] = list(prev["issuers"])
+            for target in mention["targets"]:
+                target["year"] = year or fallback
 
     def _own(self, st: dict[str, Any], text: str,
              mentions: list[dict[str, Any]]) -> dict[str, Any] | None:
