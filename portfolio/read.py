@@ -1,0 +1,166 @@
+"""``read_portfolio(path) -> (rows, problems)``: a company file read whole, or not at all.
+
+Every bad cell is reported with its line and column, so a compliance officer fixes the
+file in one pass; when any error is found no row is returned, because half a portfolio
+would read as "the rest is fine". Headers are matched through ``columns.yaml``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from portfolio import fields
+from portfolio.tables import Cell, UnreadableFile, read_rows
+
+HEADER_IGNORED = re.compile(r"[\s._\-/]+")
+HEADER_SEARCH_ROWS = 10  # a title or a note may sit above the header row
+
+
+def header_key(value: object) -> str:
+    return HEADER_IGNORED.sub("", unicodedata.normalize("NFKC", fields.text(value)).casefold())
+
+
+@cache
+def columns() -> dict[str, dict[str, Any]]:
+    """Field name → ``{"required": bool, "headers": set of header keys}``."""
+    data = yaml.safe_load(files("portfolio").joinpath("columns.yaml").read_text(encoding="utf-8"))
+    return {name: {"required": bool(spec.get("required")),
+                   "headers": {header_key(h) for h in [name, *spec["headers"]]}}
+            for name, spec in data.items()}
+
+
+def _field_for(header: object) -> str | None:
+    wanted = header_key(header)
+    for name, spec in columns().items():
+        if wanted and wanted in spec["headers"]:
+            return name
+    return None
+
+
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA: how a spreadsheet names the column."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def problem(line: int, column: str, field: str, kind: str, message: str, *,
+            value: str = "", index: int | None = None, severity: str = "error") -> dict[str, Any]:
+    cell = f"{column_letter(index)}{line}" if index is not None else ""
+    return {"line": line, "column": column, "field": field, "cell": cell, "value": value,
+            "problem": kind, "message": message, "severity": severity}
+
+
+def _find_header(lines: list[tuple[int, list[Cell]]]) -> int | None:
+    for position, (_, cells) in enumerate(lines[:HEADER_SEARCH_ROWS]):
+        if len({_field_for(cell) for cell in cells} - {None}) >= 2:
+            return position
+    return None
+
+
+def _map_header(line: int, cells: list[Cell]) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    mapping: dict[str, int] = {}
+    problems: list[dict[str, Any]] = []
+    for index, cell in enumerate(cells):
+        header = fields.text(cell)
+        if not header:
+            continue
+        name = _field_for(cell)
+        if name is None:
+            problems.append(problem(line, header, "", "unknown_column",
+                                    f"column {header!r} is not a portfolio column and is ignored",
+                                    index=index, severity="warning"))
+        elif name in mapping:
+            first = fields.text(cells[mapping[name]])
+            problems.append(problem(line, header, name, "duplicate_column",
+                                    f"column {header!r} means {name}, as {first!r} does", index=index))
+        else:
+            mapping[name] = index
+    for name, spec in columns().items():
+        if spec["required"] and name not in mapping:
+            problems.append(problem(line, name, name, "missing_column", f"no {name} column"))
+    return mapping, problems
+
+
+READERS = {"hs_code": fields.hs_code, "destination": fields.destination, "materials": fields.materials}
+REQUIRED_TEXT = ("sku", "description")
+
+
+def _read_row(line: int, cells: list[Cell], mapping: dict[str, int], headers: list[Cell]
+              ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    row: dict[str, Any] = {"line": line}
+    problems: list[dict[str, Any]] = []
+    for name, index in mapping.items():
+        value = cells[index] if index < len(cells) else None
+        header = fields.text(headers[index])
+        reader = READERS.get(name)
+        try:
+            if reader is not None:
+                row[name] = reader(value) if name != "materials" or fields.text(value) else []
+            elif name in REQUIRED_TEXT and not fields.text(value):
+                raise fields.FieldError(f"empty_{name}", f"{name} is empty")
+            else:
+                row[name] = fields.text(value) or None
+        except fields.FieldError as error:
+            problems.append(problem(line, header, name, error.kind, str(error),
+                                    value=fields.text(value), index=index))
+    if "destination" in mapping:
+        row["destination_as_written"] = fields.text(cells[mapping["destination"]]
+                                                    if mapping["destination"] < len(cells) else None)
+    for name in columns():
+        row.setdefault(name, [] if name == "materials" else None)
+    return row, problems
+
+
+def read_portfolio(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Read a portfolio file: ``(rows, problems)``.
+
+    ``rows`` are plain dicts (``line``, ``sku``, ``description``, ``hs_code`` as digits,
+    ``materials`` as vocabulary names, ``destination`` as ISO alpha-2 with
+    ``destination_as_written``, ``end_use``, ``end_user``, ``counterparty``). ``problems``
+    has one dict per bad cell, header or duplicate (``line``, ``column`` as written,
+    ``field``, ``cell``, ``value``, ``problem``, ``message``, ``severity``). When any problem
+    is an error, ``rows`` is empty: nothing is imported from a file with a bad row.
+    """
+    try:
+        lines = read_rows(path)
+    except UnreadableFile as error:
+        return [], [problem(0, "", "", "unreadable_file", str(error))]
+    if not lines:
+        return [], [problem(1, "", "", "empty_file", "the file has no rows")]
+    start = _find_header(lines)
+    if start is None:
+        first_line = lines[0][0]
+        return [], [problem(first_line, "", "", "missing_header",
+                            "no header row naming the portfolio columns (sku, hs_code, destination, …) "
+                            f"in the first {HEADER_SEARCH_ROWS} rows")]
+    header_line, headers = lines[start]
+    mapping, problems = _map_header(header_line, headers)
+    rows: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for line, cells in lines[start + 1:]:
+        row, row_problems = _read_row(line, cells, mapping, headers)
+        problems.extend(row_problems)
+        if row["sku"] and row["destination"]:
+            lane = (row["sku"], row["destination"])
+            if lane in seen:
+                index = mapping["sku"]
+                problems.append(problem(line, fields.text(headers[index]), "sku", "duplicate_row",
+                                        f"sku {row['sku']!r} to {row['destination']} is already on line {seen[lane]}",
+                                        value=row["sku"], index=index))
+            else:
+                seen[lane] = line
+        rows.append(row)
+    if any(p["severity"] == "error" for p in problems):
+        return [], problems
+    return rows, problems

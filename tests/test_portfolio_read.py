@@ -1,0 +1,142 @@
+"""Reading a company's portfolio file (portfolio/read.py): every bad cell reported, nothing half-read."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from portfolio import fields
+from portfolio.read import read_portfolio
+
+FIXTURES = Path(__file__).parent / "fixtures" / "portfolio"
+SAMPLE = Path(__file__).parent.parent / "portfolio" / "samples" / "exporter.csv"
+
+GOOD = [
+    {"line": 2, "sku": "MAG-1", "description": "Sm2Co17 magnet rings, YXG-28", "hs_code": "8505111000",
+     "materials": ["samarium", "cobalt"], "destination": "US", "destination_as_written": "USA",
+     "end_use": "pump couplings", "end_user": None, "counterparty": "Lakeshore Pump Components Inc."},
+    {"line": 3, "sku": "SEM-1", "description": "砷化镓衬底片 4英寸", "hs_code": "3818009004",
+     "materials": ["gallium", "arsenic"], "destination": "KR", "destination_as_written": "韩国",
+     "end_use": None, "end_user": None, "counterparty": None},
+    {"line": 4, "sku": "BAT-1", "description": "Li-ion cells 320 Wh/kg", "hs_code": "85076000",
+     "materials": [], "destination": "VN", "destination_as_written": "Viet Nam",
+     "end_use": None, "end_user": None, "counterparty": None},
+]
+
+
+def test_good_file_reads_into_plain_dicts() -> None:
+    rows, problems = read_portfolio(FIXTURES / "good.csv")
+    assert problems == []
+    assert rows == GOOD
+
+
+def test_chinese_headers_read_the_same() -> None:
+    rows, problems = read_portfolio(FIXTURES / "good_zh.csv")
+    assert problems == []
+    assert rows == GOOD
+
+
+def test_five_kinds_of_bad_rows_all_reported_and_nothing_imported() -> None:
+    rows, problems = read_portfolio(FIXTURES / "five_bad.csv")
+    assert rows == []
+    found = {(p["line"], p["column"], p["problem"]) for p in problems}
+    assert found == {
+        (3, "HS Code", "hs_format"),
+        (4, "Destination", "unknown_country"),
+        (5, "SKU", "empty_sku"),
+        (6, "SKU", "duplicate_row"),
+        (7, "Materials", "unknown_material"),
+    }
+    by_kind = {p["problem"]: p for p in problems}
+    assert by_kind["hs_format"]["cell"] == "C3" and by_kind["hs_format"]["value"] == "8505.11"
+    assert "'Narnia'" in by_kind["unknown_country"]["message"]
+    assert "line 2" in by_kind["duplicate_row"]["message"]
+    assert "'unobtainium'" in by_kind["unknown_material"]["message"]
+    assert all(p["severity"] == "error" for p in problems)
+
+
+def test_missing_required_column_is_an_error_on_the_header_line(tmp_path: Path) -> None:
+    file = tmp_path / "p.csv"
+    file.write_text("sku,description,destination\nA,thing,US\n", encoding="utf-8")
+    rows, problems = read_portfolio(file)
+    assert rows == []
+    assert [(p["line"], p["field"], p["problem"]) for p in problems] == [(1, "hs_code", "missing_column")]
+
+
+def test_title_row_gb18030_semicolons_and_an_extra_column(tmp_path: Path) -> None:
+    file = tmp_path / "export.csv"
+    text = "出口产品清单 2026\n物料号;品名;海关编码;目的国;单价\nW-1;碳化钨粉;2849902000;德国;12.5\n"
+    file.write_bytes(text.encode("gb18030"))
+    rows, problems = read_portfolio(file)
+    assert [(p["problem"], p["severity"], p["line"], p["column"]) for p in problems] == [
+        ("unknown_column", "warning", 2, "单价")]
+    assert [(r["line"], r["sku"], r["description"], r["hs_code"], r["destination"]) for r in rows] == [
+        (3, "W-1", "碳化钨粉", "2849902000", "DE")]
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2805.30.19.10", "2805301910"), ("2805 3019 10", "2805301910"), ("71051020", "71051020"),
+    ("２８０５３０１９１０", "2805301910"), (8505111000, "8505111000"), (8505111000.0, "8505111000"),
+    (1061100, "01061100"), ("0106.11.00", "01061100"),
+])
+def test_hs_codes_read(value: object, expected: str) -> None:
+    assert fields.hs_code(value) == expected
+
+
+@pytest.mark.parametrize("value", ["2805.30", "28053019100", "1061100", "ABCD1234", "9912345678", "7712345678", "HS 2805"])
+def test_bad_hs_codes_rejected(value: str) -> None:
+    with pytest.raises(fields.FieldError) as caught:
+        fields.hs_code(value)
+    assert caught.value.kind == "hs_format"
+
+
+def test_sample_portfolio_is_clean_and_covers_the_brief() -> None:
+    rows, problems = read_portfolio(SAMPLE)
+    assert problems == []
+    assert len(rows) >= 40
+    assert {r["destination"] for r in rows} == {"US", "JP", "DE", "KR", "VN", "MX"}
+    materials = {m for r in rows for m in r["materials"]}
+    assert {"samarium", "dysprosium", "gallium", "germanium", "graphite", "antimony", "tungsten",
+            "silver", "lithium", "superhard materials"} <= materials
+    written = {r["destination_as_written"] for r in rows}
+    assert {"USA", "美国", "United States", "日本", "Viet Nam", "墨西哥"} <= written
+
+
+def _write_xlsx(csv_path: Path, xlsx_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    with csv_path.open(encoding="utf-8", newline="") as handle:
+        for number, cells in enumerate(csv.reader(handle)):
+            if number and cells[2].isdigit():  # an HS code typed into Excel becomes a number
+                cells[2] = int(cells[2])
+            sheet.append([cell if cell != "" else None for cell in cells])
+    book.save(xlsx_path)
+
+
+def test_xlsx_reads_the_same_as_csv(tmp_path: Path) -> None:
+    xlsx = tmp_path / "exporter.xlsx"
+    _write_xlsx(SAMPLE, xlsx)
+    from_csv, csv_problems = read_portfolio(SAMPLE)
+    from_xlsx, xlsx_problems = read_portfolio(xlsx)
+    assert csv_problems == xlsx_problems == []
+    assert from_xlsx == from_csv
+
+
+def test_xlsx_problems_carry_line_and_column(tmp_path: Path) -> None:
+    xlsx = tmp_path / "bad.xlsx"
+    _write_xlsx(FIXTURES / "five_bad.csv", xlsx)
+    rows, problems = read_portfolio(xlsx)
+    assert rows == []
+    assert {(p["line"], p["column"], p["problem"]) for p in problems} == {
+        (3, "HS Code", "hs_format"), (4, "Destination", "unknown_country"), (5, "SKU", "empty_sku"),
+        (6, "SKU", "duplicate_row"), (7, "Materials", "unknown_material")}
+
+
+def test_not_a_portfolio_file(tmp_path: Path) -> None:
+    file = tmp_path / "p.pdf"
+    file.write_bytes(b"%PDF-1.4")
+    rows, problems = read_portfolio(file)
+    assert rows == [] and problems[0]["problem"] == "unreadable_file"
