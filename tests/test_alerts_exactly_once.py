@@ -273,3 +273,18 @@ def test_a_hanging_webhook_does_not_delay_email(db_path, env, serve):
     print(f"\nhanging webhook (timeout {timeout} s) + {mails} e-mails: last e-mail after "
           f"{last_mail:.2f} s, run {elapsed:.2f} s, {len(hanging.connections)} connection(s) "
           f"to the dead webhook")
+
+
+def test_a_channel_without_workers_of_its_own_still_gets_its_answer(db_path, env):
+    """A channel no kind knows (a hand-edited row) is claimed by the "other" worker and
+    fails for good with its reason, as before, next to an e-mail that is sent."""
+    cat = _queue(db_path, [("email", "officer@example.com"), ("email", "pager@example.com")], 1)
+    cat.db.execute("update subscriptions set channel = 'pager' where target = 'pager@example.com'")
+    cat.db.conn.commit()
+    with SmtpSink() as sink:
+        env.setenv("REGWATCH_SMTP_URL", sink.url)
+        report = send_due(cat.db, settings=load_settings())
+        assert [m["To"] for m in sink.messages] == ["officer@example.com"]
+    assert (report["sent"], report["failed"]) == (1, 1)
+    assert report["errors"][0]["reason"] == "unknown channel 'pager'"
+    assert sorted(a["status"] for a in cat.alerts()) == ["failed", "sent"]
