@@ -4,6 +4,11 @@ Per field: precision, recall and F1 over the set of values (a scalar field is on
 value, ``null`` is no value); a field missing from a gold object is not scored for
 that document. The overall figure is the micro-average over all fields (counts
 summed before dividing). References compare on ``(target, relation)``.
+
+Gold objects may also carry ``kind`` (announcement / statement / news / other), which
+FORMAT.md's scorer does not know: it is scored apart, as accuracy, and the field
+figures are also given per gold kind, so that a set of reports is not hidden by a set
+of announcements.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from .errors import Errors, ExtractError, Warnings, warn
 FIELDS = ("number", "issuers", "issue_date", "effective_dates", "control_codes", "hs_codes",
           "materials", "references")
 SCALARS = ("number", "issue_date")
+KINDS = ("announcement", "statement", "news", "other")
 
 
 def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -127,6 +133,9 @@ def score(gold_path: str | Path, predictions_path: str | Path | None = None, *,
         extractor = load_extractor()
     per_doc = []
     detail = []
+    by_kind: dict[str, list[dict[str, dict[str, Any]]]] = {}
+    kinds_seen = kinds_right = 0
+    confusion: dict[str, dict[str, int]] = {}
     out = open(write_predictions, "w", encoding="utf-8") if write_predictions else None
     try:
         for _, doc in read_jsonl(gold_path):
@@ -140,9 +149,18 @@ def score(gold_path: str | Path, predictions_path: str | Path | None = None, *,
                                      sort_keys=True) + "\n")
             cmp = compare(gold, pred)
             per_doc.append(cmp)
+            gold_kind = gold.get("kind")
+            if gold_kind:
+                kinds_seen += 1
+                kinds_right += pred.get("kind") == gold_kind
+                row = confusion.setdefault(gold_kind, {})
+                row[str(pred.get("kind"))] = row.get(str(pred.get("kind")), 0) + 1
+                by_kind.setdefault(gold_kind, []).append(cmp)
             if details:
                 diffs = {f: {"missing": c["missing"], "extra": c["extra"]} for f, c in cmp.items()
                          if c["missing"] or c["extra"]}
+                if gold_kind and pred.get("kind") != gold_kind:
+                    diffs["kind"] = {"missing": [gold_kind], "extra": [str(pred.get("kind"))]}
                 if diffs:
                     detail.append({"id": doc_id, "diff": diffs})
     finally:
@@ -151,6 +169,10 @@ def score(gold_path: str | Path, predictions_path: str | Path | None = None, *,
     if not per_doc:
         raise ExtractError(Errors.E005.format(path=gold_path))
     result = aggregate(per_doc)
+    if kinds_seen:
+        result["kind"] = {"accuracy": kinds_right / kinds_seen, "documents": kinds_seen,
+                          "confusion": confusion}
+        result["by_kind"] = {k: aggregate(by_kind[k]) for k in KINDS if k in by_kind}
     if details:
         result["documents_detail"] = detail
     return result
@@ -166,5 +188,14 @@ def format_table(scores: dict[str, Any]) -> str:
     lines.append(f"{'(micro)':<16}{o['precision']:>7.3f}{o['recall']:>7.3f}{o['f1']:>7.3f}"
                  f"{o['tp']:>6}{o['fp']:>6}{o['fn']:>6}")
     lines.append(f"documents {scores['documents']}")
+    if "kind" in scores:
+        k = scores["kind"]
+        lines.append(f"kind accuracy {k['accuracy']:.3f} ({k['documents']} documents)")
+        for kind, sub in scores["by_kind"].items():
+            so = sub["overall"]
+            low = min(sub["fields"].items(), key=lambda kv: kv[1]["f1"])
+            lines.append(f"  {kind:<13} {sub['documents']:>3} docs  P {so['precision']:.3f}"
+                         f"  R {so['recall']:.3f}  F1 {so['f1']:.3f}"
+                         f"  (lowest {low[0]} {low[1]['f1']:.3f})")
     lines.append(f"overall F1 {o['f1']:.3f}")
     return "\n".join(lines)

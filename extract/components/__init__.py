@@ -6,6 +6,7 @@ from . import (  # noqa: F401
     conditions,
     dates,
     issuers,
+    kind,
     materials,
     number,
     references,

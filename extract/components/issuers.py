@@ -45,6 +45,10 @@ class Issuers(RuleComponent):
         self._check_ready()
         st = state(doc)
         text = view(doc)
+        if st.get("kind") in ("statement", "news"):
+            # a spokesperson or a reporter speaks about documents; nobody issues this one
+            st["issuers"], st["issuer_spans"] = [], []
+            return doc
         codes: list[str] = []
         spans: list[list[int]] = []
         own = st.get("own_mention")
@@ -71,8 +75,23 @@ class Issuers(RuleComponent):
             if code in self.table.reported and code not in out:
                 out.append(code)
         st["issuers"] = out
-        st["issuer_spans"] = spans
+        st["issuer_spans"] = self._name_spans(text, spans, out)
         return doc
+
+    def _name_spans(self, text: str, spans: list[list[int]],
+                    codes: list[str]) -> list[dict[str, Any]]:
+        """Each reported issuer with the span of a name that stands for it (商务部, GACC,
+        安全与管制局) inside the number, signature or decision it was read from."""
+        out: list[dict[str, Any]] = []
+        seen: set[tuple[int, int]] = set()
+        for lo, hi in spans:
+            for rx in (self.table.zh_re, self.table.en_re, self.table.bureau_re):
+                for m in rx.finditer(text, lo, hi):
+                    code = self.table.code(m.group(0)) or self.table.bureau(m.group(0))
+                    if code in codes and m.span() not in seen:
+                        seen.add(m.span())
+                        out.append({"value": code, "start": m.start(), "end": m.end()})
+        return sorted(out, key=lambda sp: (sp["start"], sp["value"]))
 
     def _signature(self, st: dict[str, Any], text: str) -> tuple[list[str], list[list[int]]]:
         """Lines near the end made only of issuer names (and perhaps the date)."""

@@ -13,7 +13,8 @@ the title, as the first material of a controlled item, or in a list framed as th
 object of control (对钨、碲…相关物项, 镓、锗、锑相关两用物项, "controls on X",
 "X-related items", a heading line such as "Part B – Superhard materials"). A document
 without a number of its own (news, a Q&A, a listing) controls nothing, so reports
-nothing. ``rare earths`` is reported only when no single rare-earth element is.
+nothing: what it names is kept as ``discussed`` (the result's ``mentions``), not as
+``materials``. ``rare earths`` is reported only when no single rare-earth element is.
 """
 
 from __future__ import annotations
@@ -88,18 +89,25 @@ class Materials(RuleComponent):
         mentions = self.find(text)
         st["material_mentions"] = mentions
         subjects = self.subjects(st, text, mentions)
-        has_effect = bool(st.get("number")) or bool(st.get("items") and st.get("issuer_spans"))
+        kind = st.get("kind")
+        has_effect = bool(st.get("number")) or bool(
+            kind in (None, "announcement") and st.get("items") and st.get("issuer_spans"))
         if st["ctx"].get("item_source", "text") != "text":
             has_effect = True  # an attachment is judged by the document it belongs to
-        reported: dict[str, list[list[int]]] = {}
-        if has_effect:
-            for m in subjects:
-                for mat in m["materials"]:
-                    reported.setdefault(mat, []).append([m["start"], m["end"]])
-        if "rare earths" in reported and RARE_EARTHS & set(reported):
-            del reported["rare earths"]
+        named: dict[str, list[list[int]]] = {}
+        for m in subjects:
+            for mat in m["materials"]:
+                named.setdefault(mat, []).append([m["start"], m["end"]])
+        if "rare earths" in named and RARE_EARTHS & set(named):
+            del named["rare earths"]
+        spans = sorted(({"value": mat, "start": s, "end": e} for mat in named for s, e in named[mat]),
+                       key=lambda sp: (sp["start"], sp["value"]))
+        # A document that acts controls what it names; a report or a Q&A only discusses it.
+        reported = named if has_effect else {}
         st["materials"] = sorted(reported)
-        st["material_spans"] = sorted(sp for mat in reported for sp in reported[mat])
+        st["material_spans"] = spans if has_effect else []
+        st["discussed"] = [] if has_effect else sorted(named)
+        st["discussed_spans"] = [] if has_effect else spans
         for item in st.get("items", []):
             s, e = item["vspan"]
             found = {mat for m in mentions if s <= m["start"] < e for mat in m["materials"]}

@@ -111,7 +111,7 @@ class Number(RuleComponent):
                 if field["start"] <= m["core_start"] < field["end"] + 1:
                     return self._prefer_prefixed(m, single)
         lines = structure["lines"]
-        if self._listing(text, lines, single):
+        if self.listing(text, lines, single):
             return None
         title = structure.get("title")
         head = lines[:HEAD_LINES]
@@ -136,7 +136,7 @@ class Number(RuleComponent):
         return None
 
     @staticmethod
-    def _listing(text: str, lines: list[tuple[int, int]], single: list[dict[str, Any]]) -> bool:
+    def listing(text: str, lines: list[tuple[int, int]], single: list[dict[str, Any]]) -> bool:
         """A listing page: many lines open with a number (titles of other announcements)."""
         starts = {start for start, _ in lines}
         opening = 0

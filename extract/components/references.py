@@ -70,7 +70,7 @@ class References(RuleComponent):
         own_id = st.get("number")
         issue = (st.get("issue_date") or {}).get("date")
         refs: dict[str, dict[str, Any]] = {}
-        spans: list[list[int]] = []
+        spans: list[dict[str, Any]] = []
         # A document without a number of its own (news, a listing, a Q&A) acts on nothing.
         acts = own is not None
         for mention in st.get("mentions", []):
@@ -101,9 +101,11 @@ class References(RuleComponent):
                     for key in ("clause", "from", "until"):
                         if old[key] is None and ref[key] and old["relation"] == relation:
                             old[key] = ref[key]
-                spans.append([target["start"], target["end"]])
+                spans.append({"value": tid, "start": target["start"], "end": target["end"]})
         self._fill_windows(doc, text, refs, issue)
         st["references"] = [refs[k] for k in sorted(refs)]
+        for span in spans:
+            span["relation"] = refs[span["value"]]["relation"]
         st["reference_spans"] = spans
         return doc
 
