@@ -1,0 +1,1 @@
+"""Enforcement: customs penalty decisions as cases, and the figures over them."""
