@@ -32,9 +32,9 @@ from sqlite_utils import Database
 
 from alerts import diff, health, kinds, outbox, subscriptions
 from alerts.matching import Facts, SubscriptionIndex
-from alerts.schema import ensure_tables
 from alerts.settings import Settings, iso, load_settings
 from alerts.settings import now as current_time
+from store.catalogue import source_languages
 from store.catalogue import transaction as write_transaction
 
 log = logging.getLogger("regwatch.alerts")
@@ -69,7 +69,6 @@ def record_events(db: Database, runs: list[dict[str, Any]] | None = None,
     other finished run not yet seen, so a crawl recorded without events (``crawl
     --no-extract``, a crash) is caught up by the next call.
     """
-    ensure_tables(db)
     settings = settings or load_settings()
     at = now or current_time()
     index = SubscriptionIndex(subscriptions.active(db), settings.alert_on_baseline)
@@ -130,15 +129,9 @@ def _processed(db: Database, kind: str, ref_id: int, at: datetime) -> None:
 
 # -- announcement events ----------------------------------------------------------------
 
-def _source_rank(source: str) -> int:
+def _source_rank(languages: dict[str, str], source: str) -> int:
     """Pages in the authority's own language first: they make the event, translations join it."""
-    try:
-        from crawler.sources import load_sources
-
-        lang = load_sources().get(source, {}).get("lang", "zh")
-    except Exception:  # a catalogue read without the crawler's source list
-        lang = "zh"
-    return 0 if lang == "zh" else 1
+    return 0 if languages.get(source, "zh") == "zh" else 1
 
 
 def _unprocessed_versions(db: Database) -> list[dict[str, Any]]:
@@ -148,7 +141,8 @@ def _unprocessed_versions(db: Database) -> list[dict[str, Any]]:
         "where exists (select 1 from extractions e where e.version_id = v.id) "
         "and not exists (select 1 from events_processed p where p.kind = 'version' "
         "and p.ref_id = v.id) order by v.id")]
-    ranks = {source: _source_rank(source) for source in {r["source"] for r in rows}}
+    languages = source_languages(db)
+    ranks = {source: _source_rank(languages, source) for source in {r["source"] for r in rows}}
     return sorted(rows, key=lambda r: (ranks[r["source"]], r["id"]))  # stable per document
 
 

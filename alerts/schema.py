@@ -1,4 +1,4 @@
-"""Tables of the alerts stage, created by catalogue migration v2.
+"""Tables of the alerts stage: ``alerts`` migration 1, registered with the store's runner.
 
 | table | one row per |
 |---|---|
@@ -16,6 +16,8 @@ from __future__ import annotations
 import secrets
 
 from sqlite_utils import Database
+
+from store.migrations import register
 
 
 def create_tables(db: Database) -> None:
@@ -91,14 +93,5 @@ def create_tables(db: Database) -> None:
                              pk="key", ignore=True)
 
 
-def ensure_tables(db: Database) -> None:
-    """Create the tables in a catalogue whose migration v2 ran before they existed.
-
-    Migration v2 was a placeholder in early catalogues; every statement above is
-    ``if not exists``, so this is a no-op on a catalogue that has them.
-    """
-    if "outbox" not in db.table_names():
-        from store.catalogue import transaction as write_transaction
-
-        with write_transaction(db):
-            create_tables(db)
+# Append-only: a change to these tables is a new function at the end of this list.
+register("alerts", [create_tables])

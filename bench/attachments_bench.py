@@ -20,9 +20,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from extract.attachment_formats import parse
-from extract.attachment_worker import WORKER
-from extract.attachments import Limits, read_attachment_stats
+from documents.attachments import Limits, read_attachment_stats
+from documents.formats import parse
+from documents.worker import WORKER
 from mirror.files import build_files, find_cjk_font, fixed_datetime, render_pdf, render_xlsx
 from mirror.site import load_entries
 

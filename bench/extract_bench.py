@@ -33,7 +33,7 @@ from typing import Any
 
 import spacy
 
-from extract.content import parse_page
+from documents.content import parse_page
 from extract.datetext import find_dates
 from extract.evaluate import prf, read_jsonl
 from extract.lexicon import state

@@ -2,7 +2,7 @@
 
 Each announcement is stored as the crawler and the extractor would store it (a document,
 one version with its Chinese text, one extraction following the extraction contract),
-then :func:`store.timeline.update_timeline` builds items, intervals and the search index
+then :func:`timeline.build.update_timeline` builds items, intervals and the search index
 exactly as it does after a crawl. What makes it realistic:
 
 - issue dates over 2000–2026, numbered per series (MOFCOM, GACC) and year in order;
@@ -327,7 +327,7 @@ def build(db_path: str, announcements: int = 100_000, items: int = 1_000_000,
           seed: int = 7) -> dict[str, Any]:
     """Generate the catalogue, then derive the timeline and the search index; timed."""
     from store import catalogue
-    from store.timeline import update_timeline
+    from timeline.build import update_timeline
 
     path = Path(db_path)
     for suffix in ("", "-wal", "-shm"):

@@ -35,8 +35,8 @@ def _sample(db: Database, sql: str, n: int, rng: random.Random) -> list[Any]:
 
 def query_kinds(db: Database, runs: int, seed: int) -> dict[str, list[Callable[[], Any]]]:
     """The calls to time, by kind: ``runs`` + 1 calls each, parameters drawn at random."""
-    from store.queries import changes, status, timeline
-    from store.search import search
+    from timeline.queries import changes, status, timeline
+    from timeline.search import search
 
     rng = random.Random(seed)
     n = runs + 1

@@ -17,7 +17,7 @@ from scrapy.utils.defer import deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from crawler.sources import get_source
-from extract.attachments import read_attachment
+from documents.attachments import read_attachment
 from store import attachments, catalogue
 
 

@@ -14,8 +14,9 @@ import yaml
 def load_sources() -> dict[str, dict[str, Any]]:
     # importlib.resources: the file is read from a Scrapyd egg (a zip) as from a checkout
     sources = yaml.safe_load(files("crawler").joinpath("sources.yaml").read_text(encoding="utf-8"))
-    for source_id, source in sources.items():
+    for position, (source_id, source) in enumerate(sources.items()):
         source["id"] = source_id
+        source["position"] = position
     return sources
 
 

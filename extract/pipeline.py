@@ -24,9 +24,10 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from documents.content import parse_page
+
 from . import components  # noqa: F401  (registers the factories)
 from . import tokenizer as _tokenizer  # noqa: F401  (registers the tokenizer)
-from .content import parse_page
 from .errors import Errors, ExtractError, Warnings
 from .lexicon import DATA_DIR, state
 from .normalise import junk_ratio
@@ -38,7 +39,7 @@ MAX_CHARS = 1_000_000
 PRED_FIELDS = ("number", "issuers", "issue_date", "effective_dates", "control_codes",
                "hs_codes", "materials", "references")
 # The modules whose rules shape a result (the attachment readers and the CLI do not).
-EXTRACTOR_MODULES = ("content.py", "datetext.py", "errors.py", "issuer_table.py", "lexicon.py",
+EXTRACTOR_MODULES = ("../documents/content.py", "datetext.py", "errors.py", "issuer_table.py", "lexicon.py",
                      "normalise.py", "pipeline.py", "scorer.py", "tokenizer.py")
 HAN = re.compile(r"[\u3400-\u9fff]")
 

@@ -67,7 +67,7 @@ def make_field_scorer(fields: list[str]) -> Callable[..., dict[str, float]]:
 
 def examples_from_gold(nlp: Language, path: str | Path) -> list[Example]:
     """Examples for ``nlp.evaluate`` from a FORMAT.md gold file (HTML via parse_page)."""
-    from .content import parse_page
+    from documents.content import parse_page
 
     examples = []
     for _, doc in read_jsonl(path):

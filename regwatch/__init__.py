@@ -1,1 +1,7 @@
 """regwatch: export-control regulation monitor."""
+
+# Each stage registers its catalogue migrations when imported; the composer loads them all
+# so every catalogue it opens is complete.
+import alerts  # noqa: F401, E402
+import timeline  # noqa: F401, E402
+import web  # noqa: F401, E402

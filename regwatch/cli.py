@@ -148,7 +148,7 @@ def documents_command(db_path: str, source: str | None, as_json: bool) -> None:
 def show_command(document_id: int, db_path: str, as_json: bool) -> None:
     """Show a document: its latest version and what was extracted from it."""
     from store.extractions import latest_extraction
-    from store.translations import mismatches, translations_of
+    from timeline.translations import mismatches, translations_of
 
     db = catalogue.open_db(db_path)
     doc = catalogue.get_document(db, document_id)
@@ -200,7 +200,7 @@ def history_command(document_id: int, db_path: str, as_json: bool) -> None:
 @json_option
 def translations_command(db_path: str, number: str | None, as_json: bool) -> None:
     """Where an English page disagrees with its Chinese original (date, effective date, codes)."""
-    from store.translations import mismatches
+    from timeline.translations import mismatches
 
     rows = mismatches(catalogue.open_db(db_path), number)
     if as_json:
@@ -247,8 +247,8 @@ def reextract_command(db_path: str, as_json: bool) -> None:
     """Run the current extractor over stored versions it has not processed (old rows kept),
     then relink translations and update the timeline."""
     from regwatch.jobs import extract_pending
-    from store.timeline import update_timeline
-    from store.translations import link_translations
+    from timeline.build import update_timeline
+    from timeline.translations import link_translations
 
     db = catalogue.open_db(db_path)
     result = extract_pending(db)
@@ -271,7 +271,7 @@ def demo_command(db_path: str) -> None:
 
 
 # Command modules of the other stages; each exposes COMMANDS, a list of click commands.
-COMMAND_MODULES = ("regwatch.cli_extract", "alerts.cli", "regwatch.cli_timeline",
+COMMAND_MODULES = ("regwatch.cli_extract", "regwatch.cli_alerts", "regwatch.cli_timeline",
                    "regwatch.cli_service", "regwatch.cli_web")
 
 

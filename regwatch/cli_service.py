@@ -6,12 +6,13 @@ import os
 
 import click
 
-from regwatch import config as config_mod
+from core import settings as config_mod
+from crawler.sources import load_sources
 
 
 def _load_config(path: str | None) -> config_mod.Config:
     try:
-        return config_mod.load(path)
+        return config_mod.load(path, set(load_sources()))
     except config_mod.ConfigError as exc:
         raise click.ClickException("\n".join([f"{path}: invalid configuration", *exc.problems])) from exc
 
@@ -56,7 +57,7 @@ def config_group() -> None:
 def config_check_command(path: str) -> None:
     """Validate a configuration file; every problem is reported with its line and key."""
     config = _load_config(path)
-    sources = ", ".join(sorted(config.sources())) or "none"
+    sources = ", ".join(sorted(config.sources(load_sources()))) or "none"
     click.echo(f"{path}: ok (catalogue {config.db_path}; sources: {sources})")
 
 

@@ -32,7 +32,7 @@ def _errors(fn: Callable) -> Callable:
 
 def _open(db_path: str):  # noqa: ANN202 - sqlite_utils.Database, imported lazily
     from store import catalogue
-    from store.timeline import refresh
+    from timeline.build import refresh
 
     if not os.path.exists(db_path):
         raise click.ClickException(f"no catalogue at {db_path} (run `regwatch crawl` first)")
@@ -72,7 +72,7 @@ def status_command(query: str | None, on: str | None, destination: str | None, l
 
         print_health(db_path, config_path, as_json)
         return
-    from store.queries import status
+    from timeline.queries import status
 
     result = status(_open(db_path), query, on=on, destination=destination, limit=limit)
     if as_json:
@@ -119,7 +119,7 @@ def changes_command(since: str, until: str | None, material: str | None, hs: str
                     control: str | None, announcement: str | None, state: str | None,
                     subject: str, limit: int, db_path: str, as_json: bool) -> None:
     """What changed between --since and --until, item by item."""
-    from store.queries import changes
+    from timeline.queries import changes
 
     result = changes(_open(db_path), since, until, material=material, hs=hs, control=control,
                      announcement=announcement, state=state, subject=subject, limit=limit)
@@ -141,7 +141,7 @@ def changes_command(since: str, until: str | None, material: str | None, hs: str
 @_errors
 def timeline_command(announcement: str, history: bool, db_path: str, as_json: bool) -> None:
     """An announcement's life: its states, its provisions' and items', and its lineage."""
-    from store.queries import timeline
+    from timeline.queries import timeline
 
     result = timeline(_open(db_path), announcement, history=history)
     if as_json:
@@ -195,7 +195,7 @@ def timeline_command(announcement: str, history: bool, db_path: str, as_json: bo
 def search_command(text: tuple[str, ...], limit: int, source: str | None, db_path: str,
                    as_json: bool) -> None:
     """Full-text search in Chinese (any length, 镓, 稀土) and English, ranked, with snippets."""
-    from store.search import search
+    from timeline.search import search
 
     result = search(_open(db_path), " ".join(text), limit=limit, source=source)
     if as_json:

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from regwatch.config import Config
+from core.settings import Config
+from crawler.sources import load_sources
 
 ALARMING_REASONS = ("anti-bot", "empty-list", "timeout", "crashed", "interrupted")
 
@@ -92,7 +93,7 @@ def service_status(db: Database, config: Config, now: datetime | None = None) ->
     late_after = float(config.get("service", "late_after_seconds", 300))
     beat_at = _parse(heartbeat["at"]) if heartbeat else None
     late = beat_at is None or (now - beat_at).total_seconds() > late_after
-    sources = [source_health(db, s, config, now) for s in config.sources()]
+    sources = [source_health(db, s, config, now) for s in config.sources(load_sources())]
     return {
         "ok": not late and all(s["healthy"] for s in sources),
         "service": {"heartbeat": heartbeat["at"] if heartbeat else None,

@@ -12,13 +12,13 @@ from typing import Any
 from sqlite_utils import Database
 
 from alerts.events import record_events
-from crawler.encoding import decode_html
 from crawler.run import crawl
+from documents.encoding import decode_html
 from store import catalogue
 from store.attachments import attachments_of, point_items_at_rows
 from store.extractions import record_extraction, versions_without_extraction
-from store.timeline import update_timeline
-from store.translations import link_translations
+from timeline.build import update_timeline
+from timeline.translations import link_translations
 
 
 def extract_pending(db: Database, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
@@ -57,9 +57,10 @@ def run_once(db_path: str, sources: list[str] | None = None, mirror: str | None 
 
 def _alert_settings(config_path: str | None):
     from alerts.settings import load_settings
-    from regwatch.config import load
+    from core.settings import load
+    from crawler.sources import load_sources
 
-    return load_settings(load(config_path)) if config_path else load_settings()
+    return load_settings(load(config_path, set(load_sources()))) if config_path else load_settings()
 
 
 def process_new(db_path: str, runs: list[dict[str, Any]],

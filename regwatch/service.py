@@ -25,8 +25,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from core.settings import Config
 from crawler import run as crawler_run
-from regwatch.config import Config
+from crawler.sources import load_sources
 from store import catalogue
 
 log = logging.getLogger("regwatch.service")
@@ -138,7 +139,7 @@ def build_scheduler(config: Config, db_path: str, mirror: str | None = None,
     timezone = config.get("alerts", "timezone", "Asia/Shanghai")
     timeout = float(config.get("service", "crawl_timeout_seconds", 1800))
     wanted: dict[str, tuple[Any, tuple, Any]] = {}
-    for source, spec in config.sources().items():
+    for source, spec in config.sources(load_sources()).items():
         trigger = source_trigger(spec, every, timezone)
         args = (source, db_path, mirror, float(spec.get("timeout_seconds", timeout)), config.path)
         wanted[f"crawl:{source}"] = (crawl_job, args, trigger)
@@ -180,7 +181,7 @@ def run_service(config: Config, db_path: str, mirror: str | None = None,
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     log.info("service started", extra={"fields": {
-        "db": db_path, "mirror": mirror, "sources": sorted(config.sources()), "every": every}})
+        "db": db_path, "mirror": mirror, "sources": sorted(config.sources(load_sources())), "every": every}})
     scheduler.resume()
     while scheduler.running:
         time.sleep(0.2)

@@ -20,7 +20,7 @@ def record_attachment(db: Database, run_id: int | None, page_url: str, name: str
                       raw: bytes, read: dict[str, Any], content_type: str | None = None) -> dict[str, Any]:
     """Store a fetched attachment and link it to its page's current version.
 
-    ``read`` is what extract.attachments.read_attachment made of it (status, reason,
+    ``read`` is what documents.attachments.read_attachment made of it (status, reason,
     kind, text, tables, pages, sha256). Returns ``{"outcome", "attachment_id"}``;
     outcome is ``new`` or ``unchanged``.
     """

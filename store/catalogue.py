@@ -64,9 +64,16 @@ def open_db(path: str | Path) -> Database:
 
 
 def ensure_source(db: Database, source: dict[str, Any]) -> None:
-    db["sources"].upsert(
-        {k: source.get(k) for k in ("id", "name", "authority", "base_url")}, pk="id"
-    )
+    row = {k: source.get(k) for k in ("id", "name", "authority", "base_url")}
+    row.update(lang=source.get("lang") or "zh", position=source.get("position"))
+    db["sources"].upsert(row, pk="id")
+
+
+def source_languages(db: Database) -> dict[str, str]:
+    """Each recorded source's language (``zh`` unless declared otherwise), in the order
+    the sources are declared (sources.yaml)."""
+    return {sid: lang or "zh" for sid, lang in db.execute(
+        "select id, lang from sources order by position is null, position, rowid")}
 
 
 # -- crawl runs -----------------------------------------------------------------------

@@ -1,8 +1,9 @@
-"""The catalogue's schema, as numbered migrations.
+"""The store's own tables, as numbered migrations (documents, versions, runs, extractions,
+attachments, translation mismatches).
 
 Each migration runs once, in order, inside a transaction; the number reached is kept in
 ``meta.schema_version``. Add a function to ``MIGRATIONS`` to change the schema; never edit
-one that has shipped.
+one that has shipped. Other packages register their own lists (store/migrations.py).
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlite_utils import Database
+
+from store.migrations import STORE, register, version
+from store.migrations import migrate as run_migrations
 
 
 def _v1_foundation(db: Database) -> None:
@@ -66,17 +70,14 @@ def _v1_foundation(db: Database) -> None:
 
 
 def _v2_alerts(db: Database) -> None:
-    """Change events, subscriptions and the alert outbox (owned by alerts/)."""
-    from alerts.schema import create_tables
+    """Handed to the alerts stage: its tables are ``alerts`` migration 1 (alerts/schema.py).
 
-    create_tables(db)
+    Shipped as an import of alerts.schema; the catalogue no longer knows its consumers.
+    """
 
 
 def _v3_timeline(db: Database) -> None:
-    """Items, item/announcement state intervals and full-text search (owned by store/timeline.py)."""
-    from store.timeline_schema import create_tables
-
-    create_tables(db)
+    """Handed to the timeline: its tables are ``timeline`` migration 1 (timeline/schema.py)."""
 
 
 def _v4_attachments(db: Database) -> None:
@@ -113,41 +114,38 @@ def _v5_translations(db: Database) -> None:
 
 
 def _v6_web(db: Database) -> None:
-    """Private feed tokens (hashed) and the views the web catalogue shows (owned by web/)."""
-    from web.tokens import ensure_table
-    from web.views import ensure_views
+    """Handed to the web catalogue: feed tokens and views are ``web`` migration 1."""
 
-    ensure_table(db)
-    ensure_views(db)
+
+def _v7_source_language(db: Database) -> None:
+    """A source's language and its place in the declared list, so readers (translations,
+    events) need not load the crawler's sources.yaml.
+
+    Filled by :func:`store.catalogue.ensure_source` at the next crawl of each source.
+    """
+    db.execute("alter table sources add column lang text")
+    db.execute("alter table sources add column position integer")
 
 
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_foundation, _v2_alerts, _v3_timeline, _v4_attachments, _v5_translations, _v6_web,
+    _v7_source_language,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+register(STORE, MIGRATIONS)
+
+
 def schema_version(db: Database) -> int:
-    if "meta" not in db.table_names():
-        return 0
-    row = db.execute("select value from meta where key = 'schema_version'").fetchone()
-    return int(row[0]) if row else 0
+    """The store's own migration number (``meta.schema_version``)."""
+    return version(db, STORE)
 
 
 def migrate(db: Database) -> int:
-    """Bring ``db`` up to :data:`SCHEMA_VERSION`; return the version reached.
+    """Bring ``db`` up to :data:`SCHEMA_VERSION`, and every registered package to its
+    head; return the store's version.
 
     :raises RuntimeError: when the file was written by a newer regwatch
     """
-    if "meta" not in db.table_names():
-        db["meta"].create({"key": str, "value": str}, pk="key")
-    current = schema_version(db)
-    if current > SCHEMA_VERSION:
-        raise RuntimeError(
-            f"catalogue schema {current} is newer than this regwatch ({SCHEMA_VERSION})"
-        )
-    for number, step in enumerate(MIGRATIONS[current:], start=current + 1):
-        with db.atomic():
-            step(db)
-            db["meta"].upsert({"key": "schema_version", "value": str(number)}, pk="key")
-    return SCHEMA_VERSION
+    return run_migrations(db)[STORE]

@@ -16,6 +16,7 @@ from alerts import diff, kinds, subscriptions
 from alerts.events import record_events
 from alerts.matching import Facts, SubscriptionIndex, reminder_slot
 from alerts.settings import load_settings
+from crawler.sources import get_source
 from store import catalogue
 from store.extractions import record_extraction
 
@@ -63,6 +64,7 @@ class Catalogue:
             status: str = "ok", errors: list[str] = (), unchanged: int = 0) -> int:
         """One crawl run storing ``pages`` as (url key, extraction, page text)."""
         db = self.db
+        catalogue.ensure_source(db, get_source(source))  # as the crawler's pipeline does
         run_id = catalogue.start_run(db, source)
         for key, extraction, text in pages:
             page = {"source": source, "url": f"https://www.mofcom.gov.cn/art/{key}.html",

@@ -11,9 +11,9 @@ import pytest
 from fixtures import attachment_files as F
 from fpdf import FPDF
 
-import extract.attachments as attachments
-from extract.attachment_formats import _pdf_cell
-from extract.attachments import REASONS, Limits, read_attachment
+import documents.attachments as attachments
+from documents.attachments import REASONS, Limits, read_attachment
+from documents.formats import _pdf_cell
 from mirror.files import build_files, find_cjk_font, manifest
 from mirror.site import load_entries
 

@@ -68,7 +68,7 @@ def test_attachment_only_items_reach_status_queries_and_alerts(make_mirror, db_p
     from click.testing import CliRunner
 
     from regwatch.cli import cli
-    from store.queries import status
+    from timeline.queries import status
 
     subscribe = CliRunner().invoke(cli, ["subscribe", "--db", db_path, "--email", "ree@example.org",
                                          "--control-code-prefix", "1C902"])

@@ -2,7 +2,7 @@
 
 import pytest
 
-from crawler.encoding import UndecodablePage, decode_html
+from documents.encoding import UndecodablePage, decode_html
 
 TEXT = "<html><head><title>商务部公告</title></head><body><p>关于对镓、锗相关物项实施出口管制的公告</p></body></html>"
 
@@ -48,7 +48,7 @@ def test_undeclared_gbk_is_still_gb18030():
 
 
 def test_undecodable_bytes_raise_a_clear_error(monkeypatch):
-    import crawler.encoding as enc
+    import documents.encoding as enc
 
     class NoGuess:
         def best(self):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from regwatch.config import load
+from core.settings import load
 from regwatch.health import service_status
 from regwatch.service import write_heartbeat
 from store import catalogue

@@ -1,7 +1,7 @@
 """Telling announcement pages from challenges, shells and soft errors."""
 
 from crawler import pages
-from extract.content import content_hash, parse_page
+from documents.content import content_hash, parse_page
 
 
 def _check(html: str):

@@ -8,8 +8,8 @@ import pytest
 from test_timeline import add
 
 from store import catalogue
-from store.search import fold, fts_query, index_text, search, snippet
-from store.timeline import update_timeline
+from timeline.build import update_timeline
+from timeline.search import fold, fts_query, index_text, search, snippet
 
 DOCS = {
     "MOFCOM-2023-23": ("关于对镓、锗相关物项实施出口管制的公告",

@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from store import NotFound, catalogue
-from store.derive import Effect, clause_covers, clause_parts, derive_intervals
 from store.extractions import record_extraction
-from store.queries import QueryError, changes, classify, status, timeline
-from store.timeline import update_timeline
+from timeline.build import update_timeline
+from timeline.derive import Effect, clause_covers, clause_parts, derive_intervals
+from timeline.queries import QueryError, changes, classify, status, timeline
 
 EXTRACTOR = "hand-1"
 
@@ -407,7 +407,7 @@ def test_every_command_has_help():
 
 def test_older_layout_is_rebuilt_from_the_extractions(db):
     """Timeline tables of an older layout are dropped, made again and refilled."""
-    from store.timeline_schema import LAYOUT, ensure_tables
+    from timeline.schema import LAYOUT, ensure_tables
 
     db.execute("delete from meta where key = 'timeline_layout'")
     db.execute("drop table item_terms")

@@ -22,11 +22,11 @@ from mirror.server import start_in_thread
 from mirror.site import Mirror
 from regwatch.jobs import run_once
 from store import catalogue
-from store.derive import clause_parts
 from store.extractions import record_extraction
-from store.queries import changes, status, timeline
-from store.search import search
-from store.timeline import update_timeline
+from timeline.build import update_timeline
+from timeline.derive import clause_parts
+from timeline.queries import changes, status, timeline
+from timeline.search import search
 
 # The references as the announcements print them: (source, target) → fields.
 AS_PRINTED: dict[tuple[str, str], dict[str, Any] | None] = {

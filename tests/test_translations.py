@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from regwatch.cli import cli
 from regwatch.jobs import run_once
 from store import catalogue
-from store.translations import compare, mismatches, translations_of
+from timeline.translations import compare, mismatches, translations_of
 
 
 def test_compare_allows_abridging_but_not_contradicting():

@@ -5,3 +5,5 @@ One job per module: app (assemble Datasette), views (the SQL views it browses), 
 and pages (the announcement page), atom (Atom documents and the .atom renderer), feeds
 (the feed routes), tokens (per-subscription feed tokens). See docs/web.md.
 """
+
+from web import schema as _schema  # noqa: F401  (registers the web migrations)

@@ -3,7 +3,7 @@
 An announcement (``MOFCOM-2025-61``) may be published on several pages (MOFCOM's, the
 customs site's, the English one); the page shows each with its versions and diffs, the
 items and codes of the current extraction, its references both ways and its timeline.
-The timeline and the current items come from the timeline stage (store/queries.py,
+The timeline and the current items come from the timeline stage (timeline/queries.py,
 ``items``, ``announcement_refs``); when those tables are absent or do not know the
 announcement, references and items are read from the extraction itself, so a
 suspension is visible as soon as the suspending page is extracted.
@@ -146,7 +146,7 @@ def _referenced_by_extractions(db: Database, number: str) -> list[dict[str, Any]
 def _timeline(db: Database, number: str, tables: set[str]) -> dict[str, Any] | None:
     if not {"announcements", "intervals", "subjects", "items"} <= tables:
         return None
-    from store.queries import timeline
+    from timeline.queries import timeline
 
     try:
         return timeline(db, number)

@@ -1,16 +1,16 @@
 """Datasette plugin: full-text search in Chinese and English, on Datasette's own search box.
 
-The catalogue's index (``search_fts``, built by store/search.py) holds every Han
+The catalogue's index (``search_fts``, built by timeline/search.py) holds every Han
 character as its own token and folds Traditional to Simplified, so a query must be
 rewritten the same way before FTS5 sees it (稀土 → ``"稀 土"``). Datasette's table
 search runs ``match escape_fts(:search)``, with ``escape_fts`` an SQL function it
 registers on each connection; this plugin registers the catalogue's own rewrite
-(:func:`store.search.fts_query`) under that name on the catalogue's connections only,
+(:func:`timeline.search.fts_query`) under that name on the catalogue's connections only,
 after Datasette's (``trylast``). So ``/regwatch/catalogue?_search=镓`` works with
 facets, filters and CSV/JSON export, and the box shows what the reader typed.
 
 ``/-/search?q=`` is the ranked page (bm25, title first, snippets) from
-:func:`store.search.search`, with a link to the same search as a faceted table.
+:func:`timeline.search.search`, with a link to the same search as a faceted table.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 from sqlite_utils import Database
 
-from store.search import fold, fts_query, search
+from timeline.search import fold, fts_query, search
 
 DATABASE = "regwatch"
 MAX_RESULTS = 50
@@ -48,7 +48,7 @@ MARKED = re.compile(r"\[([^\[\]]{1,60})\]")
 def snippet_parts(snippet: str | None, text: str) -> list[dict[str, Any]]:
     """A snippet as text pieces, the query's matches flagged (shown as <mark>, escaped).
 
-    store/search.py marks matches with [brackets]; brackets a page itself holds (「[2025]」)
+    timeline/search.py marks matches with [brackets]; brackets a page itself holds (「[2025]」)
     stay as text unless their content is a query word.
     """
     words = [w for w in fold(text).split() if w]

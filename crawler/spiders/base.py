@@ -18,9 +18,9 @@ from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 
 from crawler import pages
-from crawler.encoding import UndecodablePage, decode_html
 from crawler.sources import UrlMap, get_source
-from extract.content import content_hash, parse_page
+from documents.content import content_hash, parse_page
+from documents.encoding import UndecodablePage, decode_html
 
 
 class AnnouncementSpider(scrapy.Spider):

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crawler.sources import load_sources
-
 DEFAULT_CONFIG = """\
 # regwatch configuration. `regwatch config check FILE` validates it.
 # Secrets (SMTP password, webhook keys, Apprise tokens) are never written here:
@@ -94,11 +92,12 @@ class Config:
     def db_path(self) -> str:
         return self.get("catalogue", "path", "regwatch.db")
 
-    def sources(self) -> dict[str, dict[str, Any]]:
-        """Enabled sources: each declared source's schedule (sources.yaml), overridden here."""
+    def sources(self, declared: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Enabled sources: each declared source's schedule (``declared``: the crawler's
+        sources.yaml), overridden here."""
         configured = self.data.get("sources", {})
         result = {}
-        for name, source in load_sources().items():
+        for name, source in declared.items():
             spec = {**(source.get("schedule") or {}), **configured.get(name, {})}
             if "cron" in configured.get(name, {}):
                 spec.pop("interval_minutes", None)
@@ -127,10 +126,14 @@ def _where(text: str, section: str, key: str | None = None) -> str:
     return f"line {line}: {name}" if line else name
 
 
-def validate(data: dict[str, Any], text: str = "") -> list[str]:
-    """Every problem in a parsed configuration, each naming its line and key."""
+def validate(data: dict[str, Any], text: str = "",
+             known_sources: set[str] | None = None) -> list[str]:
+    """Every problem in a parsed configuration, each naming its line and key.
+
+    ``known_sources`` (the crawler's declared source ids) checks the ``[sources.*]``
+    names; None checks only their keys.
+    """
     problems = []
-    known_sources = set(load_sources())
     for section, value in data.items():
         if section == "sources":
             continue
@@ -147,7 +150,7 @@ def validate(data: dict[str, Any], text: str = "") -> list[str]:
                 problems.append(f"{_where(text, section)}: missing key {key!r}")
     for name, spec in data.get("sources", {}).items():
         where = f"sources.{name}"
-        if name not in known_sources:
+        if known_sources is not None and name not in known_sources:
             problems.append(f"{_where(text, where)}: unknown source (known: {', '.join(sorted(known_sources))})")
             continue
         for key, item in spec.items():
@@ -178,7 +181,7 @@ def _type_name(kind: type | tuple[type, ...]) -> str:
     return " or ".join(dict.fromkeys(names[k] for k in kinds))
 
 
-def load(path: str | Path | None = None) -> Config:
+def load(path: str | Path | None = None, known_sources: set[str] | None = None) -> Config:
     """Load and check a configuration file (None: the defaults).
 
     :raises ConfigError: with every problem found, each with its line and key
@@ -194,7 +197,7 @@ def load(path: str | Path | None = None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from exc
-    problems = validate(data, text)
+    problems = validate(data, text, known_sources)
     if problems:
         raise ConfigError(str(path), problems)
     return Config(data, str(path))

@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from store.derive import clause_covers, clause_parts, clause_text, iso_or_none
+from timeline.derive import clause_covers, clause_parts, clause_text, iso_or_none
 
 MATERIALS_FILE = Path(__file__).resolve().parent.parent / "extract" / "data" / "materials.jsonl"
 MATERIAL_KINDS = ("element", "material", "group", "alias")

@@ -27,7 +27,7 @@ from docx.table import Table as DocxTable
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 
 if TYPE_CHECKING:
-    from extract.attachments import Limits
+    from documents.attachments import Limits
 
 MAX_ZIP_MEMBERS = 10_000  # real docx/xlsx have tens; thousands of tiny members is an attack
 RATIO_FLOOR = 1 << 20  # a member under 1 MiB may compress well without harm

@@ -16,10 +16,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from store.derive import iso_or_none
 from store.errors import CatalogueError, NotFound
-from store.items import MEASURE_RANK, material_lexicon
-from store.timeline_schema import ensure_tables
+from timeline.derive import iso_or_none
+from timeline.items import MEASURE_RANK, material_lexicon
 
 HS = re.compile(r"^\d{2,10}$")
 CONTROL = re.compile(r"^\d[A-Ea-e](\d{1,3}(\.[A-Za-z0-9]+)*\.?)?$")
@@ -118,7 +117,7 @@ def _announcement_matches(db: Database, kind: str, value: str, limit: int) -> li
 
 def _text_subjects(db: Database, text: str, limit: int) -> list[int]:
     """Items whose text contains ``text``, found through the documents that contain it."""
-    from store.search import fold, search
+    from timeline.search import fold, search
 
     hits = search(db, text, limit=50)["results"]
     numbers = sorted({hit["number"] for hit in hits if hit["number"]})
@@ -236,7 +235,6 @@ def status(db: Database, query: str, on: str | None = None, destination: str | N
     :raises NotFound: for an announcement ID the catalogue does not know
     :raises QueryError: for a malformed date
     """
-    ensure_tables(db)
     on = check_date(on, "--on")
     kind, value = classify(query)
     if kind == "announcement" and _announcement(db, value) is None:
@@ -470,7 +468,6 @@ def changes(db: Database, since: str, until: str | None = None, material: str | 
     :param state: only changes into this state
     :raises QueryError: for a malformed date, state or subject kind
     """
-    ensure_tables(db)
     since = check_date(since, "--since")
     until = check_date(until, "--until")
     if state and state not in STATES:
@@ -544,7 +541,6 @@ def timeline(db: Database, number: str, history: bool = False) -> dict[str, Any]
 
     :raises NotFound: when the catalogue does not know the announcement
     """
-    ensure_tables(db)
     value = normalise_announcement(number) or number.strip().upper()
     info = _announcement(db, value)
     if info is None:

@@ -1,4 +1,5 @@
-"""Tables of the timeline and search stage (created by migration v3 in store/schema.py).
+"""Tables of the timeline and search stage: ``timeline`` migration 1, registered with the
+store's runner (store/migrations.py).
 
 Four groups, each appended to rather than overwritten where history matters:
 
@@ -10,12 +11,14 @@ Four groups, each appended to rather than overwritten where history matters:
 - ``derivations`` / ``derivation_inputs`` / ``intervals``: every recomputation of the
   timeline, what it read, and the state intervals it produced. An interval is never
   deleted: when a derivation no longer produces it, ``retired_in`` names that derivation;
-- ``search_docs`` / ``search_fts``: the full-text index (see store/search.py).
+- ``search_docs`` / ``search_fts``: the full-text index (see timeline/search.py).
 """
 
 from __future__ import annotations
 
 from sqlite_utils import Database
+
+from store.migrations import register
 
 FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
 # The shape of the derived tables; bump it when one changes (ensure_tables rebuilds).
@@ -135,7 +138,7 @@ def ensure_tables(db: Database) -> None:
 
     Everything here is derived from the stored extractions, so a catalogue whose timeline
     tables have an older layout (``meta.timeline_layout``) gets them dropped and made
-    again; the next :func:`store.timeline.update_timeline` refills them in one build.
+    again; the next :func:`timeline.build.update_timeline` refills them in one build.
     Earlier derivation history is lost with them.
     """
     row = db.execute("select value from meta where key = 'timeline_layout'").fetchone() \
@@ -148,3 +151,8 @@ def ensure_tables(db: Database) -> None:
                 db.execute(f"drop table if exists {table}")
             db.execute("delete from meta where key = 'timeline_watermark'")
         create_tables(db)
+
+
+# Append-only from here on: a change of layout is a new function at the end of this list
+# (altering the tables in place), not a new LAYOUT that drops them.
+register("timeline", [ensure_tables])

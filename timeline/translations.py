@@ -13,8 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crawler.sources import load_sources
-from store.catalogue import now, transaction
+from store.catalogue import now, source_languages, transaction
 
 SAME = ("issue_date", "effective_dates")
 SUBSET = ("control_codes", "hs_codes", "materials")
@@ -59,12 +58,12 @@ def compare(original: dict[str, Any], translation: dict[str, Any]) -> list[tuple
 
 def link_translations(db: Database) -> dict[str, Any]:
     """Pair every English document with its Chinese original and flag disagreements."""
-    languages = {sid: s.get("lang", "zh") for sid, s in load_sources().items()}
+    languages = source_languages(db)
     by_number: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for row in _latest(db, languages):
         by_number.setdefault(row["number"], {}).setdefault(row["lang"], []).append(row)
     # the original is the issuer's own page: the MOFCOM site before a customs repost
-    rank = {sid: i for i, sid in enumerate(load_sources())}
+    rank = {sid: i for i, sid in enumerate(languages)}
     for langs in by_number.values():
         langs.get("zh", []).sort(key=lambda r: (rank.get(r["source"], 99), r["document_id"]))
     pairs = flagged = 0
@@ -88,7 +87,7 @@ def link_translations(db: Database) -> dict[str, Any]:
 
 def translations_of(db: Database, document_id: int) -> list[dict[str, Any]]:
     """Documents in another language with the same canonical number."""
-    languages = {sid: s.get("lang", "zh") for sid, s in load_sources().items()}
+    languages = source_languages(db)
     row = db.execute("select number, source from documents where id = ?", [document_id]).fetchone()
     if not row or not row[0]:
         return []

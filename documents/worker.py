@@ -30,7 +30,7 @@ from dataclasses import asdict
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from extract.attachments import Limits
+    from documents.attachments import Limits
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class Worker:
             self.stop()
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "extract.attachment_worker"],
+            [sys.executable, "-m", "documents.worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True,
         )
         self.pid_owner = os.getpid()
@@ -219,8 +219,8 @@ def _reset_peak() -> None:
 
 def main() -> None:
     """Serve parse requests until stdin closes."""
-    from extract.attachment_formats import OUT_OF_MEMORY, parse
-    from extract.attachments import Limits
+    from documents.attachments import Limits
+    from documents.formats import OUT_OF_MEMORY, parse
 
     logging.basicConfig(level=logging.ERROR)  # pdfminer warns about every odd PDF
     requests = os.fdopen(os.dup(0), "rb", buffering=0)

@@ -5,9 +5,9 @@ these files must be read; they also come from the open web, so they are treated 
 hostile. The order of defences:
 
 1. the byte length against ``max_bytes``, before anything looks inside;
-2. the real type from magic bytes (:mod:`extract.attachment_sniff`), never the name;
+2. the real type from magic bytes (:mod:`documents.sniff`), never the name;
 3. parsing in a worker process with an address-space cap, killed at ``timeout_seconds``
-   (:mod:`extract.attachment_worker`), by the readers of :mod:`extract.attachment_formats`,
+   (:mod:`documents.worker`), by the readers of :mod:`documents.formats`,
    which refuse zip bombs from the central directory before inflating anything.
 
 Whatever happens, :func:`read_attachment` returns a JSON-serialisable dict; a file that
@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from extract.attachment_sniff import EXT_KIND, PARSED, Sniffed, extension, kind_guess, sniff
+from documents.sniff import EXT_KIND, PARSED, Sniffed, extension, kind_guess, sniff
 
 log = logging.getLogger(__name__)
 
@@ -132,13 +132,13 @@ def _parse_isolated(
     data: bytes, family: str, kind: str, limits: Limits
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Parse in the worker process; in-process only if no process can be started."""
-    from extract.attachment_worker import WORKER
+    from documents.worker import WORKER
 
     try:
         return WORKER.run(data, family, kind, limits)
     except OSError as exc:
         log.warning("no worker process for attachment parsing (%s); parsing in-process", exc)
-    from extract.attachment_formats import parse
+    from documents.formats import parse
 
     started = time.perf_counter()
     payload = parse(data, family, kind, limits)

@@ -33,12 +33,9 @@ def alerts_errors(fn: Callable) -> Callable:
 
 
 def _open(db_path: str):
-    from alerts.schema import ensure_tables
     from store.catalogue import open_db
 
-    db = open_db(db_path)
-    ensure_tables(db)
-    return db
+    return open_db(db_path)
 
 
 def _parse_now(value: str | None) -> datetime | None:

@@ -28,7 +28,6 @@ from sqlite_utils import Database
 
 from extract.normalise import t2s_converter
 from store.catalogue import now
-from store.timeline_schema import ensure_tables
 
 HAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
 QUERY_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+")
@@ -146,7 +145,6 @@ def index_documents(db: Database) -> dict[str, int]:
     Streams in batches (the ids first, then each document), so memory stays flat on a
     large catalogue.
     """
-    ensure_tables(db)
     stale = [row[0] for row in db.execute(STALE_SQL)]
     added = updated = 0
     for start in range(0, len(stale), BATCH):
@@ -221,7 +219,6 @@ def search(db: Database, text: str, limit: int = 20, source: str | None = None
     :returns: ``{"query", "fts", "total", "more", "results": [...]}`` (``more``: over
         ``COUNT_CAP`` documents match and ``total`` stops there)
     """
-    ensure_tables(db)
     expression = fts_query(text)
     if not expression:
         return {"query": text, "fts": expression, "total": 0, "more": False, "windowed": False,

@@ -9,7 +9,7 @@ run is recorded with what it read, item rows are added per extraction, and inter
 run no longer produces are marked ``retired_in`` instead of deleted, so "what did we
 believe before the correction of 2025 No. 61" stays answerable.
 
-The derivation itself is pure (store/derive.py); this module gathers inputs and writes.
+The derivation itself is pure (timeline/derive.py); this module gathers inputs and writes.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from store.catalogue import now
-from store.derive import (
+from timeline.derive import (
     Effect,
     Interval,
     clause_covers,
@@ -37,8 +37,8 @@ from store.derive import (
     derive_intervals,
     iso_or_none,
 )
-from store.items import catalogue_rows, destinations, terms_of
-from store.timeline_schema import create_tables, ensure_tables
+from timeline.items import catalogue_rows, destinations, terms_of
+from timeline.schema import create_tables
 
 RELATIONS = {"suspends": "suspends", "repeals": "repeals", "amends": "amends", "cites": "cites",
              "supersedes": "supersedes", "replaces": "supersedes"}
@@ -387,7 +387,7 @@ def material_deltas(rows: list[dict[str, Any]], per_row: list[list[Interval]]
                     ) -> list[tuple[str, str, str, str | None, str | None, int]]:
     """(material, day, state, measure, dest, ±n): how many of an announcement's items enter
     (+) or leave (−) each state on each day, per material. Summed up to a date they give
-    the state counts on that date without visiting every item (see store/queries.py)."""
+    the state counts on that date without visiting every item (see timeline/queries.py)."""
     counter: Counter[tuple] = Counter()
     for row, intervals in zip(rows, per_row, strict=True):
         if not row["materials"]:
@@ -448,9 +448,8 @@ def update_timeline(db: Database, trigger: str = "run", full: bool = False) -> d
     :param full: recompute every announcement even when its input did not change
     :returns: counts of the derivation (``changed`` False when nothing needed doing)
     """
-    from store.search import index_documents
+    from timeline.search import index_documents
 
-    ensure_tables(db)
     mark = watermark(db)
     inputs = read_inputs(db)
     previous = {number: (extraction_id, in_catalogue) for number, extraction_id, in_catalogue

@@ -1,0 +1,1 @@
+"""Shared core: settings, the clock, Han characters, announcement numbers. Imports nothing of the project."""

@@ -1,0 +1,1 @@
+"""Documents as bytes to text: main-content parsing, content hash, encoding, attachment readers."""

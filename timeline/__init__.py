@@ -1,0 +1,3 @@
+"""The timeline: items, derivation, state queries and search over the catalogue."""
+
+from timeline import schema as _schema  # noqa: F401  (registers the timeline migrations)
