@@ -42,7 +42,6 @@ def _today() -> str:
 
 
 def _open(db_path: str):
-    from screening import schema as _schema  # noqa: F401  (registers the screening tables)
     from store import catalogue
 
     return catalogue.open_db(db_path)

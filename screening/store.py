@@ -13,9 +13,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from screening import lists
-from screening import schema as _schema  # noqa: F401  (registers the screening migrations)
+from screening.schema import create_tables
 from screening.state import history, state_on
-from store.migrations import migrate
 
 
 class NoLists(LookupError):
@@ -29,7 +28,7 @@ def save_lists(db: Database, data: dict[str, Any], source: str) -> dict[str, int
 
     :returns: counts of announcements, entities, listings and events written.
     """
-    migrate(db)
+    create_tables(db)
     announcements = data["announcements"]
     rows = lists.listings(data)
     entity_rows = lists.entities(data)
@@ -77,7 +76,7 @@ def _count_ok(announcement: dict[str, Any], problems: dict[str, dict[str, Any]])
 
 def stored_listings(db: Database) -> list[dict[str, Any]]:
     """Listings in the shape ``screening.lists.listings`` gives (for the screener)."""
-    migrate(db)
+    create_tables(db)
     rows = db.execute(
         "select l.entity_id, e.zh, e.en, e.aliases, e.country, e.kind, l.list, l.announcement, "
         "a.number as announcement_number, l.applies_from from entity_listings l "
@@ -96,7 +95,7 @@ def stored_listings(db: Database) -> list[dict[str, Any]]:
 
 def stored_events(db: Database) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """Events keyed by (entity id, list), oldest first (``screening.lists.events`` shape)."""
-    migrate(db)
+    create_tables(db)
     out: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in db.query("select * from entity_events order by date, action != 'add', id"):
         event = {k: row[k] for k in ("date", "action", "announcement", "about")}
@@ -150,7 +149,7 @@ def entity_detail(db: Database, entity_id: str) -> dict[str, Any]:
     """
     from sqlite_utils.db import NotFoundError
 
-    migrate(db)
+    create_tables(db)
     try:
         entity = dict(db["list_entities"].get(entity_id))
     except NotFoundError:
