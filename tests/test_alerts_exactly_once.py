@@ -8,11 +8,15 @@ aiosmtpd server. Each sender is a thread with its own catalogue connection, as t
 
 from __future__ import annotations
 
+import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from test_alerts_events import GALLIUM, NOW, RARE_EARTH, Catalogue, _with
@@ -25,6 +29,7 @@ from alerts.settings import now as clock_now
 from alerts.sink import SmtpSink
 from store import catalogue
 
+REGWATCH = str(Path(sys.executable).with_name("regwatch"))
 EVENTS = 30     # new announcements, each matched by every subscription below
 HOOKS = 4       # webhook subscriptions: EVENTS * HOOKS alerts
 POST_SECONDS = 0.3
@@ -195,6 +200,28 @@ def test_two_senders_and_a_slow_receiver_deliver_every_alert_once(db_path, env, 
           f"per POST: {len(receiver.keys)} POSTs, "
           f"{first['sent']} + {second['sent']} sent, max POSTs per key {max(posts.values())}, "
           f"{elapsed:.1f} s")
+
+
+def test_two_send_processes_deliver_every_alert_once(db_path, env, serve):
+    """``regwatch alerts send`` twice, the second (cron) starting during the first's run."""
+    receiver = serve(SlowReceiver(POST_SECONDS))
+    cat = _queue(db_path, [("webhook", f"{receiver.url}/hook/{i}") for i in range(HOOKS)], EVENTS)
+    expected = {row["idempotency_key"] for row in cat.alerts()}
+    env.setenv("REGWATCH_OUTBOX_CLAIM_SECONDS", "1.5")
+    cmd = [REGWATCH, "alerts", "send", "--db", db_path, "--no-record", "--json"]
+    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while len(receiver.keys) < 8 and time.monotonic() < deadline:  # the first is sending
+        time.sleep(0.05)
+    second = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    reports = [json.loads(proc.communicate(timeout=120)[0]) for proc in (first, second)]
+
+    posts = Counter(receiver.keys)
+    assert set(posts) == expected and sorted(set(posts.values())) == [1]
+    assert sum(r["sent"] for r in reports) == len(expected)
+    assert [r["lease_lost"] for r in reports] == [0, 0]
+    print(f"\n{len(expected)} alerts, 2 processes: {len(receiver.keys)} POSTs, "
+          f"{' + '.join(str(r['sent']) for r in reports)} sent")
 
 
 def test_a_lease_is_renewed_while_sending(db_path, env, serve):
