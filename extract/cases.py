@@ -32,7 +32,8 @@ DATA = Path(__file__).parent / "data" / "penalties.json"
 
 HAN = "\u4e00-\u9fff"
 CN_NUM = "〇零一二三四五六七八九十百两"
-AMOUNT = r"(\d[\d,]*(?:\.\d+)?)(万)?元"
+CN_MONEY = "零〇壹贰叁肆伍陆柒捌玖拾佰仟万亿一二三四五六七八九十百千两"
+AMOUNT = r"(\d[\d,]*(?:\.\d+)?|[" + CN_MONEY + r"]+)(万)?元"
 DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 CN_DATE = re.compile(r"([〇零○O一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日")
 CASE_NO = re.compile(r"(缉违|缉查|缉私|违|查)字[〔\[(【]?(\d{4})[〕\])】]?第?(\d{1,5})号")
@@ -43,7 +44,7 @@ PARTY = re.compile(r"当事人(?!基本情况|有以下|委托|以|的|为|已|�
                    r"经营场所|注册地|经我关|我关|经查|$)")
 PARTY_TRIM = ",;:(（[【 "
 USCC = re.compile(r"(?:统一)?社会信用(?:代码|编码)(?:为)?:?([0-9A-Za-z*]{18})")
-ADDRESS = re.compile(r"(?:地址|住址|住所|经营场所|注册地址)(?:为|在)?:?(.{4,80}?)(?=,法定|;|。|法定代表人|负责人|统一社会|"
+ADDRESS = re.compile(r"(?:地址|住址|住所地|住所|经营场所|注册地址)(?:为|在)?:?(.{4,80}?)(?=,法定|;|。|法定代表人|负责人|统一社会|"
                      r"社会信用|经我关|我关|经查|经调查|当事人|[一二三四]、|\d{4}年\d{1,2}月|$)")
 DECL_NO = re.compile(r"报关单(?:号码|编号|号)?(?:为|是)?:?(\d{18})")
 TRADE = re.compile(r"以([" + HAN + r"A-Za-z0-9]{2,16}?)方式")
@@ -59,8 +60,9 @@ CONTROL = re.compile(r"(?<![0-9A-Za-z])(\d[A-Ea-e][\dOo]{3}(?:\.[a-z](?:\.\d{1,2
 CONTROLLED_VALUE = re.compile(r"管制物项(?:的)?(?:总)?(?:货值|价值)(?:人民币)?(?:共计|合计|为|计)?(?:人民币)?" + AMOUNT)
 GOODS_VALUES = (
     re.compile(r"货物(?:的)?(?:总)?(?:价值|货值|总价)(?:人民币)?(?:共计|合计|为|计)?(?:人民币)?" + AMOUNT),
+    re.compile(r"(?<!物项)(?:涉案|违法)?货值(?:人民币)?(?:共计|合计|为|计)?(?:人民币)?" + AMOUNT),
     re.compile(r"折合人民币" + AMOUNT),
-    re.compile(r"申报(?:总)?价(?:格)?(?:为)?人民币" + AMOUNT),
+    re.compile(r"申报(?:总)?(?:价格|金额|总价|价)(?:为)?人民币" + AMOUNT),
 )
 LAW = re.compile(r"《(?:中华人民共和国)?([^》]{2,30})》|(同法|该法|本法)")
 ARTICLE = re.compile(r"第([" + CN_NUM + r"\d]+)条(?:第([" + CN_NUM + r"\d]+)款)?(?:第\(?([" + CN_NUM + r"\d]+)\)?项)?")
@@ -126,9 +128,31 @@ def cn_int(text: str) -> int | None:
 
 
 def amount(number: str, wan: str | None) -> float:
-    """Yuan from a printed amount: 3348.25 + 元 → 3348.25; 13 + 万元 → 130000.0."""
-    value = float(number.replace(",", ""))
+    """Yuan from a printed amount: 3348.25 + 元 → 3348.25; 13 + 万元 → 130000.0;
+    贰万伍仟 + 元 → 25000.0 (capital numerals, as on cheques and some decisions)."""
+    value = float(number.replace(",", "")) if number[0].isdigit() else float(cn_money(number))
     return round(value * 10000 if wan else value, 2)
+
+
+CAPITAL = {"零": 0, "〇": 0, "壹": 1, "一": 1, "贰": 2, "二": 2, "两": 2, "叁": 3, "三": 3, "肆": 4,
+           "四": 4, "伍": 5, "五": 5, "陆": 6, "六": 6, "柒": 7, "七": 7, "捌": 8, "八": 8, "玖": 9,
+           "九": 9}
+UNITS = {"拾": 10, "十": 10, "佰": 100, "百": 100, "仟": 1000, "千": 1000}
+
+
+def cn_money(text: str) -> int:
+    """贰万伍仟 → 25000, 壹佰叁拾万 → 1300000, 十二万 → 120000."""
+    total = section = digit = 0
+    for ch in text:
+        if ch in CAPITAL:
+            digit = CAPITAL[ch]
+        elif ch in UNITS:
+            section += (digit or 1) * UNITS[ch]
+            digit = 0
+        elif ch in "万亿":
+            total += (section + digit) * (10000 if ch == "万" else 10 ** 8)
+            section = digit = 0
+    return total + section + digit
 
 
 def _dates(compact: str) -> list[tuple[str, int, int]]:

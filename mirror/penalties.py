@@ -581,9 +581,10 @@ def render_list(region: dict[str, Any], rows: list[dict[str, Any]], page: int, p
         next_url=list_path(region, page + 1) if page < pages else None)
 
 
-def build_site(params: dict[str, Any] | None = None,
-               font: str | None = None) -> dict[str, tuple[bytes, str]]:
-    """URL path -> (bytes, content type) for every list page, decision page and PDF.
+def build_site(params: dict[str, Any] | None = None, font: str | None = None,
+               pdfs: bool = True) -> dict[str, tuple[bytes, str]]:
+    """URL path -> (bytes, content type) for every list page, decision page and PDF
+    (``pdfs=False`` leaves the PDFs out: :func:`penalty_page` renders them when asked).
 
     :raises RuntimeError: when a decision needs a PDF and no CJK font is installed
     """
@@ -591,7 +592,7 @@ def build_site(params: dict[str, Any] | None = None,
 
     params = params or load_params()
     cases = build_cases(params)
-    font = font or find_cjk_font()
+    font = font or find_cjk_font() if pdfs else None
     site: dict[str, tuple[bytes, str]] = {}
     html = "text/html; charset=utf-8"
     for region in params["regions"]:
@@ -606,7 +607,7 @@ def build_site(params: dict[str, Any] | None = None,
             site[list_path(region, page)] = (render_list(region, rows, page, pages).encode(), html)
         for case in mine:
             site[detail_path(case)] = (render_detail(case).encode(), html)
-            if case["form"] == "pdf":
+            if case["form"] == "pdf" and pdfs:
                 if not font:
                     raise RuntimeError("no CJK font for PDF decisions (apt-get install fonts-wqy-microhei)")
                 site[pdf_path(case)] = (render_pdf(case, font), "application/pdf")
@@ -617,3 +618,40 @@ def list_starts(params: dict[str, Any] | None = None) -> list[str]:
     """The first list page of every regional customs site."""
     params = params or load_params()
     return [list_path(r, 1) for r in params["regions"]]
+
+
+# --- serving ------------------------------------------------------------------------------
+
+
+@cache
+def _site() -> dict[str, tuple[bytes, str]]:
+    """Lists and decision pages, built on first use (PDFs are rendered when asked for)."""
+    return build_site(pdfs=False)
+
+
+@cache
+def _pdf_cases() -> dict[str, dict[str, Any]]:
+    return {pdf_path(c): c for c in build_cases() if c["form"] == "pdf"}
+
+
+@cache
+def _pdf(path: str) -> tuple[bytes, str] | None:
+    from mirror.files import find_cjk_font
+
+    case = _pdf_cases().get(path)
+    font = find_cjk_font()
+    if case is None or font is None:
+        return None
+    return render_pdf(case, font), "application/pdf"
+
+
+@cache
+def _prefixes() -> tuple[str, ...]:
+    return tuple(f"/{r['slug']}_customs/" for r in load_params()["regions"])
+
+
+def penalty_page(path: str) -> tuple[bytes, str] | None:
+    """(bytes, content type) of a penalty list, decision page or PDF; None if not one."""
+    if not path.startswith(_prefixes()):
+        return None
+    return _site().get(path) or _pdf(path)

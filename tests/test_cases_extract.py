@@ -109,3 +109,9 @@ def test_pdf_only_page_reads_the_attachment():
     case = case_from_page(page, [pdf])
     assert case["source"] == "attachment 1"
     assert case["decision_date"] == "2025-05-06"
+
+
+@pytest.mark.parametrize("printed,yuan", [("贰万伍仟", 25000.0), ("壹佰叁拾万", 1300000.0),
+                                          ("十二万", 120000.0), ("伍仟零捌拾", 5080.0)])
+def test_capital_numeral_amounts(printed, yuan):
+    assert amount(printed, None) == yuan
