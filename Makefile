@@ -34,11 +34,21 @@ test: $(STAMP) system
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Every script in bench/. `make bench` runs them at full size (the 100k-catalogue ones are
+# bench-timeline's); `make bench SMOKE=1` runs every one at its seconds-long --smoke size,
+# as `make test` does (tests/test_bench.py).
+BENCHES := $(sort $(basename $(notdir $(shell grep -l 'if __name__ == "__main__"' bench/*.py))))
+ifdef SMOKE
+BENCH_RUN := $(BENCHES)
+BENCH_ARGS := --smoke
+else
+BENCH_RUN := $(filter-out synthetic timeline_bench web_bench,$(BENCHES))
+BENCH_ARGS :=
+endif
+
 bench: $(STAMP) system
-	$(BIN)/python -m bench.crawl
-	$(BIN)/python -m bench.attachments_bench
-	$(BIN)/python -m bench.extract_bench
-	$(BIN)/python -m bench.alerts_bench
+	@set -e; for b in $(BENCH_RUN); do echo "== python -m bench.$$b $(BENCH_ARGS)"; \
+	  $(BIN)/python -m bench.$$b $(BENCH_ARGS); done
 
 # The 100k-announcement synthetic catalogue (several minutes, ~2 GB): timeline, search, web.
 bench-timeline: $(STAMP)

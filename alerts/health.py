@@ -9,7 +9,8 @@ A state machine per source, advanced by each finished crawl run (read from
 - **recovered** at the first clean run after that.
 
 Only transitions make events, so a site that stays broken is reported once, and a
-re-crawl of a healthy site says nothing.
+re-crawl of a healthy site says nothing. What a failed run is comes from store/health.py,
+the definition `regwatch status` uses too.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlite_utils import Database
 
 from alerts import kinds
 from alerts.settings import Settings, iso, parse_iso
+from store.health import run_failed
 
 ANTI_BOT = "anti-bot"
 EMPTY_LIST = "empty-list"
@@ -51,14 +53,6 @@ def load_state(db: Database, source: str) -> dict[str, Any]:
 
 def save_state(db: Database, state: dict[str, Any]) -> None:
     db["source_health"].upsert(state, pk="source")
-
-
-def run_failed(run: dict[str, Any]) -> bool:
-    """A run that did not manage to look at the site: crashed, killed, or only errors."""
-    if run.get("status") != "ok":
-        return True
-    seen = (run.get("fetched") or 0) + (run.get("not_modified") or 0) + (run.get("unchanged") or 0)
-    return seen == 0 and (run.get("errors") or 0) > 0
 
 
 def evaluate_run(db: Database, run: dict[str, Any], state: dict[str, Any],

@@ -8,7 +8,8 @@
    the day-2 crawl returns: extraction + timeline + events (``regwatch.jobs.process_new``),
    then ``send_due`` until a local aiosmtpd server holds all 100 messages.
 
-Run: ``python -m bench.alerts_bench`` (``--subscriptions``, ``--events``, ``--alerts``).
+Run: ``python -m bench.alerts_bench`` (``--subscriptions``, ``--events``, ``--alerts``;
+``--smoke``: a seconds-long run at a small size, as ``make test`` does).
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from alerts import subscriptions
-from alerts.db import write_transaction
 from alerts.delivery import send_due
 from alerts.events import facts_of, record_events
 from alerts.matching import SubscriptionIndex
 from alerts.sink import SmtpSink
 from store import catalogue
+from store.catalogue import transaction as write_transaction
 from store.extractions import record_extraction
 
 MATERIALS = ["gallium", "germanium", "antimony", "graphite", "tungsten", "tellurium", "bismuth",
@@ -181,11 +182,16 @@ def main() -> None:
     parser.add_argument("--subscriptions", type=int, default=10_000)
     parser.add_argument("--events", type=int, default=1_000)
     parser.add_argument("--alerts", type=int, default=100)
-    parser.add_argument("--out", type=Path, default=Path("bench/out/alerts.json"))
+    parser.add_argument("--out", type=Path, help="default bench/out/alerts.json; none in --smoke")
+    parser.add_argument("--smoke", action="store_true",
+                        help="200 subscriptions, 50 events, 4 alerts (seconds)")
     parser.add_argument("--only", action="append", metavar="PART",
                         choices=["matching_in_memory", "matching_record_events", "crawl_end_to_smtp"],
                         help="Run only this part (repeatable).")
     args = parser.parse_args()
+    if args.smoke:
+        args.subscriptions, args.events, args.alerts = 200, 50, 4
+    out = args.out or (None if args.smoke else Path("bench/out/alerts.json"))
     os.environ.setdefault("REGWATCH_ALERTS_NOW", "2026-01-07T01:00:00Z")  # no date-dependent reminders
     parts = {
         "matching_in_memory": lambda tmp: bench_matching(args.subscriptions, args.events),
@@ -198,8 +204,9 @@ def main() -> None:
         for name in chosen:
             result[name] = parts[name](tmp)
             print(json.dumps({name: result[name]}, indent=2, ensure_ascii=False), flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -99,8 +99,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pdf-rows", type=int, default=1200)
     parser.add_argument("--xlsx-rows", type=int, default=50_000)
-    parser.add_argument("--out", type=Path, default=Path("bench/out/attachments.json"))
+    parser.add_argument("--out", type=Path,
+                        help="default bench/out/attachments.json; none in --smoke")
+    parser.add_argument("--smoke", action="store_true", help="40 PDF rows, 500 XLSX rows")
     args = parser.parse_args()
+    if args.smoke:
+        args.pdf_rows, args.xlsx_rows = 40, 500
+    out = args.out or (None if args.smoke else Path("bench/out/attachments.json"))
     if not find_cjk_font():
         raise SystemExit("no CJK font: apt-get install fonts-wqy-microhei")
 
@@ -128,7 +133,7 @@ def main() -> None:
     files = build_files(load_entries())
     overheads, per_file = [], {}
     for path, (data, _ctype) in sorted(files.items()):
-        for _ in range(10):
+        for _ in range(2 if args.smoke else 10):
             result, stats, seconds = timed(data, path)
             overheads.append(seconds - stats["seconds"])
         started = time.perf_counter()
@@ -151,8 +156,9 @@ def main() -> None:
         "peak_growth_mib": round((stats["rss_peak_kb"] - stats["rss_start_kb"]) / 1024, 1),
     }
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
     print(json.dumps(report, indent=2, ensure_ascii=False))
 
 

@@ -179,8 +179,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="best of N timing rounds")
     parser.add_argument("--gold", type=Path, default=DEV)
     parser.add_argument("--no-dateparser", action="store_true")
-    parser.add_argument("--out", type=Path, default=Path("bench/out/extract.json"))
+    parser.add_argument("--out", type=Path, help="default bench/out/extract.json; none in --smoke")
+    parser.add_argument("--smoke", action="store_true", help="one timing round (seconds)")
     args = parser.parse_args()
+    if args.smoke:
+        args.rounds = 1
+    out = args.out or (None if args.smoke else Path("bench/out/extract.json"))
 
     report: dict[str, Any] = {"python": platform.python_version(), "spacy": spacy.__version__,
                               "throughput": throughput(args.generate, args.rounds)}
@@ -209,9 +213,10 @@ def main() -> None:
                           f"{s['f1']:.3f}")
             print(f"  time: ours {d['seconds']['ours']}s (whole extraction), "
                   f"dateparser {d['seconds']['dateparser']}s")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
-    print(f"written {args.out}")
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+        print(f"written {out}")
 
 
 if __name__ == "__main__":

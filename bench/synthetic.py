@@ -323,6 +323,9 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+SMOKE = (300, 3_000)  # announcements, items: the seconds-long size of every bench on it
+
+
 def build(db_path: str, announcements: int = 100_000, items: int = 1_000_000,
           seed: int = 7) -> dict[str, Any]:
     """Generate the catalogue, then derive the timeline and the search index; timed."""
@@ -365,7 +368,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--announcements", type=int, default=100_000)
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--smoke", action="store_true",
+                        help="300 announcements, 3,000 items, in a temporary file (seconds)")
     args = parser.parse_args(argv)
+    if args.smoke:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            figures = build(str(Path(tmp) / "smoke.db"), *SMOKE, args.seed)
+        json.dump(figures, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+        return 0
     figures = build(args.db, args.announcements, args.items, args.seed)
     json.dump(figures, sys.stdout, indent=2, ensure_ascii=False)
     print()

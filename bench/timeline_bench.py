@@ -13,6 +13,7 @@ import json
 import random
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -127,13 +128,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build", action="store_true",
                         help="Build the synthetic catalogue first (bench.synthetic).")
     parser.add_argument("--json", action="store_true", help="Print JSON only.")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a small synthetic catalogue in a temporary file, 5 runs (seconds)")
     args = parser.parse_args(argv)
     built = None
-    if args.build or not Path(args.db).exists():
-        from bench.synthetic import build
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.smoke:
+            from bench.synthetic import SMOKE, build
 
-        built = build(args.db)
-    figures = run(args.db, args.runs, args.seed)
+            args.db, args.runs = str(Path(tmp) / "smoke.db"), 5
+            built = build(args.db, *SMOKE)
+        elif args.build or not Path(args.db).exists():
+            from bench.synthetic import build
+
+            built = build(args.db)
+        figures = run(args.db, args.runs, args.seed)
     if args.json:
         json.dump({"build": built, "queries": figures}, sys.stdout, indent=2,
                   ensure_ascii=False)

@@ -23,6 +23,7 @@ import json
 import random
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -80,20 +81,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default="bench/synthetic.db")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--out", default="bench/out/web.json")
+    parser.add_argument("--out", help="default bench/out/web.json; none in --smoke")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a small synthetic catalogue in a temporary file, 5 runs (seconds)")
     args = parser.parse_args(argv)
-    if not Path(args.db).exists():
-        from bench.synthetic import build
+    out = args.out or (None if args.smoke else "bench/out/web.json")
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.smoke:
+            from bench.synthetic import SMOKE, build
 
-        print(f"building {args.db} (100,000 announcements; several minutes)", file=sys.stderr)
-        build(args.db)
-    from web.app import prepare
+            args.db, args.runs = str(Path(tmp) / "smoke.db"), 5
+            build(args.db, *SMOKE)
+        elif not Path(args.db).exists():
+            from bench.synthetic import build
 
-    prepare(args.db)
-    figures = {"db": args.db, "runs": args.runs,
-               "pages": asyncio.run(measure(args.db, args.runs, args.seed))}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
+            print(f"building {args.db} (100,000 announcements; several minutes)", file=sys.stderr)
+            build(args.db)
+        from web.app import prepare
+
+        prepare(args.db)
+        figures = {"db": args.db, "runs": args.runs,
+                   "pages": asyncio.run(measure(args.db, args.runs, args.seed))}
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
     json.dump(figures, sys.stdout, indent=2, ensure_ascii=False)
     print()
     return 0

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.han import CHAR, has_han
+
 from .lexicon import alternation, en_pattern, zh_pattern
 
 
@@ -57,14 +59,14 @@ class IssuerTable:
                 for name in row.get("zh", []) + row.get("en", []):
                     self.bureau_code[" ".join(name.lower().split())] = row["code"]
         self.bureau_re = re.compile(
-            "(?i:" + alternation(self.bureaus, lambda t: zh_pattern(t) if re.search(
-                r"[\u4e00-\u9fff]", t) else en_pattern(t)) + ")"
+            "(?i:" + alternation(self.bureaus, lambda t: zh_pattern(t) if has_han(t)
+            else en_pattern(t)) + ")"
         )
         # A run of issuer names ending where a number starts: 商务部 海关总署|公告…
         sep_zh = r"(?:\s*[、,，和与及/]\s*|\s+)?"
         # After a known issuer, a body the table does not know (国家某某局, 公安部) may
         # follow in the run; it is skipped, but it must not break the run.
-        other = r"(?:国家|中央|中国)?[\u4e00-\u9fff]{1,6}?(?:总局|局|委员会|委|署|办公室)|[\u4e00-\u9fff]{1,3}部"
+        other = rf"(?:国家|中央|中国)?{CHAR}{{1,6}}?(?:总局|局|委员会|委|署|办公室)|{CHAR}{{1,3}}部"
         self.zh_run_end = re.compile(
             rf"{self.zh_alt}(?:{sep_zh}(?:{self.zh_alt}|{other}))*{sep_zh}$")
         # "MOFCOM and GACC", "MOFCOM & GACC", "MOFCOM-GACC", "MOFCOM/GACC", "MOFCOM–GACC"

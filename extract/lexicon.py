@@ -20,6 +20,8 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import ensure_path, registry
 
+from core.han import has_han
+
 from .errors import Errors, ExtractError, Warnings, warn
 from .state import ExtractState
 
@@ -116,7 +118,7 @@ def data_files_digest() -> str:
 
 def zh_pattern(text: str) -> str:
     """Regex for a Chinese term that survives broken lines (``暂停\\n实施``)."""
-    if not re.search(r"[\u3400-\u9fff]", text):
+    if not has_han(text):
         return re.escape(text)
     return r"\s*".join(re.escape(c) for c in text if not c.isspace())
 

@@ -24,6 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from core.han import CHAR, HAN
+
 DATA_DIR = Path(__file__).parent / "data"
 
 # Runs of Latin letters and digits, where OCR confusions are repaired.
@@ -32,12 +34,11 @@ ALNUM_RUN = re.compile(r"[A-Za-z0-9|]+")
 OCR_I_IN_WORD = re.compile(r"(?<=[a-z])[I1|]+(?=[a-z]|$)")
 OCR_ZERO_IN_WORD = re.compile(r"(?<=[a-z])0(?=[a-z])")
 OCR_RN = None  # "rn" for "m" is not length-preserving: left alone on purpose.
-HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 TONE = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 # A pinyin gloss right after a Han character: "(shāng)", "(lǐ)", "(zhong1)"; a tone mark
 # or a tone digit is required, so "(GaN)" or "(a)" are never taken for one.
 GLOSS = re.compile(
-    rf"(?<=[\u3400-\u9fff])\((?=[a-zü{TONE}]*(?:[{TONE}]|[a-zü]+[1-5]\)))"
+    rf"(?<={CHAR})\((?=[a-zü{TONE}]*(?:[{TONE}]|[a-zü]+[1-5]\)))"
     rf"[a-zü{TONE}]{{1,6}}[1-5]?\)")
 
 

@@ -20,14 +20,16 @@ from spacy.tokens import Doc
 from spacy.util import ensure_path, registry
 from spacy.vocab import Vocab
 
+from core.han import CHAR, RANGES
+
 from .lexicon import state
 from .normalise import gloss_spans, normalise_view
 
 TOKEN = re.compile(
     r"(?<![0-9])[0-9]{4}(?: [0-9]{2,4}){1,3}(?![0-9])"  # HS code written in groups
     r"|[A-Za-z0-9]+(?:[.\-/:][A-Za-z0-9]+)*"  # numbers, codes, dates, words
-    r"|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"  # one Han character
-    r"|[^\sA-Za-z0-9\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"  # punctuation, symbols
+    rf"|{CHAR}"  # one Han character
+    rf"|[^\sA-Za-z0-9{RANGES}]"  # punctuation, symbols
 )
 
 

@@ -69,7 +69,9 @@ def print_health(db_path: str, config_path: str | None, as_json: bool) -> None:
     from store import catalogue
 
     config = _load_config(config_path)
-    report = service_status(catalogue.open_db(db_path), config)
+    if not os.path.exists(db_path):
+        raise click.ClickException(f"no catalogue at {db_path} (run `regwatch crawl` first)")
+    report = service_status(catalogue.open_readonly(db_path), config)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:

@@ -31,14 +31,12 @@ def _errors(fn: Callable) -> Callable:
 
 
 def _open(db_path: str):  # noqa: ANN202 - sqlite_utils.Database, imported lazily
+    """The catalogue, read-only: queries never write (the writers derive the timeline)."""
     from store import catalogue
-    from timeline.build import refresh
 
     if not os.path.exists(db_path):
         raise click.ClickException(f"no catalogue at {db_path} (run `regwatch crawl` first)")
-    db = catalogue.open_db(db_path)
-    refresh(db, trigger="cli")  # a crawl that did not run the timeline stage leaves it stale
-    return db
+    return catalogue.open_readonly(db_path)
 
 
 def _short(text: str | None, width: int = 40) -> str:

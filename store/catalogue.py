@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import sqlite3
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from store.errors import NotFound
+from store.errors import CatalogueError, NotFound
+from store.migrations import pending
 from store.schema import migrate
 
 BUSY_TIMEOUT_MS = 30_000
@@ -60,6 +62,29 @@ def open_db(path: str | Path) -> Database:
     db.enable_wal()
     db.execute("pragma foreign_keys = on")
     migrate(db)
+    return db
+
+
+def open_readonly(path: str | Path) -> Database:
+    """Open the catalogue at ``path`` for reading only (``mode=ro``): nothing is migrated,
+    derived or created, so a read never takes the write lock a crawl holds.
+
+    :raises NotFound: when there is no catalogue at ``path``
+    :raises CatalogueError: when the file's schema is behind this regwatch's (a writer,
+        e.g. ``regwatch crawl``, brings it up to date)
+    """
+    path = Path(path)
+    if not path.exists():
+        raise NotFound(f"no catalogue at {path} (run `regwatch crawl` first)")
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                           check_same_thread=False)
+    db = Database(conn)
+    db.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
+    behind = pending(db)
+    if behind:
+        db.close()
+        raise CatalogueError(f"catalogue {path} needs migrating ({', '.join(sorted(behind))}): "
+                             "run a command that writes, e.g. `regwatch crawl`")
     return db
 
 

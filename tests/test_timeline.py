@@ -379,16 +379,26 @@ def test_amendments(tmp_path):
     assert first["reason"] == "in force since 2021-02-01; amended by MOFCOM-2023-2 from 2023-01-01"
 
 
-def test_queries_refresh_a_stale_timeline(db):
-    """A crawl that did not run the timeline stage: the CLI brings it up to date first."""
+def test_queries_only_read_the_writer_brings_a_stale_timeline_up_to_date(db):
+    """An extraction stored without the timeline stage: a query answers from what is
+    derived and writes nothing; the writer's refresh (after extraction) derives it."""
     from regwatch.cli import cli
+    from timeline.build import refresh
 
     text, result = HISTORY["MOFCOM-2025-72"]
     add(db, "MOFCOM-2025-72", text + " 再版", {**result, "references": [
         ref("MOFCOM-2024-46", "suspends", "2025-11-09", "2026-06-30", "二")]})
     path = db.conn.execute("pragma database_list").fetchone()[2]
-    out = CliRunner().invoke(cli, ["status", "MOFCOM-2024-46", "--on", "2026-07-01", "--db",
-                                   path, "--json"])
+    args = ["status", "MOFCOM-2024-46", "--on", "2026-07-01", "--db", path, "--json"]
+    derivations = db.execute("select count(*) from derivations").fetchone()[0]
+    before = CliRunner().invoke(cli, args)
+    assert before.exit_code == 0, before.output
+    assert db.execute("select count(*) from derivations").fetchone()[0] == derivations
+    stale = next(r for r in json.loads(before.output)["items"] if r["provision"] == "二")
+    assert (stale["state"], stale["since"]) != ("in_force", "2026-07-01")
+
+    assert refresh(db, trigger="run") is not None
+    out = CliRunner().invoke(cli, args)
     assert out.exit_code == 0, out.output
     clause = next(r for r in json.loads(out.output)["items"] if r["provision"] == "二")
     assert (clause["state"], clause["since"], clause["cause"]) == \
@@ -421,3 +431,27 @@ def test_older_layout_is_rebuilt_from_the_extractions(db):
     assert summary["inputs_changed"] == len(HISTORY)
     item = _item(status(db, "MOFCOM-2024-46", on="2025-12-01"), provision="二")
     assert (item["state"], item["cause"]) == ("suspended", "MOFCOM-2025-72")
+
+
+def test_status_changes_and_search_run_on_a_read_only_connection(db):
+    """Queries only read: a ``mode=ro`` connection answers exactly as the writer's does."""
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    from timeline.search import search
+
+    path = db.conn.execute("pragma database_list").fetchone()[2]
+    ro = Database(sqlite3.connect(f"file:{path}?mode=ro", uri=True))
+    asks = [
+        lambda d: status(d, "MOFCOM-2024-46", on="2025-12-01"),
+        lambda d: status(d, "gallium", on="2025-11-09"),
+        lambda d: changes(d, "2025-01-01", "2025-12-31"),
+        lambda d: timeline(d, "MOFCOM-2025-72"),
+        lambda d: search(d, "镓"),
+    ]
+    for ask in asks:
+        assert ask(ro) == ask(db)
+    assert ro.conn.total_changes == 0
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        ro.execute("insert into meta (key, value) values ('x', 'y')")

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from core.han import HAN
 from store.errors import CatalogueError, NotFound
 from timeline.derive import iso_or_none
 from timeline.items import MEASURE_RANK, material_lexicon
@@ -24,7 +25,6 @@ HS = re.compile(r"^\d{2,10}$")
 CONTROL = re.compile(r"^\d[A-Ea-e](\d{1,3}(\.[A-Za-z0-9]+)*\.?)?$")
 NUMBER = re.compile(r"^[A-Za-z]+(?:-[A-Za-z]+)*-\d{4}-\d+$")
 ZH_NUMBER = re.compile(r"(?P<who>.*?)公告\s*[〔\[]?(?P<y>\d{4})[〕\]]?\s*年?\s*第?\s*(?P<n>\d+)\s*号?")
-HAN = re.compile(r"[\u3400-\u9fff]")
 STATES = ("pending", "in_force", "suspended", "repealed", "superseded")
 ITEM_COLUMNS = ("item_key", "kind", "announcement", "control_code", "text", "text_en",
                 "materials", "hs_codes", "provision", "effective_date", "conditions",

@@ -26,11 +26,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from core.han import CHAR, HAN
 from extract.normalise import t2s_converter
 from store.catalogue import now
 
-HAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
-QUERY_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+")
+QUERY_TOKEN = re.compile(rf"{CHAR}|[^\W_]+")
 WEIGHTS = (5.0, 1.0, 3.0)  # title, body, terms
 SNIPPET_CHARS = 36
 BATCH = 1000
