@@ -36,6 +36,7 @@ from alerts.settings import Settings, iso, load_settings
 from alerts.settings import now as current_time
 from store.catalogue import source_languages
 from store.catalogue import transaction as write_transaction
+from timeline.derive import clause_parts, clause_text
 
 log = logging.getLogger("regwatch.alerts")
 MAX_PAYLOAD_ITEMS = 60
@@ -316,7 +317,9 @@ def _target_event(db: Database, ref: dict[str, Any], by: dict[str, Any],
     payload["relation"] = {k: ref.get(k) for k in ("relation", "from", "until", "clause")
                            if ref.get(k)}
     by_ident = _ident(by, version["document_id"])
-    key = f"{kind}:{ref['target']}:{by_ident}:{ref.get('clause') or ''}:{ref.get('until') or ''}"
+    # the clause as numbers: 第二款 (Chinese page) and Article 2 (English page) are one event
+    clause = clause_text(clause_parts(ref.get("clause"))) or ""
+    key = f"{kind}:{ref['target']}:{by_ident}:{clause}:{ref.get('until') or ''}"
     return Event(kind, key, facts, payload, baseline=baseline,
                  source=target["source"] if target else version["source"],
                  document_id=target["id"] if target else None, version_id=version["id"],
