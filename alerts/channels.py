@@ -20,12 +20,14 @@ import ssl
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
+from http.client import HTTPException
 from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.parse import unquote, urlsplit
-from urllib.request import Request, urlopen
+from urllib.request import Request
 
 from alerts import secrets
+from alerts.deadline import Deadline
 from alerts.errors import DeliveryError, MissingSecret
 from alerts.messages import Message
 from alerts.settings import Settings
@@ -158,16 +160,25 @@ def send_webhook(subscription: dict[str, Any], message: Message, settings: Setti
         "X-Regwatch-Signature": signature(secret or "", body),
         "User-Agent": USER_AGENT,
     })
-    try:
-        with urlopen(request, timeout=settings.webhook_timeout) as response:
-            status = response.status
+    timeout = settings.webhook_timeout
+    try:  # the timeout bounds the whole exchange: a trickled answer is cut at it
+        with Deadline(timeout) as deadline, \
+                deadline.opener.open(request, timeout=timeout) as response:
+            status, cut = response.status, deadline.expired  # cut: a truncated answer
     except HTTPError as exc:
         retry = exc.code >= 500 or exc.code in RETRYABLE_HTTP
         raise DeliveryError(secrets.redact(f"webhook answered HTTP {exc.code}", used),
                             retry=retry) from None
-    except (URLError, OSError) as exc:
+    except (URLError, OSError, HTTPException) as exc:
+        if deadline.expired:
+            raise Unreachable(f"webhook unreachable: no answer within {timeout:g} s",
+                              retry=True) from None
+        if isinstance(exc, HTTPException):
+            raise
         reason = getattr(exc, "reason", exc)
         raise Unreachable(secrets.redact(f"webhook unreachable: {reason}", used), retry=True) from None
+    if cut:
+        raise Unreachable(f"webhook unreachable: no answer within {timeout:g} s", retry=True)
     return f"webhook answered HTTP {status}"
 
 

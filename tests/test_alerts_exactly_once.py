@@ -96,6 +96,31 @@ class Hanging:
             conn.close()
 
 
+class Trickle(Hanging):
+    """A webhook that starts its answer and then sends one byte every 0.2 s, for ever:
+    every read succeeds within any socket timeout, the answer never ends."""
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections.append(conn)
+            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _drip(conn: socket.socket) -> None:
+        try:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            while True:
+                time.sleep(0.2)
+                conn.sendall(b"z")
+        except OSError:
+            return
+
+
 @pytest.fixture
 def serve():
     """Start servers (``serve(server)``); they are stopped after the test."""
@@ -315,3 +340,16 @@ def test_a_channel_without_workers_of_its_own_still_gets_its_answer(db_path, env
     assert (report["sent"], report["failed"]) == (1, 1)
     assert report["errors"][0]["reason"] == "unknown channel 'pager'"
     assert sorted(a["status"] for a in cat.alerts()) == ["failed", "sent"]
+
+
+def test_a_trickling_webhook_is_cut_at_its_timeout(db_path, env, serve):
+    trickle = serve(Trickle())
+    cat = _queue(db_path, [("webhook", trickle.url)], 1)
+    timeout = 1.0
+    started = time.monotonic()
+    report = send_due(cat.db, settings=load_settings(webhook_timeout=timeout))
+    elapsed = time.monotonic() - started
+    assert elapsed < timeout + 1.0
+    assert report["retrying"] == 1
+    (row,) = cat.alerts()
+    assert (row["status"], row["last_error"]) == ("pending", "webhook unreachable: no answer within 1 s")
