@@ -1,4 +1,4 @@
-"""Tables of the entity lists (to become ``screening`` migration 1 with the store's runner).
+"""Tables of the entity lists: ``screening`` migration 1, registered with the store's runner.
 
 | table | one row per |
 |---|---|
@@ -8,13 +8,15 @@
 | ``entity_events`` | change of an entity's state on a list: add, suspend (until), resume, remove |
 
 Rows come from the lists file (``regwatch lists load``) or from crawled announcements;
-``source`` says which. Until the migration is pinned in tests/test_migrations.py the
-tables are created on first use (``create_tables`` is idempotent).
+``source`` says which. ``create_tables`` is idempotent, so an in-memory database (tests,
+the benchmark) can be given the tables without the runner.
 """
 
 from __future__ import annotations
 
 from sqlite_utils import Database
+
+from store.migrations import register
 
 
 def create_tables(db: Database) -> None:
@@ -42,3 +44,5 @@ def create_tables(db: Database) -> None:
                "(entity_id, list, date, action, announcement)")
     db["entity_events"].create_index(["entity_id", "list", "date"], if_not_exists=True)
 
+
+register("screening", [create_tables])
