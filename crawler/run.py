@@ -79,7 +79,7 @@ def crawl(sources: list[str] | None, db: str, mirror: str | None = None, full: b
     exceeds ``timeout`` is killed; its runs are closed as 'killed' with a source error
     saying so, and the caller goes on.
     """
-    sources = sources or list(load_sources())
+    sources = sources or [s for s, spec in load_sources().items() if spec.get("default", True)]
     if STOP.is_set():
         return []
     db_handle = catalogue.open_db(db)

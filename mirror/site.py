@@ -21,6 +21,8 @@ from typing import Any
 import yaml
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from mirror.penalties import penalty_page
+
 DATA_DIR = Path(__file__).parent / "data"
 DATA_FILES = ("announcements.yaml", "announcements_en.yaml")
 PAGE_SIZE = 10
@@ -232,6 +234,11 @@ class Mirror:
             return Response(200, b"User-agent: *\nDisallow: /search/\n", {"Content-Type": "text/plain"})
         if path in FAULT_PATHS:
             return self._fault_page(FAULT_PATHS[path])
+        penalty = penalty_page(path)  # customs penalty lists, decisions and PDFs (mirror/penalties.py)
+        if penalty is not None:
+            return self._conditional(Response(200, penalty[0], {
+                "Content-Type": penalty[1], "ETag": '"' + hashlib.md5(penalty[0]).hexdigest() + '"'}),
+                headers)
         files = self.extra_files if path in self.extra_files else _default_files()
         if path in files:
             body, content_type = files[path]

@@ -14,6 +14,7 @@ from sqlite_utils import Database
 from alerts.events import record_events
 from crawler.run import crawl
 from documents.encoding import decode_html
+from enforcement.store import extract_cases
 from store import catalogue
 from store.attachments import attachments_of, point_items_at_rows
 from store.extractions import record_extraction, versions_without_extraction
@@ -26,7 +27,9 @@ def extract_pending(db: Database, progress: Callable[[int, int], None] | None = 
     from extract.pipeline import load_extractor  # spaCy loads only when extraction runs
 
     extractor = load_extractor()
-    pending = versions_without_extraction(db, extractor.version)
+    penalties = set(penalty_sources())  # decisions, not announcements: enforcement reads them
+    pending = [row for row in versions_without_extraction(db, extractor.version)
+               if row["source"] not in penalties]
     added = skipped = 0
     for index, row in enumerate(pending, start=1):
         raw = catalogue.raw_html(db, row["id"])
@@ -46,6 +49,13 @@ def extract_pending(db: Database, progress: Callable[[int, int], None] | None = 
         if progress:
             progress(index, len(pending))
     return {"extractor_version": extractor.version, "extracted": added, "skipped": skipped}
+
+
+def penalty_sources() -> list[str]:
+    """The declared customs penalty-list sources (sources.yaml ``kind: penalties``)."""
+    from crawler.sources import load_sources
+
+    return [sid for sid, spec in load_sources().items() if spec.get("kind") == "penalties"]
 
 
 def run_once(db_path: str, sources: list[str] | None = None, mirror: str | None = None,
@@ -69,13 +79,14 @@ def process_new(db_path: str, runs: list[dict[str, Any]],
     db = catalogue.open_db(db_path)
     try:
         extraction = extract_pending(db)
+        cases = extract_cases(db, penalty_sources())
         translations = link_translations(db)
         timeline = update_timeline(db)
         alerts = record_events(db, runs, settings=_alert_settings(config_path))
     finally:
         db.close()
-    return {"extraction": extraction, "translations": translations, "timeline": timeline,
-            "alerts": alerts}
+    return {"extraction": extraction, "cases": cases, "translations": translations,
+            "timeline": timeline, "alerts": alerts}
 
 
 def send_alerts(db_path: str, config_path: str | None = None) -> dict[str, Any]:
