@@ -14,6 +14,7 @@ extractions can be told apart whenever rules or data change.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import re
 import traceback
 from functools import lru_cache
@@ -32,15 +33,15 @@ from .errors import Errors, ExtractError, Warnings
 from .lexicon import DATA_DIR, state
 from .normalise import junk_ratio
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 PACKAGE_DIR = Path(__file__).parent
 CONFIG_PATH = PACKAGE_DIR / "config.cfg"
 MAX_CHARS = 1_000_000
 PRED_FIELDS = ("number", "issuers", "issue_date", "effective_dates", "control_codes",
                "hs_codes", "materials", "references")
 # The modules whose rules shape a result (the attachment readers and the CLI do not).
-EXTRACTOR_MODULES = ("../documents/content.py", "datetext.py", "errors.py", "issuer_table.py", "lexicon.py",
-                     "normalise.py", "pipeline.py", "scorer.py", "tokenizer.py")
+EXTRACTOR_MODULES = ("datetext.py", "errors.py", "issuer_table.py", "lexicon.py",
+                     "normalise.py", "pipeline.py", "scorer.py", "state.py", "tokenizer.py")
 HAN = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -59,9 +60,13 @@ def source_digest(config_path: Path = CONFIG_PATH) -> str:
     for file in sorted(DATA_DIR.iterdir()):
         if file.is_file():
             digest.update(file.name.encode() + b"\0" + file.read_bytes())
-    for file in sorted(PACKAGE_DIR.glob("components/*.py")) + [
-            PACKAGE_DIR / name for name in EXTRACTOR_MODULES]:
-        digest.update(str(file.relative_to(PACKAGE_DIR)).encode() + b"\0" + file.read_bytes())
+    files = sorted(PACKAGE_DIR.glob("components/*.py")) + [
+        PACKAGE_DIR / name for name in EXTRACTOR_MODULES]
+    # The main-content parser shapes the analysed text, wherever the layout puts it.
+    files.append(Path(inspect.getfile(parse_page)))
+    for file in files:
+        if file.exists():
+            digest.update(file.name.encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()
 
 
@@ -81,7 +86,7 @@ def empty_result(text: str = "", lang: str = "zh") -> dict[str, Any]:
         "number": None, "issuers": [], "issue_date": None, "effective_dates": [],
         "control_codes": [], "hs_codes": [], "materials": [], "references": [],
         "title": None, "lang": lang, "text": text, "items": [], "provisions": [],
-        "conditions": [], "spans": {}, "warnings": [],
+        "conditions": [], "spans": {}, "warnings": [], "kind": "other", "mentions": [],
     }
 
 
@@ -146,6 +151,7 @@ class Extractor:
         pred = {key: result[key] for key in PRED_FIELDS}
         pred["references"] = [{"target": r["target"], "relation": r["relation"]}
                               for r in result["references"]]
+        pred["kind"] = result.get("kind")  # beyond FORMAT.md: scored apart by regwatch eval
         return pred
 
     # -- internals -------------------------------------------------------------------------
@@ -182,18 +188,28 @@ class Extractor:
         result["items"] = [_public_item(i) for i in st.get("items", [])]
         result["provisions"] = list(st.get("provisions", []))
         result["conditions"] = list(st.get("conditions", []))
+        result["kind"] = st.get("kind") or "other"
+        result["mentions"] = list(st.get("discussed", []))
         own = st.get("own_mention")
-        spans: dict[str, list[list[int]]] = {
-            "number": [[own["start"], own["end"]]] if own else [],
-            "issuers": st.get("issuer_spans", []),
-            "issue_date": [[issue["start"], issue["end"]]] if issue and issue["start"] >= 0
-            else [],
-            "effective_dates": [[c["start"], c["end"]] for c in effective],
-            "control_codes": [[c["start"], c["end"]] for c in controls],
-            "hs_codes": [[h["start"], h["end"]] for h in hs],
-            "materials": st.get("material_spans", []),
-            "references": st.get("reference_spans", []),
-            "title": [[title["start"], title["end"]]] if title and title["start"] >= 0 else [],
+
+        def span(value: Any, start: int, end: int) -> list[dict[str, Any]]:
+            return [{"value": value, "start": start, "end": end}] if start >= 0 else []
+
+        spans: dict[str, list[dict[str, Any]]] = {
+            "number": span(result["number"], own["start"], own["end"]) if own else [],
+            "issuers": list(st.get("issuer_spans", [])),
+            "issue_date": span(issue["date"], issue["start"], issue["end"]) if issue else [],
+            "effective_dates": [{"value": c["date"], "start": c["start"], "end": c["end"]}
+                                for c in effective],
+            "control_codes": [{"value": c["code"], "start": c["start"], "end": c["end"]}
+                              for c in controls],
+            "hs_codes": [{"value": h["code"], "start": h["start"], "end": h["end"]} for h in hs],
+            "materials": list(st.get("material_spans", [])),
+            "references": list(st.get("reference_spans", [])),
+            "title": span(title["text"], title["start"], title["end"]) if title else [],
+            "kind": [{"value": result["kind"], "cue": e["cue"], "start": e["start"],
+                      "end": e["end"]} for e in st.get("kind_evidence", []) if e["start"] >= 0],
+            "mentions": list(st.get("discussed_spans", [])),
         }
         result["spans"] = spans
         return result

@@ -52,8 +52,9 @@ def test_traditional_full_width_joint_number(ex):
     assert r["hs_codes"] == ["8112120010"]
     assert r["materials"] == ["beryllium"]
     # Offsets point into the original (Traditional, full-width) text.
-    start, end = r["spans"]["number"][0]
-    assert r["text"][start:end] == "商務部 海關總署公告２０２４年第７號"
+    span = r["spans"]["number"][0]
+    assert span["value"] == "MOFCOM-2024-7"
+    assert r["text"][span["start"]:span["end"]] == "商務部 海關總署公告２０２４年第７號"
 
 
 def test_english_customs_first_issuer_and_until_date(ex):

@@ -14,6 +14,7 @@ from extract.evaluate import compare, format_table, score
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT.parent / "shared" / "eval" / "examples.jsonl"
 DEV = ROOT / "tests" / "gold" / "dev.jsonl"
+DEV2 = ROOT / "tests" / "gold" / "dev2.jsonl"
 
 
 @pytest.mark.skipif(not EXAMPLES.exists(), reason="shared/eval is not beside the repository")
@@ -27,7 +28,8 @@ def test_eval_cli_examples_score_one(tmp_path):
     assert [p["id"] for p in preds] == ["ex1-mofcom-2025-56", "ex2-mofcom-2025-21-en",
                                         "ex3-mofcom-2023-66"]
     assert set(preds[0]["pred"]) == {"number", "issuers", "issue_date", "effective_dates",
-                                     "control_codes", "hs_codes", "materials", "references"}
+                                     "control_codes", "hs_codes", "materials", "references",
+                                     "kind"}
     # Anyone's predictions can be scored: ours, read back, give the same figure.
     assert score(EXAMPLES, predictions_path=out)["overall"]["f1"] == 1.0
 
@@ -46,6 +48,40 @@ def test_dev_set_meets_the_bar():
     assert scores["overall"]["f1"] >= 0.97
     for field, s in scores["fields"].items():
         assert s["f1"] >= 0.93, field
+
+
+def test_dev2_set_meets_the_bar():
+    """The second dev set (documents in others' styles): issue #15's bar, kind included."""
+    scores = score(DEV2)
+    assert scores["documents"] >= 40
+    assert scores["overall"]["f1"] >= 0.98
+    for field, s in scores["fields"].items():
+        assert s["f1"] >= 0.95, field
+    assert scores["kind"]["accuracy"] >= 0.95 and scores["kind"]["documents"] == scores["documents"]
+    assert {"announcement", "statement", "news"} <= set(scores["by_kind"])
+    for kind, sub in scores["by_kind"].items():
+        assert sub["overall"]["f1"] >= 0.95, kind
+
+
+def test_kind_is_scored_apart_and_per_kind(tmp_path):
+    gold = tmp_path / "gold.jsonl"
+    preds = tmp_path / "pred.jsonl"
+    lines = [{"id": "a", "text": "x", "gold": {"number": "MOFCOM-2025-1", "kind": "announcement"}},
+             {"id": "b", "text": "x", "gold": {"number": None, "kind": "news"}}]
+    gold.write_text("\n".join(json.dumps(x) for x in lines), encoding="utf-8")
+    preds.write_text("\n".join(json.dumps(x) for x in [
+        {"id": "a", "pred": {"number": "MOFCOM-2025-1", "kind": "announcement"}},
+        {"id": "b", "pred": {"number": "MOFCOM-2025-9", "kind": "announcement"}}]),
+        encoding="utf-8")
+    scores = score(gold, predictions_path=preds)
+    assert scores["kind"]["accuracy"] == 0.5
+    assert scores["kind"]["confusion"] == {"announcement": {"announcement": 1},
+                                           "news": {"announcement": 1}}
+    assert scores["by_kind"]["announcement"]["overall"]["f1"] == 1.0
+    assert scores["by_kind"]["news"]["overall"]["fp"] == 1
+    assert "kind" not in scores["fields"]  # FORMAT.md's fields only
+    table = format_table(scores)
+    assert "kind accuracy 0.500" in table and table.splitlines()[-1].startswith("overall F1")
 
 
 def test_scoring_rules(tmp_path):

@@ -22,13 +22,13 @@ def ex() -> Extractor:
 
 def test_load_extractor_is_cached(ex):
     assert load_extractor() is ex
-    assert ex.version.startswith("1.0.0+") and len(ex.version) == len("1.0.0+") + 12
+    assert ex.version.startswith("1.1.0+") and len(ex.version) == len("1.1.0+") + 12
 
 
 def test_result_shape(ex):
     r = ex.extract(text=DOC)
     for key in PRED_FIELDS + ("title", "lang", "text", "items", "provisions", "conditions",
-                              "spans", "warnings"):
+                              "spans", "warnings", "kind", "mentions"):
         assert key in r
     assert r["lang"] == "zh" and r["text"] == DOC
     assert r["title"].startswith("商务部 海关总署公告2025年第56号")
@@ -44,10 +44,13 @@ def test_result_shape(ex):
 def test_every_span_points_at_its_value(ex):
     r = ex.extract(text=DOC)
     text = r["text"]
-    assert [text[s:e] for s, e in r["spans"]["control_codes"]] == ["2B902.a", "2B902.b"]
-    assert [text[s:e] for s, e in r["spans"]["effective_dates"]] == ["2025年11月8日"]
-    assert [text[s:e] for s, e in r["spans"]["issue_date"]] == ["2025年10月9日"]
-    assert {text[s:e] for s, e in r["spans"]["materials"]} == {"稀土"}
+    def sliced(field):
+        return [(sp["value"], text[sp["start"]:sp["end"]]) for sp in r["spans"][field]]
+
+    assert sliced("control_codes") == [("2B902.a", "2B902.a"), ("2B902.b", "2B902.b")]
+    assert sliced("effective_dates") == [("2025-11-08", "2025年11月8日")]
+    assert sliced("issue_date") == [("2025-10-09", "2025年10月9日")]
+    assert set(sliced("materials")) == {("rare earths", "稀土")}
 
 
 def test_deterministic_json(ex):

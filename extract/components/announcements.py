@@ -65,6 +65,9 @@ EN_CORE = re.compile(
     r"〔\s*(?P<y7>(?:19|20)\d\d)\s*〕|,?\s*(?i:of|in|for)\s+(?:(?i:the\s+year)\s+)?"
     r"(?P<y8>(?:19|20)\d\d)(?![0-9])))?"
 )
+# "Nos. 55 to 58 and 61, 62 of 2025": a plural list stands for announcements on its own.
+EN_NOS = re.compile(EN_CORE.pattern.replace(
+    r"(?i:(?:(?:joint|public)\s+)?announcements?)", r"(?<![A-Za-z])(?=Nos\b)", 1))
 EN_YEAR_AFTER = re.compile(r"\s*,?\s*(?i:in|of|for)\s+(?P<y>(?:19|20)\d\d)(?![0-9])"
                            r"|\s*\[\s*(?P<y2>(?:19|20)\d\d)\s*\]")
 MAX_RANGE = 30
@@ -113,10 +116,11 @@ class Announcements(RuleComponent):
             for m in FILE_ZH.finditer(text):
                 found.append(self._file(text, m))
         if re.search(r"(?i)announcement", text):
-            for m in EN_CORE.finditer(text):
-                mention = self._en(text, m)
-                if mention:
-                    found.append(mention)
+            for rx in (EN_CORE, EN_NOS):
+                for m in rx.finditer(text):
+                    mention = self._en(text, m)
+                    if mention:
+                        found.append(mention)
             for m in PAREN_EN.finditer(text):
                 found.append(self._paren_en(m))
         found.sort(key=lambda x: (x["start"], -(x["end"] - x["start"])))
@@ -169,16 +173,20 @@ class Announcements(RuleComponent):
         if year is None and not has_hao and not cont:
             return None  # 公告第61 without 号 or a list is not a number
         last_n = numbers[0][1]
+        last_start = m.start("n")
         end = m.end()
         for c in cont:
             n = zh_number(c["n"]) or 0
             if c["y"]:
                 year = int(c["y"])  # 2023年第23号、2024年第33号: each keeps its own year
             if c["sep"] in ("至", "到", "-", "~") and last_n < n <= last_n + MAX_RANGE:
-                numbers += [(year, k, c.start("n"), c.end()) for k in range(last_n + 1, n + 1)]
+                # 第55号至第58号: 56 and 57 are not printed; their evidence is the range
+                numbers += [(year, k, last_start if k < n else c.start("n"), c.end())
+                            for k in range(last_n + 1, n + 1)]
             else:
                 numbers.append((year, n, c.start("n"), c.end()))
             last_n = n
+            last_start = c.start("n")
             end = c.end()
         start, issuers = self._prefix_zh(text, m.start())
         tail = re.match(r"\s*公\s*告", text[end:end + 6])
@@ -214,27 +222,31 @@ class Announcements(RuleComponent):
                              "end": m.end("n")}]}
 
     def _paren_en(self, m: re.Match[str]) -> dict[str, Any]:
-        numbers = [int(m["n"])] + [int(n) for n in re.findall(r"\d{1,4}", m["more"] or "")]
+        base = m.start("more")
+        numbers = [(int(m["n"]), m.start("n"), m.end("n"))] + [
+            (int(d.group(0)), base + d.start(), base + d.end())
+            for d in re.finditer(r"\d{1,4}", m["more"] or "")]
         return {"start": m.start(), "end": m.end(), "core_start": m.start(), "lang": "en",
                 "issuers": [], "bare": True, "inherit": True,
-                "targets": [{"year": None, "no": n, "start": m.start("n"), "end": m.end("n")}
-                            for n in numbers]}
+                "targets": [{"year": None, "no": n, "start": s, "end": e} for n, s, e in numbers]}
 
     def _en(self, text: str, m: re.Match[str]) -> dict[str, Any] | None:
         years = [m[g] for g in ("y1", "y2", "y3", "y4", "y5", "y6", "y7", "y8") if m[g]]
-        numbers = [int(m["n"])]
-        last = numbers[0]
+        numbers = [(int(m["n"]), m.start("n"), m.end("n"))]
+        last, last_start = numbers[0][0], m.start("n")
+        base = m.start("more")
         for part in re.finditer(r"(?P<sep>,|and|&|to|through|-|–)\s*(?:nos?\s*\.?\s*)?(?P<n>\d{1,4})",
                                 m["more"] or "", re.I):
             n = int(part["n"])
+            s, e = base + part.start("n"), base + part.end("n")
             if 1990 <= n <= 2099 and n > last + MAX_RANGE:
                 years.append(part["n"])  # "Announcement No. 18, 2025"
                 continue
             if part["sep"].lower() in ("to", "through", "-", "–") and last < n <= last + MAX_RANGE:
-                numbers += list(range(last + 1, n + 1))
+                numbers += [(k, last_start if k < n else s, e) for k in range(last + 1, n + 1)]
             else:
-                numbers.append(n)
-            last = n
+                numbers.append((n, s, e))
+            last, last_start = n, s
         end = m.end()
         after = self.en_after.match(text, end)
         issuers_after: list[str] = []
@@ -257,8 +269,7 @@ class Announcements(RuleComponent):
         return {
             "start": start, "end": end, "core_start": m.start(), "lang": "en",
             "issuers": issuers, "bare": not issuers, "inherit": year is None,
-            "targets": [{"year": year, "no": n, "start": m.start("n"), "end": m.end("n")}
-                        for n in numbers],
+            "targets": [{"year": year, "no": n, "start": s, "end": e} for n, s, e in numbers],
         }
 
 

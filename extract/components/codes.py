@@ -49,6 +49,8 @@ SUB_LIST = re.compile(r"(?:\s*(?:/|、|,|，|&|\band\b|\bor\b|和|及)\s*\.?"
 SUB_RANGE = re.compile(r"\s*(?:to|through|至|到|-|~|—)\s*(?:(?P<stem>[0-9][A-Ea-e][0-9]{3})\.)?\.?"
                        r"(?P<l>[a-z])(?![A-Za-z0-9])")
 SUB_LINE = re.compile(r"(?m)^[ \t]*\(?(?P<l>[a-h])[.)、．]")
+# 1C909 Holmium: .a metal…; .b oxide…; .c compounds… — sub-items listed on the heading's line.
+SUB_INLINE = re.compile(r"(?:^|(?<=[\s;:,，；：]))\.(?P<l>[a-h])(?=[\s)(])")
 
 
 def _between(found: list[dict[str, Any]], starts: list[int], lo: int,
@@ -144,11 +146,19 @@ class Codes(RuleComponent):
         """A heading 2B902 whose sub-items are listed stands for 2B902.a, .b, … not itself."""
         with_sub = {c["code"][:5] for c in codes if "." in c["code"]}
         out: list[dict[str, Any]] = []
-        for c in codes:
+        for i, c in enumerate(codes):
             if "." in c["code"]:
                 out.append(c)
                 continue
             if c["code"] in with_sub:
+                continue
+            line_end = text.find("\n", c["end"])
+            stop = len(text) if line_end < 0 else line_end
+            if i + 1 < len(codes):
+                stop = min(stop, codes[i + 1]["start"])
+            inline = [m["l"] for m in SUB_INLINE.finditer(text, c["end"], stop)]
+            if inline and inline == [chr(ord("a") + k) for k in range(len(inline))]:
+                out += [{**c, "code": f"{c['code']}.{letter}"} for letter in inline]
                 continue
             letters = []
             line_end = text.find("\n", c["end"])

@@ -19,7 +19,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .. import scorer as _scorer  # noqa: F401  (registers the scorer)
-from ..datetext import DateMention, find_dates, infer_year
+from ..datetext import DateMention, find_dates, infer_year, make_iso
 from ..lexicon import RuleComponent, gate, state, view
 from .structure import clause_int, clause_label
 
@@ -122,19 +122,41 @@ class Dates(RuleComponent):
             if inside and end - start <= 80 and not MENTION_HINT.search(text, start, end):
                 d = inside[0]
                 return {"date": d.iso, "start": d.start, "end": d.end, "how": "dateline"}
+        return self._lead_date(st, text, dates, lines)
+
+    @staticmethod
+    def _lead_date(st: Any, text: str, dates: list[DateMention],
+                   lines: list[tuple[int, int]]) -> dict[str, Any] | None:
+        """A dated lead without a year ("7月3日，商务部、海关总署发布公告…"): the year of the
+        first announcement number the page names, else of the nearest full date."""
+        for start, end in lines[:3]:
+            lead = next((d for d in dates if start <= d.start < end and not d.iso), None)
+            if lead is None:
+                continue
+            years = [t["year"] for m in st.get("mentions", []) for t in m["targets"] if t["year"]]
+            full = [d for d in dates if d.iso]
+            year = years[0] if years else (
+                int(min(full, key=lambda d: abs(d.start - lead.start)).iso[:4]) if full else None)
+            iso = make_iso(year, lead.month, lead.day) if year else None
+            if iso:
+                return {"date": iso, "start": lead.start, "end": lead.end, "how": "lead"}
         return None
 
     @staticmethod
     def _date_line(text: str, start: int, end: int, dates: list[DateMention],
                    signature: bool = True) -> DateMention | None:
         inside = [d for d in dates if start <= d.start and d.end <= end]
-        if len(inside) != 1:
+        # one date, or the same date twice on a bilingual line (2025年10月9日 October 9, 2025)
+        if not inside or len({d.iso for d in inside}) != 1:
             return None
         line = text[start:end]
         if TIME.search(line) or POSTING.search(line):
             return None
         d = inside[0]
-        rest = (line[: d.start - start] + " " + line[d.end - start:]).strip()
+        rest = line
+        for other in sorted(inside, key=lambda x: -x.start):
+            rest = rest[: other.start - start] + " " + rest[other.end - start:]
+        rest = rest.strip()
         rest = re.sub(r"[\s()\[\]【】〔〕:,.、\-]+", " ", rest).strip()
         if not rest:
             return d

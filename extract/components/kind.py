@@ -9,7 +9,8 @@ English (``data/kinds.jsonl``):
 - **announcement**: the number component found an own-number candidate (文号 field,
   the title, a number line at the top or right after "具体内容如下"), and the text acts:
   a signature (issuers and date at the end), a 文号/发文日期 field, or an act cue
-  (本公告, 特此公告, 经国务院批准, "this announcement", "hereby");
+  (本公告, 特此公告, 经国务院批准, "this announcement", "hereby"); or, with no cue of a
+  report or a Q&A anywhere, the number opens the text (a fragment or a bare reprint);
 - **statement**: a spokesperson's Q&A, a press conference or an interpretation: cues in
   the title or first lines (答记者问, 新闻发布会, "spokesperson", "transcript"), or two or
   more question/answer lines (问：/答：, "Q:"/"A:", 【…记者】);
@@ -99,6 +100,15 @@ class Kind(RuleComponent):
             statement += [ev("statement_title") for rx in self.rx.get(("statement", "head"), [])
                           if rx.search(head_text)]
         qa = self._hits("statement", "line", text)
+        news = [ev("news", m) for m in self._hits("news", "body", text)[:4]]
+        if own is not None and not (statement or qa or news):
+            # A bare text that opens with its number (a fragment, a reprint without its
+            # signature) is that announcement; a number further down is a subheading.
+            first = lines[0] if lines else (0, 0)
+            in_title = bool(title) and title["start"] >= 0 and (
+                title["start"] <= own["start"] < title["end"])
+            if first[0] <= own["start"] < first[1] or in_title:
+                return "announcement", [ev("own_number_heading")]
         if statement or len(qa) >= 2:
             return "statement", statement + [ev("qa_line", m) for m in qa[:4]]
         if Number.listing(text, lines, [m for m in st.get("mentions", [])
@@ -111,7 +121,6 @@ class Kind(RuleComponent):
                       if rx.search(head_text)]
         if other:
             return "other", other
-        news = [ev("news", m) for m in self._hits("news", "body", text)[:4]]
         if news or st.get("mentions"):
             return "news", news or [ev("reports_on_announcements")]
         return "other", []

@@ -86,7 +86,7 @@ class Materials(RuleComponent):
         self._check_ready()
         st = state(doc)
         text = view(doc)
-        mentions = self.find(text)
+        mentions = self.find(text, st.get("glosses"))
         st["material_mentions"] = mentions
         subjects = self.subjects(st, text, mentions)
         kind = st.get("kind")
@@ -137,7 +137,10 @@ class Materials(RuleComponent):
             line_end = len(text) if line_end < 0 else line_end
             heading = (line_end - line_start <= 40
                        and self._frame("heading", text[line_start:run[0]["start"]]))
-            if self._frame("frame_after", after) or self._frame("frame_before", before) or heading:
+            # three or more elements listed together name what the list is about
+            listed = len({mat for m in run for mat in m["materials"]}) >= 3
+            if (self._frame("frame_after", after) or self._frame("frame_before", before) or heading
+                    or listed):
                 for m in run:
                     chosen[m["start"]] = m
         return [chosen[k] for k in sorted(chosen)]
@@ -155,8 +158,28 @@ class Materials(RuleComponent):
             runs.append([m])
         return runs
 
-    def find(self, text: str) -> list[dict[str, Any]]:
-        """Every vocabulary hit with its strength (see the module docstring)."""
+    def find(self, text: str,
+             glosses: list[tuple[int, int]] | None = None) -> list[dict[str, Any]]:
+        """Every vocabulary hit with its strength (see the module docstring).
+
+        With ``glosses`` (spans the view blanked as pinyin: 石(shí)墨(mò)), the terms are
+        matched on the text without them and the offsets mapped back, so a two-character
+        term split by a gloss is still one term.
+        """
+        if glosses:
+            keep = []
+            pos = 0
+            for lo, hi in glosses:
+                keep.extend(range(pos, lo))
+                pos = hi
+            keep.extend(range(pos, len(text)))
+            found = self._find("".join(text[i] for i in keep))
+            for m in found:
+                m["start"], m["end"] = keep[m["start"]], keep[m["end"] - 1] + 1
+            return found
+        return self._find(text)
+
+    def _find(self, text: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for m in self.zh_re.finditer(text):
             kind, mats = self.zh_terms[m.group(0)]

@@ -22,15 +22,19 @@ from .. import scorer as _scorer  # noqa: F401  (registers the scorer)
 from ..issuer_table import IssuerTable
 from ..lexicon import RuleComponent, state, view
 
-LEAD = re.compile(r"[\s\"'“”《(]*(?:[【\[][^】\]\n]{1,8}[】\]]\s*)?[\s\"'“”《(]*"
+LEAD = re.compile(r"[\s\"'“”《(]*(?:[【\[][^】\]\n]{1,8}[】\]]\s*)?[\s\"'“”《(【\[]*"
                   r"(?:中华人民共和国|中華人民共和國|PRC\s+|China's\s+)?", re.I)
 TITLE_REST = re.compile(
-    r"^\s*(?:$|[(:—\-–|]|关于|公布|发布《|《|印发|调整|暂停|对|决定|"
+    r"^\s*(?:$|[(:—\-–|/】\]]|关于|公布|发布《|《|印发|调整|暂停|对|决定|"
     r"(?i:on|regarding|concerning|about|of\s+the|announcing|publishing|suspending|"
     r"adding|imposing|implementing)\b)"
 )
 TITLE_END = re.compile(r"(?:公告|决定|通知|目录|清单|办法|规定)\s*[)）]?\s*$"
                        r"|(?i:announcement|decision|notice)\s*$")
+# A news lead that hands over to the quoted text: "…发布公告，具体内容如下：".
+QUOTE_MARK = re.compile(r"(?:具体内容如下|全文如下|原文如下|内容如下|以下为公告(?:原文|全文)?|公告(?:原文|全文)"
+                        r"(?:如下)?|(?i:full\s+text|reads\s+as\s+follows|text\s+of\s+the\s+"
+                        r"announcement))\s*[:：]?\s*$")
 SOURCE_SERIES = {"mofcom": "MOFCOM", "gacc": "GACC"}
 HOST_SERIES = (("customs.gov.cn", "GACC"), ("mofcom.gov.cn", "MOFCOM"))
 HEAD_LINES = 5
@@ -115,6 +119,10 @@ class Number(RuleComponent):
             return None
         title = structure.get("title")
         head = lines[:HEAD_LINES]
+        for i, (start, end) in enumerate(lines[:30]):
+            if QUOTE_MARK.search(text, start, end):
+                head = head + lines[i + 1:i + 3]
+                break
         if title and title["start"] >= 0:
             head = [ln for ln in lines if ln[0] <= title["start"] < ln[1] + 1] + head
         for start, end in head:
