@@ -157,7 +157,9 @@ def stats_command(period: str, compare: str | None, by: str | None, db_path: str
             rows.append({"figure": f"  fine / value {q}", p["period"]: f"{_pct(r['mean'], 0)} ({r['cases']} fined)"})
     emit_table(rows, ["figure"] + [p["period"] for p in periods])
     if compare:
-        click.echo(f"\ngrowth {compare} → {period}: {_pct(result['growth'])}")
+        growth = result["growth"]
+        click.echo(f"\ngrowth {compare} → {period}: "
+                   + ("" if growth is None else f"{100 * growth:+.1f}%"))
         combined = result["material_combined"]
         parts = [f"{m} {_pct(combined['shares'][m]['share'], 0)} ({combined['shares'][m]['count']})"
                  for m in MATERIALS if m in combined["shares"]]

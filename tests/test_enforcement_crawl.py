@@ -82,7 +82,7 @@ def test_stats_command_reproduces_the_report(crawled):
 def test_stats_table_and_grouping(crawled):
     out = run("enforcement", "stats", "--period", "2025H1", "--compare", "2024H1",
               "--by", "region", "--db", crawled["path"])
-    assert "growth 2024H1 → 2025H1: 71.7%" in out
+    assert "growth 2024H1 → 2025H1: +71.7%" in out
     assert "graphite 29% (36)" in out and "key_minerals 7% (9)" in out and "magnets 6% (7)" in out
     assert "上海海关" in out
 
