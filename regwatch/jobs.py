@@ -15,6 +15,7 @@ from alerts.events import record_events
 from crawler.run import crawl
 from documents.encoding import decode_html
 from enforcement.store import extract_cases
+from screening.crawled import refresh as refresh_lists
 from store import catalogue
 from store.attachments import attachments_of, point_items_at_rows
 from store.extractions import record_extraction, versions_without_extraction
@@ -80,13 +81,14 @@ def process_new(db_path: str, runs: list[dict[str, Any]],
     try:
         extraction = extract_pending(db)
         cases = extract_cases(db, penalty_sources())
+        lists = refresh_lists(db)
         translations = link_translations(db)
         timeline = update_timeline(db)
         alerts = record_events(db, runs, settings=_alert_settings(config_path))
     finally:
         db.close()
-    return {"extraction": extraction, "cases": cases, "translations": translations,
-            "timeline": timeline, "alerts": alerts}
+    return {"extraction": extraction, "cases": cases, "lists": lists,
+            "translations": translations, "timeline": timeline, "alerts": alerts}
 
 
 def send_alerts(db_path: str, config_path: str | None = None) -> dict[str, Any]:

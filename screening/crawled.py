@@ -20,7 +20,6 @@ from sqlite_utils import Database
 
 from extract.entities import extract_entities, list_kind
 from screening.schema import create_tables
-from store import catalogue
 from store.attachments import attachments_of
 from store.extractions import latest_extraction
 
@@ -127,11 +126,8 @@ def refresh(db: Database) -> dict[str, Any]:
     """
     create_tables(db)
     pages = []
-    for doc in catalogue.documents(db):
-        versions = catalogue.versions(db, doc["id"])
-        if not versions:
-            continue
-        latest = versions[-1]
+    for doc in _candidates(db):
+        latest = {"id": doc["version_id"], "title": doc["title"], "text": doc["text"]}
         result = latest_extraction(db, latest["id"]) or {}
         annexes = []
         for file in attachments_of(db, latest["id"]):
@@ -158,6 +154,21 @@ def refresh(db: Database) -> dict[str, Any]:
             stored["changes"] += 1 if added else 0
             stored["events"] += added
     return stored
+
+
+# Words a list announcement or a change to one carries in its title or text.
+LIST_WORDS = ("管控名单", "不可靠实体清单", "关注名单")
+
+
+def _candidates(db: Database) -> list[dict[str, Any]]:
+    """Latest versions of documents that mention one of the lists (others are skipped)."""
+    clauses = " or ".join(["v.title like ?", "v.text like ?"] * len(LIST_WORDS))
+    args = [f"%{w}%" for w in LIST_WORDS for _ in (0, 1)]
+    return [dict(r) for r in db.query(
+        "select d.id, d.number, v.id as version_id, v.title, v.text from documents d "
+        "join versions v on v.document_id = d.id "
+        "where v.seq = (select max(seq) from versions where document_id = d.id) "
+        f"and ({clauses}) order by d.id", args)]
 
 
 def _known_entity(db: Database, row: dict[str, Any]) -> str:
