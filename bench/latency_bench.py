@@ -312,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--measure", action="store_true",
                         help="time crawl + extraction + alert queue on the mirror first")
-    parser.add_argument("--out", type=Path, default=Path("bench/out/latency.json"))
+    parser.add_argument("--out", type=Path,
+                        help="default bench/out/latency.json; none in --smoke")
     args = parser.parse_args(argv)
     if args.smoke:
         start, end = date(2025, 9, 15), date(2025, 11, 17)
@@ -327,10 +328,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{REVISITS_PER_DAY} re-visits/day, seed {args.seed}, "
           f"{time.perf_counter() - started:.1f} s\n")
     print_table(rows)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"start": str(start), "end": str(end),
-                                    "processing_seconds": args.processing_seconds,
-                                    "measured": measured, "rows": rows}, indent=2))
+    out = args.out or (None if args.smoke else Path("bench/out/latency.json"))
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"start": str(start), "end": str(end),
+                                   "processing_seconds": args.processing_seconds,
+                                   "measured": measured, "rows": rows}, indent=2))
     failures = gate_failures(rows)
     for failure in failures:
         print("FAIL", failure, file=sys.stderr)

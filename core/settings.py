@@ -68,7 +68,7 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
 }
 SOURCE_KEYS: dict[str, type | tuple[type, ...]] = {
     "enabled": bool, "interval_minutes": (int, float), "cron": str, "jitter_seconds": (int, float),
-    "timeout_seconds": (int, float),
+    "timeout_seconds": (int, float), "polling": str, "budget_per_day": (int, float), "profile": str,
 }
 
 
@@ -169,6 +169,8 @@ def validate(data: dict[str, Any], text: str = "",
                 problems.append(f"{_where(text, where, 'cron')}: bad cron expression: {exc}")
         if isinstance(spec.get("interval_minutes"), int | float) and spec["interval_minutes"] <= 0:
             problems.append(f"{_where(text, where, 'interval_minutes')}: must be positive")
+        if spec.get("polling", "interval") not in ("interval", "budget"):
+            problems.append(f"{_where(text, where, 'polling')}: must be 'interval' or 'budget'")
     lang = data.get("alerts", {}).get("default_lang")
     if lang is not None and lang not in ("zh", "en"):
         problems.append(f"{_where(text, 'alerts', 'default_lang')}: must be 'zh' or 'en'")

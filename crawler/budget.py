@@ -19,7 +19,8 @@ allocation accrued since ``now`` reaches one request, so each slot gets its shar
 whatever the phase. On errors the gap grows exponentially up to a cap (and honours a
 server's Retry-After); the first success returns to the profile.
 
-Everything here is pure: ``next_check(policy, now, last_outcome)`` reads no clock.
+Everything here is pure: ``next_check(policy, now, last_outcome)`` reads no clock (the
+service, regwatch/polling.py, gives it the time).
 Time is Asia/Shanghai (no daylight saving, so a week is always 336 half hours).
 """
 
@@ -32,15 +33,17 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+# the same zone as core/clock.py's ZONE; that module is not committed yet, so not imported
 TZ = ZoneInfo("Asia/Shanghai")
 SLOT_MINUTES = 30
 SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES
 SLOTS_PER_WEEK = 7 * SLOTS_PER_DAY
 SLOT_SECONDS = SLOT_MINUTES * 60
 
-# The declared profiles and per-source budgets. Bands are Beijing local time, [from, to);
-# a weight is relative (a band of weight 8 is checked 8x as often as one of weight 1).
-# To move into crawler/sources.yaml (`schedule:`) once the layout settles.
+# The profiles and the defaults. Bands are Beijing local time, [from, to); a weight is
+# relative (a band of weight 8 is checked 8x as often as one of weight 1). Each source
+# names its budget and profile in crawler/sources.yaml (``schedule: budget_per_day,
+# profile``), read through crawler/sources.py.
 POLICY_DATA = """
 profiles:
   beijing_office:
@@ -63,10 +66,6 @@ defaults:
   min_interval_minutes: 1    # never closer than this, whatever the budget
   backoff_factor: 2.0
   backoff_cap_minutes: 30
-sources:
-  mofcom: {budget_per_day: 300, profile: beijing_office}
-  gacc: {budget_per_day: 300, profile: beijing_office}
-  mofcom_en: {budget_per_day: 150, profile: beijing_office}
 """
 
 
@@ -135,8 +134,11 @@ def make_policy(source: str = "", *, budget_per_day: float | None = None,
 
 
 def policy_for(source: str, **overrides: Any) -> dict[str, Any]:
-    """The declared policy of ``source`` (see POLICY_DATA), with ``overrides`` on top."""
-    declared = policy_data()["sources"].get(source, {})
+    """The policy ``source`` declares in sources.yaml, with ``overrides`` on top."""
+    from crawler.sources import get_source
+
+    schedule = get_source(source).get("schedule") or {}
+    declared = {k: schedule[k] for k in ("budget_per_day", "profile") if k in schedule}
     return make_policy(source, **{**declared, **overrides})
 
 

@@ -20,11 +20,12 @@ from store.health import parse_stamp, source_health
 
 
 def next_run(db: Database, source: str) -> str | None:
-    """When the service's scheduler will crawl ``source`` next (its job store's row)."""
+    """When the service's scheduler will crawl ``source`` next (its job store's row), or
+    check it, when it is polled on a request budget (regwatch/polling.py)."""
     if "apscheduler_jobs" not in db.table_names():
         return None
-    row = db.execute("select next_run_time from apscheduler_jobs where id = ?",
-                     [f"crawl:{source}"]).fetchone()
+    row = db.execute("select min(next_run_time) from apscheduler_jobs where id in (?, ?)",
+                     [f"crawl:{source}", f"check:{source}"]).fetchone()
     if row and row[0]:
         return datetime.fromtimestamp(row[0], UTC).isoformat(timespec="seconds")
     return None

@@ -5,6 +5,8 @@ survive restarts and a run missed while the service was down is performed once
 (coalesced) when it comes back. Each crawl runs in a child process (crawler.run.crawl):
 a hung spider is killed at its timeout without stopping the scheduler or other sources.
 Job functions are module-level and referenced by text, as the job store requires.
+A source whose schedule says ``polling: budget`` is polled instead: a cheap list check
+timed by its request budget, crawling only on a new link (regwatch/polling.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_EXECUTED
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -28,6 +31,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from core.settings import Config
 from crawler import run as crawler_run
 from crawler.sources import load_sources
+from regwatch import polling
 from store import catalogue
 
 log = logging.getLogger("regwatch.service")
@@ -62,12 +66,14 @@ def setup_logging(level: str = "INFO") -> None:
 # -- jobs (module-level: the job store keeps them by reference) -------------------------
 
 def crawl_job(source: str, db_path: str, mirror: str | None, timeout: float,
-              config_path: str | None = None) -> dict[str, Any]:
+              config_path: str | None = None,
+              overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Crawl one source, then extract, update the timeline and record events."""
     if STOPPING.is_set():
         return {}
     started = time.monotonic()
-    runs = crawler_run.crawl([source], db_path, mirror=mirror, timeout=timeout)
+    runs = crawler_run.crawl([source], db_path, mirror=mirror, timeout=timeout,
+                             overrides=overrides)
     summary: dict[str, Any] = {"runs": runs}
     if not STOPPING.is_set():
         from regwatch.jobs import process_new
@@ -120,11 +126,15 @@ def source_trigger(spec: dict[str, Any], every: float | None, timezone: str):
 
 
 def build_scheduler(config: Config, db_path: str, mirror: str | None = None,
-                    every: float | None = None) -> BackgroundScheduler:
+                    every: float | None = None, polling_mode: str | None = None
+                    ) -> BackgroundScheduler:
     """A scheduler with one crawl job per source, alert delivery and the heartbeat.
 
-    Jobs already in the store with the same trigger are kept as they are, so a run that
-    fell due while the service was down still runs (once) when it starts.
+    A source polled on its budget (``polling: budget`` in its schedule, or
+    ``polling_mode="budget"`` for all) gets a ``check:<source>`` job instead of its crawl
+    job; ``every`` overrides both. Jobs already in the store with the same trigger are
+    kept as they are, so a run that fell due while the service was down still runs
+    (once) when it starts.
     """
     catalogue.open_db(db_path).close()  # create/migrate before the job store touches the file
     jobstore = SQLAlchemyJobStore(url=f"sqlite:///{db_path}",
@@ -140,9 +150,12 @@ def build_scheduler(config: Config, db_path: str, mirror: str | None = None,
     timeout = float(config.get("service", "crawl_timeout_seconds", 1800))
     wanted: dict[str, tuple[Any, tuple, Any]] = {}
     for source, spec in config.sources(load_sources()).items():
-        trigger = source_trigger(spec, every, timezone)
         args = (source, db_path, mirror, float(spec.get("timeout_seconds", timeout)), config.path)
-        wanted[f"crawl:{source}"] = (crawl_job, args, trigger)
+        if (polling_mode or spec.get("polling")) == "budget" and not every:
+            wanted[f"check:{source}"] = (polling.check_job, args,
+                                         polling.trigger_for(source, spec))
+        else:
+            wanted[f"crawl:{source}"] = (crawl_job, args, source_trigger(spec, every, timezone))
     send_every = float(every or config.get("service", "send_alerts_every_seconds", 60))
     wanted["send-alerts"] = (send_alerts_job, (db_path, config.path),
                              IntervalTrigger(seconds=send_every))
@@ -157,6 +170,7 @@ def build_scheduler(config: Config, db_path: str, mirror: str | None = None,
             continue  # keep its stored next run time: a missed run still runs
         scheduler.add_job(func, trigger, args=args, id=job_id, name=job_id, replace_existing=True,
                           next_run_time=datetime.now(UTC))
+    scheduler.add_listener(polling.backoff_listener(scheduler), EVENT_JOB_EXECUTED)
     return scheduler
 
 
