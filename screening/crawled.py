@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from extract.entities import extract_entities, list_kind
+from extract.entities import extract_entities, list_kind, rows_from_lines
 from screening.schema import create_tables
 from store.attachments import attachments_of
 from store.extractions import latest_extraction
@@ -59,22 +59,40 @@ def references(text: str) -> list[str]:
 
 def clause_changes(text: str, own: str | None) -> list[dict[str, Any]]:
     """Per clause (split at 。； and line ends): the announcements it names and what it
-    does to their measures, suspend (until a date) or stop."""
-    out = []
-    for clause in re.split(r"[。；;\n]", text):
-        action = "remove" if STOP.search(clause) else "suspend" if SUSPEND.search(clause) else None
-        if not action:
+    does to their measures, suspend (until a date) or stop. Numbered entity lines after a
+    clause name the entities it applies to (``named``); none means all of the target's."""
+    out: list[dict[str, Any]] = []
+    current: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        rows = rows_from_lines(line)
+        if rows and current:
+            for change in current:
+                change["named"].extend(rows)
             continue
-        until = UNTIL.search(clause)
-        days = FOR_DAYS.search(clause)
-        length = int(days.group(1)) if days else 365 if FOR_YEAR.search(clause) else None
-        for target in references(clause):
-            if target != own:
-                change = {"target": target, "action": action,
-                          "until": _iso(until) if until and action == "suspend" else None}
-                if action == "suspend" and not until and length:
-                    change["days"] = length
-                out.append(change)
+        found = []
+        for clause in re.split(r"[。；;]", line):
+            found.extend(_clause_change(clause, own))
+        if found:
+            current = found
+            out.extend(found)
+    return out
+
+
+def _clause_change(clause: str, own: str | None) -> list[dict[str, Any]]:
+    action = "remove" if STOP.search(clause) else "suspend" if SUSPEND.search(clause) else None
+    if not action:
+        return []
+    until = UNTIL.search(clause)
+    days = FOR_DAYS.search(clause)
+    length = int(days.group(1)) if days else 365 if FOR_YEAR.search(clause) else None
+    out = []
+    for target in references(clause):
+        if target != own:
+            change = {"target": target, "action": action,
+                      "until": _iso(until) if until and action == "suspend" else None, "named": []}
+            if action == "suspend" and not until and length:
+                change["days"] = length
+            out.append(change)
     return out
 
 
@@ -101,7 +119,7 @@ def read_page(title: str, text: str, annexes: list[dict[str, Any]], number: str 
     if changes:
         return {"kind": "change", "id": number, "list": kind, "changes": changes,
                 "effective": _iso(effective) if effective else issue_date,
-                "announced": issue_date, "named": found["entities"]}
+                "announced": issue_date}
     if kind is None or (not found["entities"] and found["stated_count"] is None):
         return None
     return {"kind": "listing", "id": number, "list": kind, "issued": issue_date,
@@ -207,9 +225,9 @@ def _save_listing(db: Database, doc_id: int, page: dict[str, Any]) -> int:
 
 def _save_change(db: Database, doc_id: int, page: dict[str, Any]) -> int:
     source = f"document:{doc_id}"
-    named = {_known_entity(db, row) for row in page["named"]}
     added = 0
     for change in page["changes"]:
+        named = {_known_entity(db, row) for row in change["named"]}
         rows = db.execute("select entity_id, list from entity_listings where announcement = ?",
                           [change["target"]]).fetchall()
         for eid, list_name in rows:

@@ -39,22 +39,36 @@ def test_a_listing_page_with_its_annex_table_and_count():
 def test_a_change_page_names_target_action_dates_and_entities():
     page = read_page(*CHANGE, [], "MOFCOM-2026-99", "2026-11-28")
     assert (page["kind"], page["effective"]) == ("change", "2026-12-01")
-    assert page["changes"] == [{"target": "MOFCOM-2025-51", "action": "suspend", "until": "2027-03-01"}]
-    assert [r["en"] for r in page["named"]] == ["Global Dimensions LLC"]
+    [change] = page["changes"]
+    assert (change["target"], change["action"], change["until"]) == ("MOFCOM-2025-51", "suspend", "2027-03-01")
+    assert [r["en"] for r in change["named"]] == ["Global Dimensions LLC"]
 
 
 def test_one_notice_suspending_one_announcement_and_stopping_another():
     text = ("决定自2025年8月12日起，继续暂停不可靠实体清单工作机制公告〔2025〕7号相关措施90天；"
             "停止不可靠实体清单工作机制公告〔2025〕8号相关措施。")
     page = read_page("答记者问", text, [], None, "2025-08-12")
-    assert page["changes"] == [{"target": "UEL-2025-7", "action": "suspend", "until": "2025-11-10"},
-                               {"target": "UEL-2025-8", "action": "remove", "until": None}]
+    assert page["changes"] == [
+        {"target": "UEL-2025-7", "action": "suspend", "until": "2025-11-10", "named": []},
+        {"target": "UEL-2025-8", "action": "remove", "until": None, "named": []}]
 
 
 def test_a_year_long_suspension_from_a_date():
     text = "自2025年11月10日起，商务部公告2025年第21号相关措施继续暂停一年。"
     page = read_page("答记者问", text, [], None, "2025-11-05")
-    assert page["changes"] == [{"target": "MOFCOM-2025-21", "action": "suspend", "until": "2026-11-10"}]
+    assert page["changes"] == [
+        {"target": "MOFCOM-2025-21", "action": "suspend", "until": "2026-11-10", "named": []}]
+
+
+def test_numbered_lines_belong_to_the_clause_above_them():
+    text = ("一、自2026年12月1日起至2027年3月1日，暂停实施商务部公告2025年第1号对下列实体的管控措施：\n"
+            "1. 可利尔阿莱恩公司（Clear Align LLC）\n2. 英特磊公司（Intelligent Epitaxy Technology）\n"
+            "二、自2026年12月1日起，停止执行商务部公告2025年第1号对下列实体的管控措施：\n"
+            "1. 顶峰科技公司（Summit Technologies Inc.）")
+    suspend, stop = read_page("关于调整出口管制管控名单措施的公告", text, [], None, "2026-11-28")["changes"]
+    assert (suspend["action"], suspend["until"], [r["en"] for r in suspend["named"]]) == (
+        "suspend", "2027-03-01", ["Clear Align LLC", "Intelligent Epitaxy Technology"])
+    assert (stop["action"], [r["en"] for r in stop["named"]]) == ("remove", ["Summit Technologies Inc."])
 
 
 def test_pages_about_other_things_are_ignored():
