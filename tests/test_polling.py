@@ -169,3 +169,52 @@ def test_the_check_job_crawls_only_on_a_new_link_or_the_daily_sweep(make_mirror,
     finally:
         db.close()
     assert state["outcome"]["consecutive_errors"] == 1 and state["page"]["links"]
+
+
+def test_regwatch_run_polls_a_budget_source_in_a_real_process(make_mirror, db_path, tmp_path):
+    """The service as run: the check job is stored, run from the job store, crawls day 1."""
+    import json
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    server = make_mirror(day=1)
+    config = tmp_path / "regwatch.toml"
+    config.write_text('[catalogue]\npath = "unused.db"\n[sources.mofcom]\npolling = "budget"\n'
+                      "[sources.gacc]\nenabled = false\n[sources.mofcom_en]\nenabled = false\n",
+                      encoding="utf-8")
+    regwatch = str(Path(sys.executable).with_name("regwatch"))
+    proc = subprocess.Popen([regwatch, "run", "--db", db_path, "--mirror", server.url,
+                             "--config", str(config)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+
+    def query(sql: str) -> list[tuple]:
+        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30) as conn:
+            return conn.execute(sql).fetchall()
+
+    try:
+        deadline, state = time.monotonic() + 90, None
+        while time.monotonic() < deadline:
+            try:
+                row = query("select value from meta where key = 'list_check:mofcom'")
+                runs = query("select status from crawl_runs where source = 'mofcom'")
+                if row and runs and runs[-1][0] not in ("running",):
+                    state = json.loads(row[0][0])
+                    break
+            except sqlite3.OperationalError:
+                pass
+            time.sleep(0.5)
+        assert state is not None, "the check job never ran and crawled"
+        assert state["outcome"]["status"] == "changed" and state["last_crawl_at"]
+        assert query("select count(*) from documents")[0][0] > 0
+        jobs = dict(query("select id, next_run_time from apscheduler_jobs"))
+        assert "check:mofcom" in jobs and not any(j.startswith("crawl:") for j in jobs)
+        checked = datetime.fromisoformat(state["checked_at"])
+        gap = jobs["check:mofcom"] - checked.timestamp()
+        assert 60 <= gap <= 45 * 60      # the next check: a profile gap, not the hourly crawl
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
