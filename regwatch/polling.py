@@ -90,6 +90,13 @@ class BudgetTrigger(BaseTrigger):
         return f"<BudgetTrigger ({self})>"
 
 
+def challenge_every(source: str) -> timedelta:
+    """How often a source whose check meets a JavaScript challenge is crawled anyway: its
+    declared interval. The check cannot see behind the challenge; the crawl can."""
+    schedule = get_source(source).get("schedule") or {}
+    return timedelta(minutes=float(schedule.get("interval_minutes", 60)))
+
+
 def read_state(db, source: str) -> dict[str, Any]:
     key = STATE_KEY.format(source=source)
     row = db.execute("select value from meta where key = ?", [key]).fetchone()
@@ -121,9 +128,11 @@ def check_job(source: str, db_path: str, mirror: str | None, timeout: float,
     outcome = record_outcome(saved.get("outcome"), found["status"],
                              found.get("retry_after_seconds"))
     last_crawl = saved.get("last_crawl_at")
-    sweep_due = (last_crawl is None
-                 or checked_at - datetime.fromisoformat(last_crawl) >= SWEEP_EVERY)
-    crawl = found["status"] == "changed" or (sweep_due and found["status"] != "error")
+    since = checked_at - datetime.fromisoformat(last_crawl) if last_crawl else None
+    crawl = found["status"] == "changed" or (
+        found["status"] != "error" and (since is None or since >= SWEEP_EVERY))
+    if found.get("reason") == "challenge" and since is not None and since < challenge_every(source):
+        crawl = False  # a challenge hides the list: crawl (browser and all) on the interval only
     state = {"page": page_state, "outcome": outcome, "checked_at": checked_at.isoformat(),
              "http_status": found.get("http_status"), "reason": found.get("reason"),
              "new_links": found["new_links"], "last_crawl_at": last_crawl}

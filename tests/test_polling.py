@@ -218,3 +218,44 @@ def test_regwatch_run_polls_a_budget_source_in_a_real_process(make_mirror, db_pa
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=15)
+
+
+def test_a_challenged_check_crawls_on_the_declared_interval_only(db_path, monkeypatch):
+    """The customs site answers a plain request with a 412 challenge: the check cannot tell
+    whether the list changed, so it crawls (browser and all) once per interval, not per check."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from regwatch import service
+    from store import catalogue
+
+    class Challenge(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the stdlib's name)
+            self.send_response(412)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    site = ThreadingHTTPServer(("127.0.0.1", 0), Challenge)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    crawls: list[dict] = []
+    monkeypatch.setattr(service, "crawl_job", lambda *args, **kw: crawls.append(kw))
+    clock = {"now": TUESDAY_10}
+    monkeypatch.setattr(polling, "now", lambda: clock["now"])
+    url = f"http://127.0.0.1:{site.server_port}"
+    try:
+        first = polling.check_job("gacc", db_path, url, 10.0)          # never crawled: crawl
+        assert first["crawled"] and crawls == [{"overrides": {"REGWATCH_REVISIT_MAX": 0}}]
+        for minutes in (4, 30, 59):
+            clock["now"] = TUESDAY_10 + timedelta(minutes=minutes)
+            assert not polling.check_job("gacc", db_path, url, 10.0)["crawled"]
+        clock["now"] = TUESDAY_10 + timedelta(minutes=61)              # gacc: interval 60 min
+        assert polling.check_job("gacc", db_path, url, 10.0)["crawled"] and len(crawls) == 2
+    finally:
+        site.shutdown()
+    db = catalogue.open_db(db_path)
+    try:
+        assert polling.read_state(db, "gacc")["reason"] == "challenge"
+    finally:
+        db.close()
