@@ -173,9 +173,12 @@ def test_state_on_removal_and_the_mirror_day_three_notice(data):
     assert state_on(events[("skydio", "control")], "2025-11-10")["state"] == "removed"
     assert state_on(events[("skydio", "control")], "2025-11-09")["state"] == "listed"
     assert state_on(events[("kratos-uas", "control")], "2025-08-12")["state"] == "removed"
-    assert state_on(events[("clear-align", "control")], "2026-12-01")["state"] == "suspended"
-    assert state_on(events[("clear-align", "control")], "2027-03-01")["state"] == "listed"
-    assert state_on(events[("summit-technologies", "control")], "2026-12-01")["state"] == "removed"
+    universal = events[("universal-logistics", "control")]
+    assert state_on(universal, "2026-11-20")["state"] == "listed"  # the one-year suspension ended
+    assert state_on(universal, "2026-12-01")["state"] == "suspended"
+    assert state_on(universal, "2027-03-01")["state"] == "listed"
+    assert state_on(events[("textore", "control")], "2026-12-01")["state"] == "removed"
+    assert state_on(events[("tcom", "control")], "2026-12-01")["state"] == "listed"
     assert state_on(events[("leidos", "control")], "2026-12-01")["state"] == "removed"
 
 
