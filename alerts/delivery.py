@@ -68,6 +68,10 @@ class _Run:
         self.dead_targets: dict[str, str] = {}  # target -> why, shared with the workers
         self.dead_subscriptions: set[int] = set()  # not claimed again in this run
         self.lock = threading.Lock()
+        # A subscription's deliveries go out one at a time, in the order they were claimed,
+        # so its alerts arrive in order even when several workers hold them.
+        self.order = threading.Condition()
+        self.turns: dict[int, list[str]] = {}
         self.local = threading.local()
         self.smtps: list[channels.SmtpChannel] = []
         self.counts: Counter[str] = Counter()
@@ -109,6 +113,9 @@ class _Run:
             if not deliveries:
                 self.drained.add(kind)
             for delivery in deliveries:
+                with self.order:
+                    self.turns.setdefault(delivery["subscription"]["id"], []).append(
+                        delivery["delivery_key"])
                 self.inflight[self.pools[kind].submit(self._send, delivery)] = delivery
 
     def _renew(self) -> None:
@@ -116,6 +123,7 @@ class _Run:
         for future, delivery in list(self.inflight.items()):
             if delivery["delivery_key"] in lost and future.cancel():  # not started: never sent
                 del self.inflight[future]
+                self._done(delivery)
                 self._lost(delivery, "not sent")
 
     def _finish(self, future: Future[str]) -> None:
@@ -161,7 +169,7 @@ class _Run:
         keeps its lease and is sent once it ends, as after a crash."""
         for future in list(self.inflight):
             if future.cancel():
-                del self.inflight[future]
+                self._done(self.inflight.pop(future))
         for future in list(self.inflight):
             with contextlib.suppress(Exception):
                 wait([future])
@@ -181,7 +189,24 @@ class _Run:
                 "errors": self.errors, "queue": outbox.counts(self.db)}
 
     # -- the workers ----------------------------------------------------------------------
+    def _done(self, delivery: dict[str, Any]) -> None:
+        """Let the subscription's next delivery go (this one was sent, failed or dropped)."""
+        with self.order:
+            queue = self.turns.get(delivery["subscription"]["id"], [])
+            if delivery["delivery_key"] in queue:
+                queue.remove(delivery["delivery_key"])
+            self.order.notify_all()
+
     def _send(self, delivery: dict[str, Any]) -> str:
+        sub, key = delivery["subscription"], delivery["delivery_key"]
+        with self.order:  # earlier deliveries of this subscription are running or done
+            self.order.wait_for(lambda: self.turns[sub["id"]][0] == key)
+        try:
+            return self._send_now(delivery)
+        finally:
+            self._done(delivery)
+
+    def _send_now(self, delivery: dict[str, Any]) -> str:
         sub = delivery["subscription"]
         with self.lock:
             dead = self.dead_targets.get(sub["target"]) if sub["channel"] != "email" else None

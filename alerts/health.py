@@ -27,6 +27,7 @@ from store.health import run_failed
 
 ANTI_BOT = "anti-bot"
 EMPTY_LIST = "empty-list"
+TOO_FEW = "too-few-entries"  # fewer list entries than sources.yaml's expect (crawler/expect.py)
 
 
 @dataclass
@@ -77,6 +78,8 @@ def evaluate_run(db: Database, run: dict[str, Any], state: dict[str, Any],
         problem = ANTI_BOT
     elif EMPTY_LIST in reasons and had_documents:
         problem = EMPTY_LIST
+    elif TOO_FEW in reasons and had_documents:
+        problem = TOO_FEW
     elif state["consecutive_failures"] >= settings.health_failed_runs:
         problem = "failed-runs"
     detail = {"run_id": run["id"], "run_status": run.get("status"),
@@ -86,7 +89,7 @@ def evaluate_run(db: Database, run: dict[str, Any], state: dict[str, Any],
     if problem and state["state"] != "unhealthy":
         state.update(state="unhealthy", since=stamp, reason=problem)
         return state, Transition(kinds.SOURCE_UNHEALTHY, run["source"], problem, detail, run["id"])
-    if not problem and not failed and not reasons & {ANTI_BOT, EMPTY_LIST} \
+    if not problem and not failed and not reasons & {ANTI_BOT, EMPTY_LIST, TOO_FEW} \
             and state["state"] == "unhealthy":
         previous = state["reason"]
         detail["was"] = previous

@@ -80,6 +80,8 @@ HEALTH_REASONS = {
     "anti-bot": ("the site answers with an anti-bot challenge page", "网站返回反爬虫验证页面"),
     "empty-list": ("the list page yields no announcements (it used to)",
                    "列表页未解析出任何公告（此前可以）"),
+    "too-few-entries": ("the list pages yield fewer announcements than the source declares",
+                        "列表页解析出的公告少于该来源声明的数量"),
     "failed-runs": ("several consecutive crawls failed", "连续多次抓取失败"),
     "stale": ("no successful crawl for too long", "长时间没有成功抓取"),
 }

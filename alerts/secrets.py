@@ -9,13 +9,13 @@ outbox passes through :func:`redact` first.
 
 from __future__ import annotations
 
-import os
 import re
 import stat
 import tomllib
 from pathlib import Path
 
 from alerts.errors import MissingSecret
+from core.settings import env, env_named
 
 DEFAULT_FILE = Path("~/.config/regwatch/secrets.toml")
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -23,7 +23,7 @@ MASK = "***"
 
 
 def _file_values() -> dict[str, str]:
-    path = Path(os.environ.get("REGWATCH_SECRETS_FILE") or DEFAULT_FILE).expanduser()
+    path = Path(env("REGWATCH_SECRETS_FILE") or DEFAULT_FILE).expanduser()
     if not path.is_file():
         return {}
     if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
@@ -38,7 +38,7 @@ def lookup(name: str, required: bool = True) -> str | None:
 
     :raises MissingSecret: when ``required`` and neither has it
     """
-    value = os.environ.get(name)
+    value = env_named(name)
     if value:
         return value
     value = _file_values().get(name)

@@ -7,10 +7,12 @@ Grouped by feature, alphabetical inside a group, one ``REGWATCH_`` prefix. Secre
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from core import clock
+from core.settings import env, env_named
 
 # -- Events ---------------------------------------------------------------------------
 ALERT_ON_BASELINE = False      # queue alerts for a source's first load (normally: record only)
@@ -124,8 +126,8 @@ def from_config(config: Any) -> dict[str, Any]:
     if get("smtp", "sender"):
         values["smtp_from"] = get("smtp", "sender")
     url_env = get("smtp", "url_env")
-    if url_env and os.environ.get(url_env):
-        values["smtp_url"] = os.environ[url_env]
+    if url_env and env_named(url_env):
+        values["smtp_url"] = env_named(url_env)
     for key, name in (("user_env", "smtp_user_env"), ("password_env", "smtp_password_env")):
         if get("smtp", key):
             values[name] = get("smtp", key)
@@ -133,7 +135,7 @@ def from_config(config: Any) -> dict[str, Any]:
 
 
 def _config_values() -> dict[str, Any]:
-    path = os.environ.get("REGWATCH_CONFIG")
+    path = env("REGWATCH_CONFIG")
     if not path:
         return {}
     from core.settings import load  # the service's file, when one is in use
@@ -146,7 +148,7 @@ def load_settings(config: Any = None, **overrides) -> Settings:
     ``REGWATCH_CONFIG``), then the environment, then ``overrides`` (keyword per field)."""
     values = from_config(config) if config is not None else _config_values()
     for name, (var, convert) in _ENV.items():
-        raw = os.environ.get(var)
+        raw = env(var)
         if raw not in (None, ""):
             try:
                 values[name] = convert(raw)
@@ -156,19 +158,11 @@ def load_settings(config: Any = None, **overrides) -> Settings:
     return Settings(**values)
 
 
-def now() -> datetime:
-    """The current time (UTC, aware); ``REGWATCH_ALERTS_NOW`` freezes it."""
-    frozen = os.environ.get("REGWATCH_ALERTS_NOW")
-    if frozen:
-        moment = datetime.fromisoformat(frozen.replace("Z", "+00:00"))
-        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
-    return datetime.now(UTC)
-
-
 def iso(moment: datetime) -> str:
     """Timestamps are stored as sortable UTC text, like the rest of the catalogue."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return clock.stamp(moment)
 
 
-def parse_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+# The clock is core/clock.py's (``REGWATCH_ALERTS_NOW`` freezes it); alerts read it here.
+now = clock.now
+parse_iso = clock.parse

@@ -1,15 +1,101 @@
-"""The service's TOML configuration: defaults, loading, and checks with line numbers.
+"""The one settings module: every environment variable regwatch reads, and the TOML file.
 
-Secrets are never in this file: it names the environment variables that hold them.
+Two parts:
+
+- ``ENV``: each ``REGWATCH_*`` variable, grouped by what it changes, with its default
+  and meaning. Code reads them only through :func:`env`, which refuses a name not
+  declared here; the README's settings table is this table (tests/test_settings.py
+  checks both ways, and that no module outside this one touches ``os.environ``).
+- the service's TOML configuration (``DEFAULT_CONFIG``, :func:`load`): defaults,
+  loading, and checks with line numbers.
+
+Secrets are never settings: configuration names the environment variables that hold
+them, and :func:`env_named` reads such a variable at the moment it is used.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+# -- Environment: name → (group, default, meaning) -------------------------------------
+ENV: dict[str, tuple[str, str, str]] = {
+    # Catalogue and CLI
+    "REGWATCH_DB": ("catalogue", "regwatch.db", "the catalogue file (`--db` overrides)"),
+    "REGWATCH_CONFIG": ("catalogue", "built-in defaults",
+                        "the service's TOML configuration (`--config` overrides)"),
+    # Crawling
+    "REGWATCH_MIRROR": ("crawl", "real sites", "crawl the mirror at this URL instead (`--mirror`)"),
+    "REGWATCH_USER_AGENT": ("crawl", "regwatch/0.1 (…; contact: …)",
+                            "User-Agent, with a contact address"),
+    "REGWATCH_REVISIT_MAX": ("crawl", "50", "known pages re-checked per crawl"),
+    "REGWATCH_LOG_LEVEL": ("crawl", "WARNING", "Scrapy's log level in the crawl process"),
+    "REGWATCH_BROWSER": ("crawl", "1", "0: never start Chromium for a JavaScript challenge"),
+    "REGWATCH_CHROMIUM": ("crawl", "/usr/bin/chromium", "the Chromium executable"),
+    # Clock
+    "REGWATCH_ALERTS_NOW": ("clock", "unset (the real clock)",
+                            "freeze the clock at this ISO time (demos, tests, replays)"),
+    # Alerts: events and health
+    "REGWATCH_ALERTS_ON_BASELINE": ("alerts", "false", "queue alerts for a source's first load"),
+    "REGWATCH_HEALTH_FAILED_RUNS": ("alerts", "3",
+                                    "consecutive failed crawls that make a source unhealthy"),
+    "REGWATCH_HEALTH_STALE_HOURS": ("alerts", "26", "no successful crawl for this long: unhealthy"),
+    "REGWATCH_REMINDER_DAYS": ("alerts", "7", "remind this many days before a date (comma list)"),
+    "REGWATCH_REMINDER_TIMEZONE": ("alerts", "Asia/Shanghai", "the day reminders count in"),
+    "REGWATCH_ALERTS_LANG": ("alerts", "en", "a subscription's language when none is given"),
+    # Alerts: outbox and sending
+    "REGWATCH_OUTBOX_CLAIM_BATCH": ("outbox", "10", "deliveries leased per claim"),
+    "REGWATCH_OUTBOX_CLAIM_SECONDS": ("outbox", "300", "lease per claimed alert"),
+    "REGWATCH_OUTBOX_MAX_ATTEMPTS": ("outbox", "8", "tries before an alert is failed"),
+    "REGWATCH_OUTBOX_RETRY_BASE_SECONDS": ("outbox", "60", "wait before the 2nd try, doubled after"),
+    "REGWATCH_OUTBOX_RETRY_MAX_SECONDS": ("outbox", "21600", "longest wait between tries"),
+    "REGWATCH_APPRISE_TIMEOUT": ("outbox", "4", "Apprise's connect and read timeout (s)"),
+    "REGWATCH_APPRISE_WORKERS": ("outbox", "2", "Apprise deliveries in flight at once"),
+    "REGWATCH_EMAIL_WORKERS": ("outbox", "2", "e-mail deliveries in flight (one SMTP connection each)"),
+    "REGWATCH_WEBHOOK_WORKERS": ("outbox", "4", "webhook deliveries in flight at once"),
+    "REGWATCH_SMTP_URL": ("outbox", "smtp://127.0.0.1:25", "smtp://, smtps:// or smtp+starttls://host:port"),
+    "REGWATCH_SMTP_FROM": ("outbox", "regwatch <regwatch@localhost>", "the sender of alert e-mail"),
+    "REGWATCH_SMTP_TIMEOUT": ("outbox", "20", "SMTP timeout (s)"),
+    "REGWATCH_WEBHOOK_SECRET_ENV": ("outbox", "REGWATCH_WEBHOOK_SECRET",
+                                    "name of the variable holding the default webhook HMAC key"),
+    "REGWATCH_WEBHOOK_TIMEOUT": ("outbox", "15", "webhook timeout (s)"),
+    "REGWATCH_SECRETS_FILE": ("outbox", "~/.config/regwatch/secrets.toml",
+                              "secrets looked up after the environment (chmod 600)"),
+    # Mirror and generated files
+    "REGWATCH_CJK_FONT": ("mirror", "a system CJK font", "TrueType font for generated PDF attachments"),
+}
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """The value of declared variable ``name`` (``default`` when unset).
+
+    :raises KeyError: when ``name`` is not declared in :data:`ENV`
+    """
+    if name not in ENV:
+        raise KeyError(f"{name} is not declared in core/settings.py ENV")
+    return os.environ.get(name, default)
+
+
+def env_named(name: str) -> str | None:
+    """The value of a variable whose *name* the configuration gives (a secret's holder)."""
+    return os.environ.get(name)
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a child process: ours, plus ``extra``."""
+    return {**os.environ, **extra}
+
+
+def export_default(name: str, value: str) -> None:
+    """Set a variable a library reads (e.g. SCRAPY_SETTINGS_MODULE) unless already set."""
+    os.environ.setdefault(name, value)
+
+
+# -- The service's TOML configuration ----------------------------------------------------
 
 DEFAULT_CONFIG = """\
 # regwatch configuration. `regwatch config check FILE` validates it.

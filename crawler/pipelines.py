@@ -7,6 +7,7 @@ crawl-run row, and the spider is told what the catalogue already knows.
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -16,9 +17,12 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_to_future
 from twisted.internet.threads import deferToThread
 
+from crawler.expect import check
 from crawler.sources import get_source
 from documents.attachments import read_attachment
 from store import attachments, catalogue
+
+logger = logging.getLogger(__name__)
 
 
 class CataloguePipeline:
@@ -86,7 +90,23 @@ class CataloguePipeline:
         return {k: v for k, v in item.items() if k != "raw"}
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        self._check_expectations(spider)
         requests = self.crawler.stats.get_value("downloader/request_count", 0)
         status = "ok" if reason == "finished" else "interrupted" if reason == "shutdown" else reason
         catalogue.finish_run(self.db, self.run_id, status=status, requests=requests)
         self.db.close()
+
+    def _check_expectations(self, spider: Spider) -> None:
+        """The source's ``expect`` (crawler/expect.py), read against what this crawl found."""
+        if not hasattr(spider, "expect"):
+            return
+        failures, warnings = check(spider.expect, spider.list_entries, spider.list_pages_read,
+                                   spider.empty_list_pages)
+        start = spider.source["start_urls"][0]
+        for reason, detail in failures:
+            catalogue.record_error(self.db, self.run_id, spider.name, start, reason, detail)
+            catalogue.count(self.db, self.run_id, "errors")
+            self.crawler.stats.inc_value(f"regwatch/errors/{reason}")
+        for warning in warnings:
+            logger.warning("%s: %s", spider.name, warning)
+            self.crawler.stats.inc_value("regwatch/expect/max_list_entries")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
+from core.settings import export_default
 from crawler.sources import load_sources
 from store import catalogue
 
@@ -49,7 +49,7 @@ def _die_with_parent() -> None:
 
 
 def project_settings(db: str, mirror: str | None = None, overrides: dict[str, Any] | None = None):
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    export_default("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     settings = get_project_settings()
     settings.set("REGWATCH_DB", db, priority="cmdline")
     if mirror:

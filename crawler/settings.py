@@ -2,15 +2,15 @@
 
 Defaults are for the real government sites (polite, identifiable). ``MIRROR_SETTINGS``
 is laid over them when a crawl targets the project's own offline mirror on loopback.
-Environment overrides are read here and nowhere else.
+Environment overrides are read through core/settings.py, which declares each one.
 """
 
-import os
+from core.settings import env
 
 BOT_NAME = "regwatch"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
-LOG_LEVEL = os.environ.get("REGWATCH_LOG_LEVEL", "WARNING")
+LOG_LEVEL = env("REGWATCH_LOG_LEVEL", "WARNING")
 TELNETCONSOLE_ENABLED = False
 
 # -- Politeness (real sites) ----------------------------------------------------------
@@ -22,7 +22,7 @@ CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0
 ROBOTSTXT_OBEY = True
-USER_AGENT = os.environ.get(
+USER_AGENT = env(
     "REGWATCH_USER_AGENT",
     "regwatch/0.1 (export-control announcement monitor; +https://github.com/regwatch/regwatch; "
     "contact: regwatch-operators@example.org)",
@@ -41,7 +41,7 @@ DOWNLOADER_MIDDLEWARES = {
 
 # -- Browser (JavaScript cookie challenges) -------------------------------------------
 # Only challenged requests go through Chromium (scrapy-playwright); the rest stay plain.
-REGWATCH_BROWSER_ENABLED = os.environ.get("REGWATCH_BROWSER", "1") != "0"
+REGWATCH_BROWSER_ENABLED = env("REGWATCH_BROWSER", "1") != "0"
 DOWNLOAD_HANDLERS = {
     "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
     "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
@@ -50,7 +50,7 @@ PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
 PLAYWRIGHT_LAUNCH_OPTIONS = {
     # Debian's chromium: nothing is downloaded at run time
-    "executable_path": os.environ.get("REGWATCH_CHROMIUM", "/usr/bin/chromium"),
+    "executable_path": env("REGWATCH_CHROMIUM", "/usr/bin/chromium"),
     "headless": True,
     "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -69,9 +69,9 @@ REGWATCH_ATTACHMENT_MAXSIZE = 20 * 1024 * 1024  # larger files are flagged "too-
 
 # -- Catalogue ------------------------------------------------------------------------
 ITEM_PIPELINES = {"crawler.pipelines.CataloguePipeline": 300}
-REGWATCH_DB = os.environ.get("REGWATCH_DB", "regwatch.db")
-REGWATCH_MIRROR = os.environ.get("REGWATCH_MIRROR") or None
-REGWATCH_REVISIT_MAX = int(os.environ.get("REGWATCH_REVISIT_MAX", "50"))
+REGWATCH_DB = env("REGWATCH_DB", "regwatch.db")
+REGWATCH_MIRROR = env("REGWATCH_MIRROR") or None
+REGWATCH_REVISIT_MAX = int(env("REGWATCH_REVISIT_MAX", "50"))
 REGWATCH_RUN_LABEL = None
 
 # -- Offline mirror -------------------------------------------------------------------

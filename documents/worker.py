@@ -29,6 +29,8 @@ import time
 from dataclasses import asdict
 from typing import IO, TYPE_CHECKING, Any
 
+from core.settings import child_env
+
 if TYPE_CHECKING:
     from documents.attachments import Limits
 
@@ -111,7 +113,7 @@ class Worker:
             self.proc = None  # inherited across a fork: leave the parent's worker alone
         else:
             self.stop()
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        env = child_env(PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "documents.worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True,

@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from core.settings import env
 from mirror.site import GACC_BASE
 
 DATA = Path(__file__).parent / "data" / "attachments.yaml"
@@ -106,7 +107,7 @@ def render(spec: dict[str, Any], font: str | None = None) -> bytes:
 
 def find_cjk_font() -> str | None:
     """A TrueType font with CJK glyphs, or None."""
-    for candidate in [os.environ.get("REGWATCH_CJK_FONT", ""), *CJK_FONTS]:
+    for candidate in [env("REGWATCH_CJK_FONT", ""), *CJK_FONTS]:
         if candidate and os.path.exists(candidate):
             return candidate
     return None

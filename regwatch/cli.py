@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
 import click
 
+from core.settings import env
 from mirror.site import FAULTS
 from regwatch.cli_options import db_option, emit_json, emit_table, json_option
 from store import NotFound, catalogue
@@ -88,7 +88,7 @@ def _print_progress(state: dict[str, Any]) -> None:
 @click.argument("sources", nargs=-1)
 @db_option
 @click.option("--mirror", "mirror_url", metavar="URL",
-              default=lambda: os.environ.get("REGWATCH_MIRROR"),
+              default=lambda: env("REGWATCH_MIRROR"),
               help="Fetch every source from the mirror served at URL instead of the real sites.")
 @click.option("--full", is_flag=True, help="Follow every list page and re-check every known page.")
 @click.option("--no-extract", is_flag=True,
@@ -115,7 +115,7 @@ def crawl_command(sources: tuple[str, ...], db_path: str, mirror_url: str | None
     result: dict[str, Any] = {**totals, "runs": runs}
     if not no_extract:
         # extract, link translations, update the timeline, record events and queue alerts
-        result.update(process_new(db_path, runs, os.environ.get("REGWATCH_CONFIG")))
+        result.update(process_new(db_path, runs, env("REGWATCH_CONFIG")))
     if as_json:
         emit_json(result)
         return

@@ -7,18 +7,19 @@ the web) can use them without importing regwatch.cli, which imports them.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from typing import Any
 
 import click
+
+from core.settings import env
 
 DEFAULT_DB = "regwatch.db"
 
 
 def db_option(fn: Callable) -> Callable:
     return click.option(
-        "--db", "db_path", default=lambda: os.environ.get("REGWATCH_DB", DEFAULT_DB),
+        "--db", "db_path", default=lambda: env("REGWATCH_DB", DEFAULT_DB),
         show_default="$REGWATCH_DB or regwatch.db", type=click.Path(dir_okay=False),
         help="The catalogue (an SQLite file).",
     )(fn)

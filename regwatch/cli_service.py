@@ -7,6 +7,7 @@ import os
 import click
 
 from core import settings as config_mod
+from core.settings import env
 from crawler.sources import load_sources
 
 
@@ -19,7 +20,7 @@ def _load_config(path: str | None) -> config_mod.Config:
 
 @click.command("run")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              default=lambda: os.environ.get("REGWATCH_CONFIG"), help="TOML config (default: built-in).")
+              default=lambda: env("REGWATCH_CONFIG"), help="TOML config (default: built-in).")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), help="Overrides [catalogue] path.")
 @click.option("--mirror", "mirror_url", metavar="URL", help="Crawl the mirror at URL, not the real sites.")
 @click.option("--every", type=float, metavar="SECONDS",

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from core.settings import env
 from regwatch.cli_options import db_option, emit_json, emit_table, json_option
 
 
@@ -51,7 +52,7 @@ def _short(text: str | None, width: int = 40) -> str:
               help="Only items that apply to exports to this country (e.g. US).")
 @click.option("--limit", default=50, show_default=True, help="Most items listed.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              default=lambda: os.environ.get("REGWATCH_CONFIG"),
+              default=lambda: env("REGWATCH_CONFIG"),
               help="Service config (health thresholds), when no QUERY is given.")
 @db_option
 @json_option

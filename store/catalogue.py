@@ -13,12 +13,12 @@ import sqlite3
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
+from core import clock
 from store.errors import CatalogueError, NotFound
 from store.migrations import pending
 from store.schema import migrate
@@ -27,7 +27,8 @@ BUSY_TIMEOUT_MS = 30_000
 
 
 def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """When something is recorded: the wall clock as sortable UTC text (core/clock.py)."""
+    return clock.stamp()
 
 
 @contextmanager

@@ -6,8 +6,8 @@ it, so they never disagree on what failed:
 - a run **failed** when it did not manage to look at the site: it crashed, was killed or
   timed out (status other than ``ok``), or it saw no page at all and met errors;
 - a run **alarms** when the site answered with something that is not what it publishes:
-  an anti-bot page, or a list page with no entries (``ALARMING_REASONS``), even if other
-  pages came through;
+  an anti-bot page, a list page with no entries, or fewer list entries than the source's
+  ``expect`` asks for (``ALARMING_REASONS``), even if other pages came through;
 - a source is **unhealthy** after ``failed_runs`` consecutive failed runs, when its last
   run alarmed, or when no run has succeeded for ``stale_hours``.
 """
@@ -19,7 +19,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-ALARMING_REASONS = ("anti-bot", "empty-list", "timeout", "crashed", "interrupted")
+ALARMING_REASONS = ("anti-bot", "empty-list", "too-few-entries", "timeout", "crashed",
+                    "interrupted")
 
 
 def parse_stamp(stamp: str | None) -> datetime | None:

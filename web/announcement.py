@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
+from core import clock
 from store import catalogue
 from store.errors import CatalogueError
 
@@ -178,7 +178,7 @@ def announcement_page(db: Database, number: str, today: str | None = None
     number = number.strip().upper()
     if not NUMBER.match(number):
         return None
-    today = today or date.today().isoformat()
+    today = today or clock.today()
     tables = _tables(db)
     documents = _documents(db, "number = ?", [number])
     story = _timeline(db, number, tables)
@@ -238,7 +238,7 @@ def document_page(db: Database, document_id: int) -> dict[str, Any] | None:
         "effective_dates": extraction.get("effective_dates") or [],
         "materials": extraction.get("materials") or [],
         "control_codes": extraction.get("control_codes") or [],
-        "hs_codes": extraction.get("hs_codes") or [], "today": date.today().isoformat(),
+        "hs_codes": extraction.get("hs_codes") or [], "today": clock.today(),
         "state": None, "has_timeline": False, "intervals": [], "provisions": [],
         "item_rows": _extraction_items(extraction), "references": [], "referenced_by": [],
         "documents": documents, "events": [], "mismatches": [],

@@ -15,10 +15,12 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 # The state of an announcement (subject key = number) or item (subject id) today: the
-# current interval (not retired) that covers date('now').
+# current interval (not retired) that covers the regulator's day. That is core/clock.py's
+# today (Asia/Shanghai, UTC+8 all year) in SQL; a frozen clock does not reach the views.
+TODAY_SQL = "date('now', '+8 hours')"
 _STATE_TODAY = (
     "(select i.state from intervals i where i.subject_id = {subject} and i.retired_in is null "
-    "and i.start <= date('now') and (i.\"end\" is null or i.\"end\" >= date('now')) "
+    f"and i.start <= {TODAY_SQL} and (i.\"end\" is null or i.\"end\" >= {TODAY_SQL}) "
     "order by i.start desc limit 1)"
 )
 

@@ -18,6 +18,7 @@ from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 
 from crawler import pages
+from crawler.expect import expectations
 from crawler.sources import UrlMap, get_source
 from documents.content import content_hash, parse_page
 from documents.encoding import UndecodablePage, decode_html
@@ -38,6 +39,9 @@ class AnnouncementSpider(scrapy.Spider):
         )
         self.known: dict[str, dict[str, Any]] = {}
         self.known_attachments: dict[str, str] = {}
+        self.expect = expectations(self.source)
+        # what the list pages gave this crawl, checked against ``expect`` when it closes
+        self.list_pages_read = self.list_entries = self.empty_list_pages = 0
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -83,9 +87,13 @@ class AnnouncementSpider(scrapy.Spider):
         # Link texts ("下一页") must be read in the page's real charset, not the header's.
         response = response.replace(encoding=encoding)
         links = [link.url for link in self.detail_links.extract_links(response)]
+        self.list_pages_read += 1
+        self.list_entries += len(links)
         if not links:
-            yield self._error(response.url, pages.EMPTY_LIST,
-                              "list page yielded no announcement links", status=response.status)
+            if self.expect["min_list_entries"]:
+                self.empty_list_pages += 1
+                yield self._error(response.url, pages.EMPTY_LIST,
+                                  "list page yielded no announcement links", status=response.status)
             return
         unknown = [u for u in links if self.urls.canonical(u) not in self.known]
         for url in unknown:
