@@ -335,7 +335,11 @@ def catalogue(number: str, result: dict[str, Any]) -> list[dict[str, Any]]:
         has_items = any(clause_covers(label, have) for have in covered)
         lines = [(s, e) for s, e in clause["lines"]
                  if not any(s <= start < e for start in item_starts)]
-        pieces = _parts(text, lines, reported, conditions, clause_measure(label))
+        if clause["lines"]:
+            pieces = _parts(text, lines, reported, conditions, clause_measure(label))
+        else:  # a clause the extractor listed with its own text, not found in the text
+            own = str(clause.get("head") or "")
+            pieces = _parts(own, [(0, len(own))], reported, [], clause_measure(label))
         if has_items or has_subs:
             # items (or sub-clauses) stand for the clause; keep only what they do not name
             pieces = [p for p in pieces if p["materials"] and not set(p["materials"]) <= item_materials]
@@ -420,16 +424,16 @@ def _merge(pieces: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _scope(conditions: list[dict[str, Any]], fallback: dict[str, list] | None = None
            ) -> dict[str, list]:
-    """Destinations, end uses, end users and value thresholds; destinations fall back."""
+    """Destinations, end uses, end users and value thresholds, each falling back."""
     def values(kind: str) -> list[str]:
         return sorted({str(c.get("value")) for c in conditions
                        if c.get("kind") == kind and c.get("value")})
     scope = {"destinations": [v.upper() for v in values("destination")],
              "end_uses": values("end_use"), "end_users": values("end_user"),
              "value_thresholds": values("value_threshold")}
-    if fallback:
+    if fallback:  # what a part does not say, its clause (or the title) does
         for key in scope:
-            if not scope[key] and key == "destinations":
+            if not scope[key]:
                 scope[key] = list(fallback.get(key) or [])
     return scope
 

@@ -45,11 +45,18 @@ def _short(text: str | None, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+NOTHING_FOUND = 3  # exit status of a query that matched nothing in the catalogue
+
+
 @click.command("status")
 @click.argument("query", required=False)
-@click.option("--on", "on", metavar="YYYY-MM-DD", help="The date asked about (default today).")
-@click.option("--destination", metavar="CC",
-              help="Only items that apply to exports to this country (e.g. US).")
+@click.option("--on", "on", metavar="YYYY-MM-DD",
+              help="The date asked about (default: today in Beijing, the regulator's day).")
+@click.option("--destination", metavar="COUNTRY",
+              help="Exports to this country: a code or a name in English or Chinese (US, USA, "
+                   "United States, 美国, Japan); several separated by commas.")
+@click.option("--end-use", "end_use", metavar="USE",
+              help="The end use or end user (e.g. military): measures bound to it count.")
 @click.option("--limit", default=50, show_default=True, help="Most items listed.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               default=lambda: env("REGWATCH_CONFIG"),
@@ -57,44 +64,84 @@ def _short(text: str | None, width: int = 40) -> str:
 @db_option
 @json_option
 @_errors
-def status_command(query: str | None, on: str | None, destination: str | None, limit: int,
-                   config_path: str | None, db_path: str, as_json: bool) -> None:
-    """What applies to QUERY on a date: state, since, until and why.
+def status_command(query: str | None, on: str | None, destination: str | None,
+                   end_use: str | None, limit: int, config_path: str | None, db_path: str,
+                   as_json: bool) -> None:
+    """What applies to QUERY on a date: the strictest measure in force, state, since,
+    until and why.
 
-    QUERY is a material (gallium, 镓), an HS code or prefix (2805301910, 2805), a control
-    code or prefix (1C902.a, 1C9) or an announcement ID (MOFCOM-2025-61). With no QUERY:
-    the service's and each source's health; exits 1 when a source is unhealthy or the
-    service is late (for cron and monitoring).
+    QUERY is a material or group (gallium, 镓, rare earths, 稀土), an HS code or prefix
+    (2805301910, 28053019, 2805), a control code or prefix (1C902.a, 1C9), an announcement
+    ID (MOFCOM-2025-61, 商务部公告2025年第61号) or any other text, looked for in the items'
+    own texts (graphite anode, 负极). Exit status: 0 found, 3 nothing found in the
+    catalogue (which is not the same as "not controlled"), 2 a bad option (an unknown
+    destination). With no QUERY: the service's and each source's health; exits 1 when a
+    source is unhealthy or the service is late (for cron and monitoring).
     """
     if not query:
         from regwatch.cli_service import print_health
 
         print_health(db_path, config_path, as_json)
         return
-    from timeline.queries import status
+    from timeline.queries import UnknownDestination, status
 
-    result = status(_open(db_path), query, on=on, destination=destination, limit=limit)
+    try:
+        result = status(_open(db_path), query, on=on, destination=destination,
+                        end_use=end_use, limit=limit)
+    except UnknownDestination as exc:
+        raise click.BadParameter(str(exc), param_hint="--destination") from exc
     if as_json:
         emit_json(result)
-        return
-    counts = ", ".join(f"{n} {state}" for state, n in sorted(result["counts"].items())) or "none"
-    click.echo(f"{result['query']} ({result['kind']}) on {result['on']}"
-               + (f", exports to {destination}" if destination else "")
-               + f": {result['total_items']} items — {counts}")
-    if result["measure"]:
-        m = result["measure"]
-        via = f" (continued under {m['via']})" if m["via"] else ""
-        click.echo(f"strictest measure in force: {m['measure']} — {m['announcement']}"
-                   f"{' ' + m['provision'] if m['provision'] else ''}{via}")
-    click.echo("")
-    emit_table(result["announcements"],
-                   ["number", "state", "since", "until", "cause", "title"])
+    else:
+        print_status(result)
+    if not result["found"]:
+        raise SystemExit(NOTHING_FOUND)
+
+
+def print_status(result: dict[str, Any]) -> None:
+    """The status answer as text: headline first, then announcements, items."""
+    from timeline.status import scope_text
+
+    where = f", exports to {', '.join(result['destinations'])}" if result["destinations"] else ""
+    use = f", end use {result['end_use']}" if result["end_use"] else ""
+    kind = result["kind"] + (" — no material, code or ID: matched in the items' own texts"
+                             if result.get("fallback") == "text" else "")
+    click.echo(f"{result['query']} ({kind}) on {result['on']}{where}{use}")
+    if result.get("members"):
+        click.echo(f"covers: {', '.join(result['members'])}")
+    if not result["found"]:
+        click.echo(result["message"])
+    headline = result["headline"]
+    if headline:
+        click.echo(f"strictest measure in force: {headline['summary']}")
+    elif result["found"]:
+        click.echo("no measure in force on that date (see the states below)")
+    for wide in result["destination_wide"]:
+        click.echo(f"applies to every dual-use item ({scope_text(wide['scope'])}): "
+                   f"{wide['measure'] or '-'} — {wide['announcement']} {wide['provision']} "
+                   f"({wide['state']}{' until ' + wide['until'] if wide['until'] else ''})")
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(result["counts"].items()))
+    if result["found"]:
+        click.echo(f"{result['total_items']} matching items and clauses: {counts or 'none'}")
+    if result["announcements"]:
+        click.echo("")
+        rows = []
+        for ann in result["announcements"]:
+            parts = ann.get("matched") or []
+            matches = sorted({p["match"] for p in parts if p.get("match")})
+            via = sorted({p.get("via_group") or p.get("via_material") for p in parts
+                          if p.get("via_group") or p.get("via_material")})
+            rows.append({**ann, "match": ",".join(matches) or ("via " + ",".join(via)
+                                                                if via else ""),
+                         "title": _short(ann["title"], 30)})
+        emit_table(rows, ["number", "state", "since", "until", "cause", "match", "title"])
     if result["items"]:
         click.echo("")
-        rows = [{**r, "text": _short(r["text"]), "code": r["control_code"] or r["provision"]}
+        rows = [{**r, "text": _short(r["text"]), "code": r["control_code"] or r["provision"],
+                 "scope": scope_text(r["scope"]) if r["scope"] else ""}
                 for r in result["items"]]
         emit_table(rows, ["announcement", "code", "state", "since", "until", "cause",
-                              "measure", "text"])
+                          "measure", "match", "scope", "text"])
     if result["total_items"] > len(result["items"]):
         click.echo(f"… {result['total_items'] - len(result['items'])} more (use --limit)")
 
@@ -125,10 +172,14 @@ def changes_command(since: str, until: str | None, material: str | None, hs: str
     if as_json:
         emit_json(result)
         return
-    click.echo(f"{result['total']} changes from {result['since']} to {result['until']}")
+    click.echo(f"{result['total']} changes from {result['since']} to {result['until']}, "
+               "newest first")
     rows = [{**r, "code": r["control_code"] or r["label"], "text": _short(r["text"], 30)}
             for r in result["changes"]]
-    emit_table(rows, ["date", "announcement", "code", "from", "to", "until", "cause", "text"])
+    emit_table(rows, ["date", "announcement", "code", "event", "from", "to", "until", "cause",
+                      "text"])
+    if result["more"]:
+        click.echo(f"… {result['more']} more (use --limit, or narrow --since/--until)")
 
 
 @click.command("timeline")

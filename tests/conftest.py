@@ -34,3 +34,22 @@ def mirror_server(make_mirror) -> MirrorServer:
 @pytest.fixture
 def db_path(tmp_path) -> str:
     return str(tmp_path / "catalogue.db")
+
+
+@pytest.fixture(scope="session")
+def mirror_history(tmp_path_factory) -> str:
+    """ONE catalogue of the mirror's history for the whole session: crawled on day 1, then
+    on day 2 (2026 No. 1 and the correction of 2025 No. 61), extracted, timeline built.
+    Tests read it (tests/test_questions.py asks the compliance questions of it)."""
+    from regwatch.jobs import run_once
+
+    path = str(tmp_path_factory.mktemp("mirror-history") / "catalogue.db")
+    server = start_in_thread(Mirror(day=1))
+    try:
+        run_once(path, mirror=server.url)
+        server.mirror.set_day(2)
+        run_once(path, mirror=server.url)
+    finally:
+        server.shutdown()
+        server.server_close()
+    return path

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+import regwatch.cli  # noqa: F401  (registers every stage's migrations before a catalogue is made)
 from store import NotFound, catalogue
 from store.extractions import record_extraction
 from timeline.build import update_timeline
@@ -220,8 +221,12 @@ def test_gallium_clause_two_suspended_with_its_cause(db):
 
 def test_clause_one_is_not_suspended(db):
     result = status(db, "MOFCOM-2024-46", on="2025-12-01")
-    states = {r["provision"]: (r["state"], r["measure"]) for r in result["items"]}
-    assert states == {"一": ("in_force", "prohibited"), "二": ("suspended", "denied")}
+    states = {(r["provision"], r["state"], r["measure"]) for r in result["items"]}
+    # clause 二 is two parts: denied for Ga/Ge/Sb/superhard, stricter review for graphite
+    assert states == {("一", "in_force", "prohibited"), ("二", "suspended", "denied"),
+                      ("二", "suspended", "strict_review")}
+    graphite = _item(result, item_key="MOFCOM-2024-46/§二/2")
+    assert graphite["materials"] == ["graphite"] and graphite["scope"]["destinations"] == ["US"]
 
 
 def test_hs_and_control_prefix_queries(db):
@@ -246,9 +251,10 @@ def test_changes_item_by_item(db):
     assert not any(c[1] == "MOFCOM-2024-46" and c[2] == "一" for c in got)
     only = changes(db, "2024-01-01", "2024-12-31", material="gallium")
     assert [(c["date"], c["announcement"], c["to"]) for c in only["changes"]] == [
+        ("2024-12-03", "MOFCOM-2024-46", "in_force"),
         ("2024-12-01", "MOFCOM-2023-23", "superseded"),
-        ("2024-12-01", "MOFCOM-2023-23", "superseded"),
-        ("2024-12-03", "MOFCOM-2024-46", "in_force")]
+        ("2024-12-01", "MOFCOM-2023-23", "superseded")]  # newest first
+    assert only["total"] == 3 and only["more"] == 0
     with pytest.raises(QueryError):
         changes(db, "1 June")
 
@@ -262,7 +268,7 @@ def test_new_version_rederives_and_keeps_history(db):
     summary = update_timeline(db)
     assert summary["changed"] and summary["inputs_changed"] == 1
     assert summary["dirty"] == 2  # No. 72 and the announcement it acts on
-    item = _item(status(db, "MOFCOM-2024-46", on="2026-12-01"), provision="二")
+    item = _item(status(db, "MOFCOM-2024-46", on="2026-12-01"), item_key="MOFCOM-2024-46/§二/1")
     assert (item["state"], item["until"]) == ("suspended", "2026-12-31")
     life = timeline(db, "MOFCOM-2024-46", history=True)
     clause = next(p for p in life["parts"] if p["provision"] == "二")
@@ -289,8 +295,11 @@ def test_item_catalogue_is_versioned(db):
 
 
 def test_unknown_announcement_and_bad_date(db):
+    unknown = status(db, "MOFCOM-1999-1")
+    assert unknown["found"] is False and unknown["announcements"] == []
+    assert "not the same as not controlled" in unknown["message"]
     with pytest.raises(NotFound):
-        status(db, "MOFCOM-1999-1")
+        timeline(db, "MOFCOM-1999-1")
     with pytest.raises(QueryError):
         status(db, "gallium", on="2025-13-01")
 
@@ -429,7 +438,7 @@ def test_older_layout_is_rebuilt_from_the_extractions(db):
     assert db.execute("select count(*) from intervals").fetchone()[0] == 0
     summary = update_timeline(db)
     assert summary["inputs_changed"] == len(HISTORY)
-    item = _item(status(db, "MOFCOM-2024-46", on="2025-12-01"), provision="二")
+    item = _item(status(db, "MOFCOM-2024-46", on="2025-12-01"), item_key="MOFCOM-2024-46/§二/1")
     assert (item["state"], item["cause"]) == ("suspended", "MOFCOM-2025-72")
 
 

@@ -25,6 +25,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from extract.items import model_version
+from extract.numbers import canonical
 from store.catalogue import now
 from timeline.derive import (
     Effect,
@@ -38,7 +40,7 @@ from timeline.derive import (
     iso_or_none,
 )
 from timeline.items import catalogue_rows, destinations, terms_of
-from timeline.schema import create_tables
+from timeline.schema import create_tables, item_model
 
 RELATIONS = {"suspends": "suspends", "repeals": "repeals", "amends": "amends", "cites": "cites",
              "supersedes": "supersedes", "replaces": "supersedes"}
@@ -115,9 +117,10 @@ def _json(value: str | None, default: Any) -> Any:
 
 
 def normalise_number(value: Any) -> str | None:
+    """A stored number in the one canonical form (extract/numbers.py)."""
     if not isinstance(value, str) or not value.strip():
         return None
-    return value.strip().upper()
+    return canonical(value) or value.strip().upper()
 
 
 def normalise_refs(number: str, refs: Any) -> list[dict[str, Any]]:
@@ -296,29 +299,32 @@ class Writer:
     def items(self, entry: Input, rows: list[dict[str, Any]], ids: dict[str, int]) -> None:
         """Add the catalogue rows of a new extraction and make them the current ones."""
         exists = None
+        model = model_version()
         if not self.bulk:
-            exists = self.conn.execute("select 1 from items where extraction_id = ? limit 1",
-                                       [entry.extraction_id]).fetchone()
+            exists = self.conn.execute("select 1 from items where extraction_id = ? "
+                                       "and model = ? limit 1",
+                                       [entry.extraction_id, model]).fetchone()
             self.conn.execute("update items set current = 0 where announcement = ? "
-                              "and current = 1 and extraction_id != ?",
-                              [entry.number, entry.extraction_id])
+                              "and current = 1 and (extraction_id != ? or model is not ?)",
+                              [entry.number, entry.extraction_id, model])
         if exists:
-            self.conn.execute("update items set current = 1 where extraction_id = ?",
-                              [entry.extraction_id])
+            self.conn.execute("update items set current = 1 where extraction_id = ? "
+                              "and model = ?", [entry.extraction_id, model])
             return
         self.conn.executemany(
             "insert into items (subject_id, item_key, kind, announcement, document_id, "
             "version_id, extraction_id, ordinal, control_code, text, text_en, materials, "
             "hs_codes, provision, clause, effective_date, conditions, destinations, measure, "
-            "source, span, announcement_date, current) "
-            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            "source, span, announcement_date, scope, destination_wide, model, current) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
             [(ids[r["key"]], r["key"], r["kind"], entry.number, entry.document_id,
               entry.version_id, entry.extraction_id, r["ordinal"], r["control_code"],
               r["text"], r["text_en"], _dump(r["materials"]), _dump(r["hs_codes"]),
               r["provision"], r["clause"], r["effective_date"],
               _dump(r["conditions"]) if r["conditions"] else None, destinations(r),
               r["measure"], r["source"], _dump(r["span"]) if r["span"] is not None else None,
-              entry.issue)
+              entry.issue, _dump(r.get("scope") or {}), int(bool(r.get("destination_wide"))),
+              model)
              for r in rows])
         self.counts["items_added"] += len(rows)
 
@@ -450,10 +456,14 @@ def update_timeline(db: Database, trigger: str = "run", full: bool = False) -> d
     """
     from timeline.search import index_documents
 
+    if "model" not in db["items"].columns_dict:
+        item_model(db)  # tables remade by an older layout's rebuild lack the model's columns
     mark = watermark(db)
     inputs = read_inputs(db)
-    previous = {number: (extraction_id, in_catalogue) for number, extraction_id, in_catalogue
-                in db.execute("select number, extraction_id, in_catalogue from announcements")}
+    model = model_version()
+    previous = {number: (extraction_id, in_catalogue, built_with) for number, extraction_id,
+                in_catalogue, built_with in db.execute(
+                    "select number, extraction_id, in_catalogue, model from announcements")}
     old_targets: dict[str, set[str]] = defaultdict(set)
     for source, target in db.execute("select source, target from announcement_refs"):
         old_targets[source].add(target)
@@ -462,9 +472,9 @@ def update_timeline(db: Database, trigger: str = "run", full: bool = False) -> d
         before = previous.get(number)
         if before is None or not before[1]:
             changes[number] = "added"
-        elif before[0] != entry.extraction_id:
-            changes[number] = "updated"
-    for number, (_, in_catalogue) in previous.items():
+        elif before[0] != entry.extraction_id or before[2] != model:
+            changes[number] = "updated"  # a new extraction, or a new item model
+    for number, (_, in_catalogue, _) in previous.items():
         if in_catalogue and number not in inputs:
             changes[number] = "removed"
     clock = time.perf_counter()
@@ -512,6 +522,7 @@ def update_timeline(db: Database, trigger: str = "run", full: bool = False) -> d
         if large and bulk:
             with db.atomic():
                 create_tables(db)
+                item_model(db)  # the item-model index replaces the per-extraction one
             db.execute("analyze")
         db.execute(f"pragma cache_size = {cache}")
     with db.atomic():
@@ -560,13 +571,13 @@ def _announcement_row(entry: Input | None, number: str, derivation_id: int) -> d
             "issuers": _dump(entry.issuers), "materials": _dump(entry.materials),
             "issue_date": entry.issue,
             "effective_date": entry.effective, "effective_dates": _dump(entry.effective_dates),
-            "has_controls": int(entry.has_controls),
+            "has_controls": int(entry.has_controls), "model": model_version(),
         })
     else:
         row.update({"document_id": None, "version_id": None, "extraction_id": None,
                     "title": None, "issuers": None, "materials": None, "issue_date": None,
                     "effective_date": None,
-                    "effective_dates": None, "has_controls": None})
+                    "effective_dates": None, "has_controls": None, "model": None})
     return row
 
 

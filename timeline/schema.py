@@ -153,6 +153,21 @@ def ensure_tables(db: Database) -> None:
         create_tables(db)
 
 
+def item_model(db: Database) -> None:
+    """Rows of the extractor's item model (extract/items.py): their scope, whether they
+    cover every dual-use item to a destination, and the model version that made them (a
+    new model adds rows for an extraction, as a new extraction does)."""
+    for table, columns in (("items", {"scope": str, "destination_wide": int, "model": str}),
+                           ("announcements", {"model": str})):
+        have = set(db[table].columns_dict)
+        for name, kind in columns.items():
+            if name not in have:
+                db[table].add_column(name, kind)
+    db.execute("drop index if exists idx_items_extraction_id_ordinal")
+    db.execute("create unique index if not exists items_extraction_model on "
+               "items(extraction_id, model, ordinal)")
+
+
 # Append-only from here on: a change of layout is a new function at the end of this list
 # (altering the tables in place), not a new LAYOUT that drops them.
-register("timeline", [ensure_tables])
+register("timeline", [ensure_tables, item_model])

@@ -97,7 +97,23 @@ def translations_of(db: Database, document_id: int) -> list[dict[str, Any]]:
         [row[0], document_id]) if languages.get(r["source"], "zh") != lang]
 
 
-def mismatches(db: Database, number: str | None = None) -> list[dict[str, Any]]:
-    where, args = ("where number = ?", [number]) if number else ("", [])
+def mismatches(db: Database, number: str | None = None,
+               history: bool = False) -> list[dict[str, Any]]:
+    """Disagreements between a translation and its original, by default only those of the
+    pages' current versions: a mismatch found on an earlier version (fixed by a later
+    one) concerns that version, not the latest. ``history`` lists every one, each with
+    ``current`` saying whether it concerns the current versions."""
+    where = ["1"]
+    args: list[Any] = []
+    if number:
+        where.append("m.number = ?")
+        args.append(number)
+    current = ("(m.original_version_id = o.current_version_id "
+               "and m.translation_version_id = t.current_version_id)")
+    if not history:
+        where.append(current)
     return [dict(r) for r in db.query(
-        f"select * from translation_mismatches {where} order by id", args)]
+        f"select m.*, {current} as current from translation_mismatches m "
+        "left join documents o on o.id = m.original_document_id "
+        "left join documents t on t.id = m.translation_document_id "
+        f"where {' and '.join(where)} order by m.id", args)]

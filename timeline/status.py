@@ -1,0 +1,462 @@
+"""``status``: what applies to a material, code, text or announcement on a date, and why.
+
+Built so that it never answers "nothing applies" when something does:
+
+- HS codes match up and down the hierarchy: a 10-digit query finds the 8-digit
+  参考税则号列 line it falls under (``contained_in``) and an 8-, 6- or 4-digit query finds
+  every code under it (``contains``); each match says which.
+- A material finds the measures of the groups it belongs to (dysprosium → rare earths),
+  and a group finds its members' (rare earths → the 17 elements); HS and control-code
+  queries reach the clause-level measures of their items' materials (No. 46 二 names
+  gallium, not codes).
+- Destinations are ISO codes from any spelling (core/countries.py); measures that cover
+  every dual-use item to the destination are listed apart, marked as such.
+- Text that is not a material, code or announcement is looked for in the items' own
+  texts, with English goods words mapped to the Chinese ones (extract/items.py), and
+  the answer says so.
+- Nothing found says what was searched and what the catalogue covers: "not found in the
+  catalogue" is not "not controlled".
+
+The item model (measures, scope, materials) is the extractor's (extract/items.py); this
+module only looks rows up and reads their intervals on the date.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from sqlite_utils import Database
+
+from extract import items as model
+from extract.clauses import clause_parts
+
+HS = re.compile(r"^\d{2,10}$")
+CONTROL = re.compile(r"^\d[A-Ea-e](\d{1,3}(\.[A-Za-z0-9]+)*\.?)?$")
+HAN = re.compile(r"[\u3400-\u9fff]")
+MATCH_RANK = {"exact": 0, "contained_in": 1, "contains": 2, None: 3}
+PART_FIELDS = ("announcement", "provision", "kind", "measure", "destinations", "scope",
+               "destination_wide", "state", "since", "until", "cause", "match", "via_group",
+               "via_material")
+ROW_FIELDS = ("subject_id", "item_key", "kind", "announcement", "control_code", "text",
+              "text_en", "materials", "hs_codes", "provision", "effective_date", "measure",
+              "scope", "destinations", "destination_wide", "ordinal", "announcement_date")
+
+
+def _split_destinations(value: str | list[str] | None) -> list[str]:
+    if not value:
+        return []
+    texts = value if isinstance(value, list) else [value]
+    out: list[str] = []
+    for text in texts:
+        out += [p.strip() for p in re.split(r"[,;，；、/]", text) if p.strip()]
+    return out
+
+
+def destinations_of(value: str | list[str] | None) -> list[str]:
+    """ISO alpha-2 codes for ``US`` / ``USA,Japan`` / ``美国`` / ``["US", "日本"]``.
+
+    :raises core.countries.UnknownCountry: naming what was not understood and what was
+    """
+    from core.countries import normalise_all
+
+    return normalise_all(_split_destinations(value))
+
+
+def classify(query: str, parse_number: Any) -> tuple[str, str]:
+    """(kind, value): announcement, hs, control, group, material or text."""
+    text = " ".join(query.split())
+    number = parse_number(text)
+    if number:
+        return "announcement", number
+    compact = text.replace(".", "").replace(" ", "")
+    if HS.match(compact):
+        return "hs", compact
+    if CONTROL.match(text):
+        return "control", text.lower()
+    material = model.material_of(text)
+    if material:
+        return ("group" if model.members(material) and material not in model.members(material)
+                else "material"), material
+    return "text", text
+
+
+# -- matching: subject id → how it matched --------------------------------------------------
+
+def _matches(db: Database, kind: str, value: str, on: str
+             ) -> tuple[str, list[Any], dict[str, Any]]:
+    """SQL ``(subject_id, rank, match, via_group, via_material)`` for the query, and notes."""
+    notes: dict[str, Any] = {}
+    if kind == "announcement":
+        return ("select id, 3, null, null, null from subjects where announcement = ? "
+                "and kind != 'announcement'", [value], notes)
+    if kind in ("hs", "control"):
+        prefixes = [value[:k] for k in range(2, len(value))
+                    if value[:k] and not value[:k].endswith(".")]
+        marks = ",".join("?" for _ in prefixes) or "null"
+        direct = ("select subject_id, case when term = ? then 0 else 2 end, "
+                  "case when term = ? then 'exact' else 'contains' end, null, null "
+                  "from item_terms where kind = ? and term >= ? and term < ? "
+                  f"union all select subject_id, 1, 'contained_in', null, null from item_terms "
+                  f"where kind = ? and term in ({marks})")
+        args = [value, value, kind, value, value + "\uffff", kind, *prefixes]
+        # clause-level measures (no codes of their own) reach the code through the materials
+        # of its items controlled on the date: No. 46 二 names gallium, not gallium's codes
+        via = (f"select p.subject_id, 4, null, null, mt.term from ({direct}) d "
+               "join intervals di on di.subject_id = d.subject_id and di.retired_in is null "
+               "and di.state = 'in_force' and di.start <= ? and (di.end is null or di.end >= ?) "
+               "join item_terms mt on mt.subject_id = d.subject_id and mt.kind = 'material' "
+               "join item_terms p on p.kind = 'material' and p.term = mt.term "
+               "join items pi on pi.subject_id = p.subject_id and pi.current = 1 "
+               "and pi.kind = 'provision'")
+        return f"{direct} union all {via}", [*args, *args, on, on], notes
+    if kind == "text":
+        ids = _text_subjects(db, value)
+        notes["fallback"] = "text"
+        notes["concepts"] = [list(c) for c in model.text_concepts(value)]
+        return "select value, 3, null, null, null from json_each(?)", [json.dumps(ids)], notes
+    # material or group
+    direct = [value]
+    via: list[str] = []
+    if kind == "group":
+        direct += model.members(value) + model.subgroups(value)
+        notes["members"] = model.members(value)
+        parent = model.groups().get(value, {}).get("parent")
+        while parent:
+            via.append(parent)
+            parent = model.groups().get(parent, {}).get("parent")
+    else:
+        via = model.groups_of(value)
+    notes["groups"] = via
+    parts = []
+    args: list[Any] = []
+    if direct:
+        parts.append("select subject_id, 3, null, null, null from item_terms "
+                     f"where kind = 'material' and term in ({','.join('?' for _ in direct)})")
+        args += direct
+    if via:
+        parts.append("select subject_id, 5, null, term, null from item_terms "
+                     f"where kind = 'material' and term in ({','.join('?' for _ in via)})")
+        args += via
+    return " union all ".join(parts), args, notes
+
+
+def _text_subjects(db: Database, text: str, limit: int = 5000) -> list[int]:
+    """Items whose own text (Chinese or English) has every concept of the query."""
+    from timeline.search import fold
+
+    concepts = [[fold(a) for a in c] for c in model.text_concepts(text)]
+    if not concepts:
+        return []
+    first = " or ".join("instr(lower(coalesce(text, '') || ' ' || coalesce(text_en, '')), ?) > 0"
+                        for _ in concepts[0])
+    found = []
+    for subject_id, item_text, item_en in db.execute(
+            f"select subject_id, text, text_en from items where current = 1 and ({first})",
+            concepts[0]):
+        haystack = fold(f"{item_text or ''} {item_en or ''}")
+        if all(any(a in haystack for a in alternatives) for alternatives in concepts):
+            found.append(subject_id)
+            if len(found) >= limit:
+                break
+    return found
+
+
+# -- the answer -----------------------------------------------------------------------------
+
+def _best(matched_sql: str) -> str:
+    """One row per subject with its closest match (the row of ``min(rank)``, as SQLite
+    takes bare columns from the row an aggregate ``min`` picks)."""
+    return ("with mm(subject_id, rank, how, via_group, via_material) as "
+            f"({matched_sql}) select subject_id, min(rank) as rank, how, via_group, "
+            "via_material from mm where subject_id is not null group by subject_id")
+
+
+def answer(db: Database, query: str, on: str, destinations: list[str], end_use: str | None,
+           limit: int, parse_number: Any) -> dict[str, Any]:
+    """The status answer as plain dicts (see :func:`timeline.queries.status`)."""
+    kind, value = classify(query, parse_number)
+    unknown_number = kind == "announcement" and not db.execute(
+        "select 1 from announcements where number = ?", [value]).fetchone()
+    matched_sql, args, notes = ("select null, 0, null, null, null where 0", [], {}) \
+        if unknown_number else _matches(db, kind, value, on)
+    best = _best(matched_sql)
+    dest_filter = ""
+    dest_args: list[Any] = []
+    if destinations:
+        ors = " or ".join("instr(it.destinations, ?) > 0" for _ in destinations)
+        dest_filter = f" and (it.destinations is null or {ors})"
+        dest_args = [f",{d}," for d in destinations]
+    base = (f"from ({best}) m join items it on it.subject_id = m.subject_id and it.current = 1 "
+            "left join intervals i on i.subject_id = m.subject_id and i.retired_in is null "
+            "and i.start <= ? and (i.end is null or i.end >= ?) "
+            f"where {'1' if kind == 'announcement' else 'coalesce(it.destination_wide, 0) = 0'}"
+            f"{dest_filter}")
+    params = [*args, on, on, *dest_args]
+    groups = db.execute(
+        "select it.announcement, it.provision, it.kind, it.measure, it.destinations, "
+        "it.scope, it.destination_wide, i.state, i.start, i.end, i.cause, m.how, "
+        "m.via_group, m.via_material, count(*), max(it.announcement_date), min(it.ordinal) "
+        f"{base} group by it.announcement, it.provision, it.kind, it.measure, "
+        "it.destinations, it.scope, i.state, i.start, i.end, i.cause, m.how, m.via_group, "
+        "m.via_material", params).fetchall()
+    parts: list[dict[str, Any]] = []
+    counts: dict[str, int] = {}
+    later = 0
+    for row in groups:
+        part = dict(zip(PART_FIELDS, row[:14], strict=True))
+        part["scope"] = json.loads(part["scope"]) if part["scope"] else {}
+        part["destination_wide"] = bool(part["destination_wide"])
+        part["count"], part["announcement_date"], part["ordinal"] = row[14], row[15], row[16]
+        part["clause"] = part["provision"]
+        if part["state"] is None and kind != "announcement":
+            later += part["count"]
+            continue
+        part["state"] = part["state"] or "not_issued"
+        counts[part["state"]] = counts.get(part["state"], 0) + part["count"]
+        parts.append(part)
+    items = _listing(db, base, params, limit) if parts else []
+    wide = _destination_wide(db, on, destinations)
+    announcements = _announcements(db, kind, value, parts, on, args if not unknown_number else None)
+    headline = _headline(parts, wide, end_use)
+    found = bool(parts or (announcements and kind != "text"))
+    result = {
+        "query": query, "kind": kind, "value": value, "on": on,
+        "destination": destinations[0] if len(destinations) == 1 else
+        (destinations or None), "destinations": destinations, "end_use": end_use,
+        "found": found, "fallback": notes.get("fallback"), "members": notes.get("members"),
+        "groups": notes.get("groups"), "controlled": counts.get("in_force", 0) > 0,
+        "headline": headline, "measure": _legacy(headline), "counts": counts,
+        "total_items": sum(counts.values()), "not_yet_issued": later,
+        "announcements": announcements, "destination_wide": wide, "items": items,
+    }
+    result["searched"] = _searched(result, notes)
+    if not found:
+        result["coverage"] = coverage(db)
+        result["message"] = nothing_found_message(result)
+    return result
+
+
+def _listing(db: Database, base: str, params: list[Any], limit: int) -> list[dict[str, Any]]:
+    """The first ``limit`` matched rows, most recent announcement first, with their state."""
+    rows = db.execute(
+        f"select {', '.join('it.' + c for c in ROW_FIELDS)}, m.how, m.via_group, "
+        f"m.via_material, i.state, i.start, i.end, i.cause, i.reason, i.chain {base} "
+        "and i.id is not null order by it.announcement_date desc, it.announcement, it.ordinal "
+        "limit ?", [*params, limit]).fetchall()
+    out = []
+    for row in rows:
+        item = dict(zip(ROW_FIELDS, row[:len(ROW_FIELDS)], strict=True))
+        rest = row[len(ROW_FIELDS):]
+        for key in ("materials", "hs_codes", "scope"):
+            item[key] = json.loads(item[key]) if item[key] else ([] if key != "scope" else {})
+        item["destination_wide"] = bool(item["destination_wide"])
+        item.update(dict(zip(("match", "via_group", "via_material", "state", "since", "until",
+                              "cause", "reason"), rest[:8], strict=True)))
+        steps = json.loads(rest[8]) if rest[8] else []
+        item["chain"] = [{"announcement": item["announcement"], "role": "subject",
+                          **({"provision": item["provision"]} if item["provision"] else {})},
+                         *steps]
+        item["why"] = why(item["chain"])
+        out.append(item)
+    return out
+
+
+def why(chain: list[dict[str, Any]]) -> str:
+    """``MOFCOM-2024-46 → MOFCOM-2025-72 suspends clause 二 from … until …``."""
+    return " → ".join(
+        step["announcement"] + ("" if step.get("role") == "subject" else f" {step['relation']}"
+                                + (f" clause {step['clause']}" if step.get("clause") else "")
+                                + f" from {step['from']}"
+                                + (f" until {step['until']}" if step.get("until") else ""))
+        for step in chain)
+
+
+def _destination_wide(db: Database, on: str, destinations: list[str]) -> list[dict[str, Any]]:
+    """Measures on every dual-use item to the destination (No. 46 一, 2026 No. 1)."""
+    if not destinations:
+        return []
+    ors = " or ".join("instr(it.destinations, ?) > 0" for _ in destinations)
+    rows = db.execute(
+        "select it.announcement, it.provision, it.measure, it.scope, it.text, i.state, "
+        "i.start, i.end, i.cause from items it join intervals i on i.subject_id = it.subject_id "
+        "and i.retired_in is null and i.start <= ? and (i.end is null or i.end >= ?) "
+        f"where it.current = 1 and it.destination_wide = 1 and ({ors}) "
+        "order by it.announcement_date, it.ordinal",
+        [on, on, *[f",{d}," for d in destinations]]).fetchall()
+    return [{"announcement": r[0], "provision": r[1], "clause": r[1], "measure": r[2],
+             "scope": json.loads(r[3]) if r[3] else {}, "text": r[4], "state": r[5],
+             "since": r[6], "until": r[7], "cause": r[8], "destination_wide": True}
+            for r in rows]
+
+
+def _announcements(db: Database, kind: str, value: str, parts: list[dict[str, Any]], on: str,
+                   args: list[Any] | None) -> list[dict[str, Any]]:
+    """Each announcement with matched parts (and those whose own lists name the query)."""
+    by_number: dict[str, list[dict[str, Any]]] = {}
+    for part in parts:
+        by_number.setdefault(part["announcement"], []).append(part)
+    numbers = list(by_number)
+    if kind == "announcement" and args is not None and value not in numbers:
+        numbers.append(value)
+    if kind in ("material", "group", "hs", "control") and args is not None:
+        numbers += [n for n in _own_lists(db, kind, value) if n not in numbers]
+    out = []
+    for number in numbers:
+        info = announcement_state(db, number, on)
+        if info is None or (info["state"] == "not_issued" and number not in by_number
+                            and kind != "announcement"):
+            continue
+        matched = sorted(by_number.get(number, []), key=lambda p: (
+            clause_parts(p["provision"]), MATCH_RANK.get(p["match"], 3), p["ordinal"] or 0))
+        info["matched"] = [{k: p[k] for k in (*PART_FIELDS, "clause", "count")}
+                           for p in matched]
+        out.append(info)
+    out.sort(key=lambda a: (a["issue_date"] or "", a["number"]), reverse=True)
+    return out
+
+
+def _own_lists(db: Database, kind: str, value: str) -> list[str]:
+    """Announcements whose own lists (not their items) name the material or code."""
+    if kind in ("material", "group"):
+        terms = [value, *(model.members(value) if kind == "group" else [])]
+        sql = (f"select s.key from item_terms t join subjects s on s.id = t.subject_id "
+               f"where t.kind = 'a_material' and t.term in ({','.join('?' for _ in terms)})")
+        return [r[0] for r in db.execute(sql, terms)]
+    return [r[0] for r in db.execute(
+        "select s.key from item_terms t join subjects s on s.id = t.subject_id "
+        "where t.kind = ? and t.term >= ? and t.term < ?", ["a_" + kind, value, value + "\uffff"])]
+
+
+def announcement_state(db: Database, number: str, on: str) -> dict[str, Any] | None:
+    """An announcement's own state on ``on`` (``not_issued`` before its issue date)."""
+    row = db.execute(
+        "select a.number, a.title, a.in_catalogue, a.issue_date, a.effective_date, "
+        "a.document_id, s.id from announcements a left join subjects s on s.key = a.number "
+        "where a.number = ?", [number]).fetchone()
+    if row is None:
+        return None
+    info = dict(zip(("number", "title", "in_catalogue", "issue_date", "effective_date",
+                     "document_id"), row[:6], strict=True))
+    info["in_catalogue"] = bool(info["in_catalogue"])
+    interval = db.execute(
+        "select state, start, end, cause, reason, chain from intervals where subject_id = ? "
+        "and retired_in is null and start <= ? and (end is null or end >= ?) "
+        "order by start desc limit 1", [row[6], on, on]).fetchone() if row[6] else None
+    keys = ("state", "since", "until", "cause", "reason")
+    info.update(dict(zip(keys, interval[:5], strict=True)) if interval else
+                {"state": "not_issued", "since": None, "until": None, "cause": None,
+                 "reason": None})
+    own = {"announcement": number, "role": "subject"}
+    if info["effective_date"]:
+        own["effective"] = info["effective_date"]
+    info["chain"] = [own, *(json.loads(interval[5]) if interval and interval[5] else [])]
+    info["why"] = why(info["chain"]) if interval else "not issued yet on that date"
+    return info
+
+
+# -- headline -------------------------------------------------------------------------------
+
+def _applies(scope: dict[str, Any], end_use: str | None) -> bool:
+    """A measure bound to an end use or end user counts only when the query names it."""
+    conditions = set(scope.get("end_uses") or []) | set(scope.get("end_users") or [])
+    return not conditions or (end_use is not None and end_use in conditions)
+
+
+def _headline(parts: list[dict[str, Any]], wide: list[dict[str, Any]],
+              end_use: str | None) -> dict[str, Any] | None:
+    """The strictest measure in force, with its scope and the clause that matched."""
+    rank = model.measure_rank()
+    candidates = [p for p in parts if p["state"] == "in_force" and p["measure"]
+                  and _applies(p["scope"], end_use)]
+    candidates += [w for w in wide if w["state"] == "in_force" and w["measure"]
+                   and _applies(w["scope"], end_use)]
+    via = None
+    if not candidates:
+        # an item absorbed into a list or catalogue (superseded) is still controlled, under
+        # its successor, even when the successor's own list is not in the catalogue
+        candidates = [p for p in parts if p["state"] == "superseded" and p["measure"]
+                      and _applies(p["scope"], end_use)]
+        if not candidates:
+            return None
+        via = True
+    best = max(candidates, key=lambda p: (rank.get(p["measure"], 0),
+                                          p.get("announcement_date") or "",
+                                          -(p.get("ordinal") or 0)))
+    scope = best["scope"] or {}
+    headline = {"measure": best["measure"], "label": model.measure_label(best["measure"]),
+                "announcement": best["announcement"], "clause": best["provision"],
+                "provision": best["provision"], "scope": scope,
+                "destination_wide": best.get("destination_wide", False),
+                "since": best.get("since"), "via": best.get("cause") if via else None}
+    headline["summary"] = " — ".join(x for x in (
+        headline["label"], scope_text(scope),
+        f"{best['announcement']}{' ' + best['provision'] if best['provision'] else ''}") if x)
+    if headline["via"]:
+        headline["summary"] += f" (continued under {headline['via']})"
+    return headline
+
+
+def scope_text(scope: dict[str, Any]) -> str:
+    """``exports to US, military end use`` / ``all destinations``."""
+    bits = []
+    if scope.get("destinations"):
+        bits.append("exports to " + ", ".join(scope["destinations"]))
+    else:
+        bits.append("all destinations")
+    if scope.get("end_users"):
+        bits.append(", ".join(scope["end_users"]) + " end users")
+    if scope.get("end_uses"):
+        bits.append(", ".join(scope["end_uses"]) + " end uses")
+    if scope.get("value_thresholds"):
+        bits.append("value share ≥ " + ", ".join(scope["value_thresholds"]))
+    return ", ".join(bits)
+
+
+def _legacy(headline: dict[str, Any] | None) -> dict[str, Any] | None:
+    if headline is None:
+        return None
+    return {"measure": headline["measure"], "announcement": headline["announcement"],
+            "provision": headline["provision"], "via": headline["via"]}
+
+
+# -- nothing found --------------------------------------------------------------------------
+
+def _searched(result: dict[str, Any], notes: dict[str, Any]) -> str:
+    kind, value = result["kind"], result["value"]
+    what = {
+        "hs": f"HS code {value}, the lines it falls under and the codes under it",
+        "control": f"control code {value} and the codes under it",
+        "material": f"material {value}" + (f" and its groups ({', '.join(notes['groups'])})"
+                                           if notes.get("groups") else ""),
+        "group": f"{value} and its members ({', '.join(notes.get('members') or [])})",
+        "text": f"the items' own texts (Chinese and English) for {value!r}",
+        "announcement": f"announcement {value}",
+    }[kind]
+    where = f" on {result['on']}"
+    if result["destinations"]:
+        where += ", exports to " + ", ".join(result["destinations"])
+    return what + where
+
+
+def coverage(db: Database) -> dict[str, Any]:
+    """What the catalogue holds: announcements, items, sources and the dates they span."""
+    row = db.execute("select count(*), min(issue_date), max(issue_date) from announcements "
+                     "where in_catalogue = 1").fetchone()
+    items = db.execute("select count(*) from items where current = 1 and kind = 'item'"
+                       ).fetchone()[0]
+    sources = [r[0] for r in db.execute("select distinct source from documents order by 1")] \
+        if "documents" in db.table_names() else []
+    return {"announcements": row[0], "items": items, "from": row[1], "to": row[2],
+            "sources": sources}
+
+
+def nothing_found_message(result: dict[str, Any]) -> str:
+    cov = result.get("coverage") or {}
+    return (f"Nothing found in the catalogue for {result['query']!r} (searched {result['searched']}). "
+            f"The catalogue covers {cov.get('announcements', 0)} announcements with "
+            f"{cov.get('items', 0)} listed items from {', '.join(cov.get('sources') or []) or '-'}"
+            f", issued {cov.get('from') or '-'} to {cov.get('to') or '-'}. "
+            "Not found in the catalogue is not the same as not controlled: check the goods "
+            "against the dual-use list and the licensing authority before exporting.")
