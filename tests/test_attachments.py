@@ -102,6 +102,11 @@ def test_mirror_files_are_byte_stable_and_where_the_pages_link(mirror_files):
         "mofcom-2024-51": [NO51_XLSX],
         "mofcom-2025-89": [NO89_XLSX],
         "gacc-2025-123": [GACC_FORMS.format(1), GACC_FORMS.format(2)],
+        "mofcom-2025-13": ["/cms_files/attach/76f2e4b924ac10df28d7020b1ad5b989_1.pdf"],
+        "mofcom-2025-21": ["/cms_files/attach/9dc33ade7abe72dc452724f1c79cf53b_1.docx"],
+        "mofcom-2025-22": ["/cms_files/attach/50eec07fd9003f5245d6e370b06976a8_1.xlsx"],
+        "mofcom-2025-uel-7": ["/cms_files/attach/204df55568927037ed3d2c79b6a06d03_1.docx"],
+        "mofcom-2025-uel-8": ["/cms_files/attach/7fb5afb2aacc60d9b3a57399d013e46f_1.pdf"],
     }
     assert set(mirror_files) == {p for items in paths.values() for p in items}
 
