@@ -138,23 +138,19 @@ def _order(token: str) -> int:
 
 
 def rows_from_table(table: list[list[str]]) -> list[dict[str, Any]]:
-    """Entity rows of a table whose first row is a header (序号/中文名称/英文名称/地址).
+    """Entity rows of a table with a header row (序号/中文名称/英文名称/地址) among its first
+    three rows (a title row may come first, as in a spreadsheet).
 
     A table with one name column holding ``中文名（English）`` is read as lines are.
     """
-    if not table:
+    found = [(i, _header_columns([fold(str(cell)).strip() for cell in row]))
+             for i, row in enumerate(table[:3])]
+    found = [(i, cols) for i, cols in found if "zh" in cols or "en" in cols]
+    if not found:
         return []
-    header = [fold(str(cell)).strip() for cell in table[0]]
-    columns: dict[str, int] = {}
-    for key, names in HEADERS.items():
-        for i, cell in enumerate(header):
-            if i not in columns.values() and any(cell == n or cell.startswith(n) for n in names):
-                columns[key] = i
-                break
-    if "zh" not in columns and "en" not in columns:
-        return []
+    start, columns = found[0]
     rows = []
-    for n, raw in enumerate(table[1:], 1):
+    for n, raw in enumerate(table[start + 1 :], 1):
         cells = [fold(str(c)).strip() for c in raw]
         zh, en = _cell(cells, columns, "zh"), _cell(cells, columns, "en")
         if "en" not in columns and zh:
@@ -166,6 +162,17 @@ def rows_from_table(table: list[list[str]]) -> list[dict[str, Any]]:
         rows.append({"order": int(order) if order.isdigit() else n, "zh": zh, "en": en,
                      "address": _cell(cells, columns, "address")})
     return rows
+
+
+def _header_columns(header: list[str]) -> dict[str, int]:
+    """Which column holds the order, Chinese name, English name and address."""
+    columns: dict[str, int] = {}
+    for key, names in HEADERS.items():
+        for i, cell in enumerate(header):
+            if i not in columns.values() and any(cell == n or cell.startswith(n) for n in names):
+                columns[key] = i
+                break
+    return columns
 
 
 def _cell(cells: list[str], columns: dict[str, int], key: str) -> str:

@@ -57,7 +57,8 @@ def test_table_rows_with_separate_columns_and_with_one_name_column():
     assert [(r["order"], r["zh"], r["en"], r["address"]) for r in rows] == [
         (1, "反无人机技术公司", "Dedrone by Axon", ""),
         (2, "迪杰恩技术公司", "DZYNE Technologies", "Reston, Virginia")]
-    single = rows_from_table([["序号", "名称"], ["1", "宇航环境公司（AeroVironment, Inc.）"]])
+    single = rows_from_table([["出口管制管控名单（1家美国实体）"], ["序号", "名称"],
+                              ["1", "宇航环境公司（AeroVironment, Inc.）"]])
     assert single == [{"order": 1, "zh": "宇航环境公司", "en": "AeroVironment, Inc.", "address": ""}]
 
 
