@@ -8,7 +8,6 @@ or regwatch/jobs; shared options are small decorators; domain errors become
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -120,7 +119,8 @@ def crawl_command(sources: tuple[str, ...], db_path: str, mirror_url: str | None
         emit_json(result)
         return
     emit_table(runs, ["source", "status", "requests", "fetched", "new_documents", "new_versions",
-                      "unchanged", "not_modified", "errors"])
+                      "unchanged", "not_modified", "errors"],
+               optional=("requests", "unchanged", "not_modified"))
     db = catalogue.open_db(db_path)
     for run in runs:
         for error in catalogue.get_run(db, run["id"])["error_list"]:
@@ -141,16 +141,22 @@ def documents_command(db_path: str, source: str | None, as_json: bool) -> None:
 
 
 @cli.command("show")
-@click.argument("document_id", type=int)
+@click.argument("document")
 @db_option
 @json_option
 @domain_errors
-def show_command(document_id: int, db_path: str, as_json: bool) -> None:
-    """Show a document: its latest version and what was extracted from it."""
+def show_command(document: str, db_path: str, as_json: bool) -> None:
+    """Show a document: its latest version and what was extracted from it.
+
+    DOCUMENT is a document id (19) or an announcement ID (MOFCOM-2025-61: its Chinese
+    original when there is one).
+    """
+    from regwatch.refs import document_id as resolve
     from store.extractions import latest_extraction
     from timeline.translations import mismatches, translations_of
 
     db = catalogue.open_db(db_path)
+    document_id = resolve(db, document)
     doc = catalogue.get_document(db, document_id)
     latest = catalogue.versions(db, document_id)[-1]
     doc["text"] = latest["text"]
@@ -160,38 +166,71 @@ def show_command(document_id: int, db_path: str, as_json: bool) -> None:
     if as_json:
         emit_json(doc)
         return
+    from regwatch.console import label, line, word
+
+    def field(name: str, value: Any) -> None:
+        if value in (None, "", [], {}):
+            return
+        line(f"{name:>15}: {word(value)}", indent=17)
+
     for key in ("id", "source", "number", "title", "url", "version_count", "first_seen", "last_changed"):
-        click.echo(f"{key:>14}: {doc.get(key)}")
+        field(label(key), doc.get(key))
     extraction = doc["extraction"] or {}
     for key in ("issuers", "issue_date", "effective_dates", "control_codes", "hs_codes",
-                "materials", "references"):
+                "materials"):
         if key in extraction:
-            click.echo(f"{key:>14}: {json.dumps(extraction[key], ensure_ascii=False)}")
+            field(label(key), extraction[key])
+    if extraction.get("references"):
+        field("references", [_reference(r) for r in extraction["references"]])
     for other in doc["translations"]:
-        click.echo(f"{'also as':>14}: #{other['id']} ({other['source']}) {other['url']}")
+        field("also as", f"#{other['id']} ({other['source']}) {other['url']}")
     for problem in doc["mismatches"]:
-        click.echo(f"{'MISMATCH':>14}: {problem['field']}: original {problem['original']} "
-                   f"≠ translation {problem['translation']}")
-    click.echo("")
-    click.echo(doc["text"])
+        field("MISMATCH", f"{problem['field']}: original {problem['original']} "
+                          f"≠ translation {problem['translation']}")
+    line()
+    for paragraph in (doc["text"] or "").splitlines():
+        line(paragraph)
+
+
+def _reference(ref: Any) -> str:
+    """A reference of the extraction in words: "suspends MOFCOM-2024-46 clause 二"."""
+    if not isinstance(ref, dict):
+        return str(ref)
+    from regwatch.console import word
+
+    parts = [word(ref.get("relation")), ref.get("number") or ref.get("target") or ""]
+    if ref.get("clause"):
+        parts.append(f"clause {ref['clause']}")
+    if ref.get("from"):
+        parts.append(f"from {ref['from']}")
+    if ref.get("until"):
+        parts.append(f"until {ref['until']}")
+    return " ".join(p for p in parts if p) or word(ref)
 
 
 @cli.command("history")
-@click.argument("document_id", type=int)
+@click.argument("document")
 @db_option
 @json_option
 @domain_errors
-def history_command(document_id: int, db_path: str, as_json: bool) -> None:
-    """A document's versions and the difference between each and the one before."""
-    rows = catalogue.history(catalogue.open_db(db_path), document_id)
+def history_command(document: str, db_path: str, as_json: bool) -> None:
+    """A document's versions and the difference between each and the one before.
+
+    DOCUMENT is a document id (19) or an announcement ID (MOFCOM-2025-61).
+    """
+    from regwatch.console import line
+    from regwatch.refs import document_id
+
+    db = catalogue.open_db(db_path)
+    rows = catalogue.history(db, document_id(db, document))
     if as_json:
         emit_json([{k: v for k, v in r.items() if k != "text"} for r in rows])
         return
     for row in rows:
-        click.echo(f"version {row['seq']}  fetched {row['fetched_at']}  hash {row['content_hash'][:12]}")
-        if row["diff"]:
-            click.echo(row["diff"])
-        click.echo("")
+        line(f"version {row['seq']}  fetched {row['fetched_at']}  hash {row['content_hash'][:12]}")
+        for diff_line in (row["diff"] or "").splitlines():
+            line(diff_line, indent=1)
+        line()
 
 
 @cli.command("translations")
@@ -207,7 +246,8 @@ def translations_command(db_path: str, number: str | None, as_json: bool) -> Non
         emit_json(rows)
     else:
         emit_table(rows, ["number", "field", "original", "translation", "original_document_id",
-                          "translation_document_id"])
+                          "translation_document_id"],
+                   optional=("original_document_id", "translation_document_id"))
 
 
 @cli.command("runs")
@@ -222,7 +262,8 @@ def runs_command(db_path: str, limit: int, as_json: bool) -> None:
         emit_json(rows)
     else:
         emit_table(rows, ["id", "source", "status", "started_at", "requests", "fetched",
-                          "new_documents", "new_versions", "not_modified", "errors"])
+                          "new_documents", "new_versions", "not_modified", "errors"],
+                   optional=("requests", "not_modified", "new_versions"))
 
 
 @cli.command("errors")

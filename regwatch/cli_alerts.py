@@ -143,7 +143,7 @@ def subscriptions_group(ctx: click.Context, db_path: str, include_inactive: bool
         emit_json(rows)
     else:
         emit_table(rows, ["id", "name", "channel", "target", "filters", "when", "lang", "events",
-                           "active"])
+                           "active"], optional=("target", "events", "lang"))
 
 
 @subscriptions_group.command("load")
@@ -197,7 +197,9 @@ def alerts_group(ctx: click.Context, db_path: str, status: str | None, limit: in
         emit_json(rows)
         return
     emit_table(rows, ["id", "status", "subscription_id", "channel", "kind", "number", "attempts",
-                       "due_at", "next_attempt_at", "sent_at", "last_error"])
+                       "due_at", "next_attempt_at", "sent_at", "last_error"],
+               optional=("last_error", "sent_at", "attempts", "next_attempt_at", "due_at",
+                         "channel", "subscription_id"))
 
 
 @alerts_group.command("send")
@@ -271,7 +273,8 @@ def events_group(ctx: click.Context, db_path: str, event_kind: str | None, limit
         emit_json(rows)
     else:
         emit_table(rows, ["id", "kind", "created_at", "baseline", "source", "number", "changed",
-                           "alerts", "title"])
+                           "alerts", "title"],
+                   optional=("title", "changed", "source", "created_at", "alerts", "baseline"))
 
 
 @events_group.command("record")

@@ -25,7 +25,17 @@ def db_option(fn: Callable) -> Callable:
     )(fn)
 
 
+def _wide(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    from regwatch.console import set_wide
+
+    set_wide(value)
+
+
 def json_option(fn: Callable) -> Callable:
+    """``--json`` (machine output) and ``--wide`` (text at full width, not fitted)."""
+    fn = click.option("--wide", is_flag=True, expose_value=False, is_eager=True,
+                      callback=_wide, help="Print every column and value whole, "
+                                           "however wide the terminal.")(fn)
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(fn)
 
 
@@ -33,27 +43,9 @@ def emit_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
-def emit_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
-    if not rows:
-        click.echo("(none)")
-        return
-    cells = [[str(row.get(c) if row.get(c) is not None else "") for c in columns] for row in rows]
-    widths = [min(60, max(_width(c), *(_width(r[i]) for r in cells))) for i, c in enumerate(columns)]
-    click.echo("  ".join(_pad(c, w) for c, w in zip(columns, widths, strict=True)))
-    click.echo("  ".join("-" * w for w in widths))
-    for row in cells:
-        click.echo("  ".join(_pad(_clip(v, w), w) for v, w in zip(row, widths, strict=True)))
+def emit_table(rows: list[dict[str, Any]], columns: list[str],
+               optional: tuple[str, ...] = ()) -> None:
+    """A table fitted to the terminal (regwatch.console); ``optional`` columns go first."""
+    from regwatch.console import table
 
-
-def _width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def _clip(text: str, width: int) -> str:
-    while _width(text) > width:
-        text = text[:-2] + "…"
-    return text
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - _width(text))
+    table(rows, columns, optional)

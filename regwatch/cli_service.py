@@ -76,16 +76,18 @@ def print_health(db_path: str, config_path: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
+        from regwatch.console import line
+
         service = report["service"]
-        click.echo(f"service: heartbeat {service['heartbeat'] or 'never'}"
+        line(f"service: heartbeat {service['heartbeat'] or 'never'}"
                    f"{' (LATE)' if service['late'] else ''}; pid {service['pid']}; "
                    f"pending alerts {report['pending_alerts']}")
         for source in report["sources"]:
             state = "ok" if source["healthy"] else "UNHEALTHY: " + "; ".join(source["problems"])
-            click.echo(f"{source['source']:>10}: {state} — last run {source['last_run']} "
-                       f"({source['last_result']}), next {source['next_run']}, "
-                       f"{source['consecutive_failures']} consecutive failures, "
-                       f"last new document {source['last_new_document']}")
+            line(f"{source['source']:>10}: {state} — last run {source['last_run']} "
+                 f"({source['last_result']}), next {source['next_run']}, "
+                 f"{source['consecutive_failures']} consecutive failures, "
+                 f"last new document {source['last_new_document']}", indent=12)
     if not report["ok"]:
         raise SystemExit(1)
 

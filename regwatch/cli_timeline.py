@@ -16,6 +16,7 @@ import click
 
 from core.settings import env
 from regwatch.cli_options import db_option, emit_json, emit_table, json_option
+from regwatch.console import line, one_line, word
 
 
 def _errors(fn: Callable) -> Callable:
@@ -38,11 +39,6 @@ def _open(db_path: str):  # noqa: ANN202 - sqlite_utils.Database, imported lazil
     if not os.path.exists(db_path):
         raise click.ClickException(f"no catalogue at {db_path} (run `regwatch crawl` first)")
     return catalogue.open_readonly(db_path)
-
-
-def _short(text: str | None, width: int = 40) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 NOTHING_FOUND = 3  # exit status of a query that matched nothing in the catalogue
@@ -106,25 +102,25 @@ def print_status(result: dict[str, Any]) -> None:
     use = f", end use {result['end_use']}" if result["end_use"] else ""
     kind = result["kind"] + (" — no material, code or ID: matched in the items' own texts"
                              if result.get("fallback") == "text" else "")
-    click.echo(f"{result['query']} ({kind}) on {result['on']}{where}{use}")
+    line(f"{result['query']} ({kind}) on {result['on']}{where}{use}")
     if result.get("members"):
-        click.echo(f"covers: {', '.join(result['members'])}")
+        line(f"covers: {', '.join(result['members'])}")
     if not result["found"]:
-        click.echo(result["message"])
+        line(result["message"])
     headline = result["headline"]
     if headline:
-        click.echo(f"strictest measure in force: {headline['summary']}")
+        line(f"strictest measure in force: {headline['summary']}")
     elif result["found"]:
-        click.echo("no measure in force on that date (see the states below)")
+        line("no measure in force on that date (see the states below)")
     for wide in result["destination_wide"]:
-        click.echo(f"applies to every dual-use item ({scope_text(wide['scope'])}): "
+        line(f"applies to every dual-use item ({scope_text(wide['scope'])}): "
                    f"{wide['measure'] or '-'} — {wide['announcement']} {wide['provision']} "
-                   f"({wide['state']}{' until ' + wide['until'] if wide['until'] else ''})")
-    counts = ", ".join(f"{n} {state}" for state, n in sorted(result["counts"].items()))
+                   f"({word(wide['state'])}{' until ' + wide['until'] if wide['until'] else ''})")
+    counts = ", ".join(f"{n} {word(state)}" for state, n in sorted(result["counts"].items()))
     if result["found"]:
-        click.echo(f"{result['total_items']} matching items and clauses: {counts or 'none'}")
+        line(f"{result['total_items']} matching items and clauses: {counts or 'none'}")
     if result["announcements"]:
-        click.echo("")
+        line()
         rows = []
         for ann in result["announcements"]:
             parts = ann.get("matched") or []
@@ -133,17 +129,19 @@ def print_status(result: dict[str, Any]) -> None:
                           if p.get("via_group") or p.get("via_material")})
             rows.append({**ann, "match": ",".join(matches) or ("via " + ",".join(via)
                                                                 if via else ""),
-                         "title": _short(ann["title"], 30)})
-        emit_table(rows, ["number", "state", "since", "until", "cause", "match", "title"])
+                         "title": ann["title"]})
+        emit_table(rows, ["number", "state", "since", "until", "cause", "match", "title"],
+                   optional=("title", "match", "cause"))
     if result["items"]:
-        click.echo("")
-        rows = [{**r, "text": _short(r["text"]), "code": r["control_code"] or r["provision"],
+        line()
+        rows = [{**r, "code": r["control_code"] or r["provision"],
                  "scope": scope_text(r["scope"]) if r["scope"] else ""}
                 for r in result["items"]]
         emit_table(rows, ["announcement", "code", "state", "since", "until", "cause",
-                          "measure", "match", "scope", "text"])
+                          "measure", "match", "scope", "text"],
+                   optional=("text", "until", "measure", "scope", "match", "cause"))
     if result["total_items"] > len(result["items"]):
-        click.echo(f"… {result['total_items'] - len(result['items'])} more (use --limit)")
+        line(f"… {result['total_items'] - len(result['items'])} more (use --limit)")
 
 
 @click.command("changes")
@@ -172,14 +170,13 @@ def changes_command(since: str, until: str | None, material: str | None, hs: str
     if as_json:
         emit_json(result)
         return
-    click.echo(f"{result['total']} changes from {result['since']} to {result['until']}, "
+    line(f"{result['total']} changes from {result['since']} to {result['until']}, "
                "newest first")
-    rows = [{**r, "code": r["control_code"] or r["label"], "text": _short(r["text"], 30)}
-            for r in result["changes"]]
+    rows = [{**r, "code": r["control_code"] or r["label"]} for r in result["changes"]]
     emit_table(rows, ["date", "announcement", "code", "event", "from", "to", "until", "cause",
-                      "text"])
+                      "text"], optional=("text", "event", "until", "cause"))
     if result["more"]:
-        click.echo(f"… {result['more']} more (use --limit, or narrow --since/--until)")
+        line(f"… {result['more']} more (use --limit, or narrow --since/--until)")
 
 
 @click.command("timeline")
@@ -190,18 +187,24 @@ def changes_command(since: str, until: str | None, material: str | None, hs: str
 @json_option
 @_errors
 def timeline_command(announcement: str, history: bool, db_path: str, as_json: bool) -> None:
-    """An announcement's life: its states, its provisions' and items', and its lineage."""
+    """An announcement's life: its states, its provisions' and items', and its lineage.
+
+    ANNOUNCEMENT is an announcement ID (MOFCOM-2025-61, 商务部公告2025年第61号) or the id of
+    one of its documents (as `regwatch documents` lists them).
+    """
+    from regwatch.refs import announcement_number
     from timeline.queries import timeline
 
-    result = timeline(_open(db_path), announcement, history=history)
+    db = _open(db_path)
+    result = timeline(db, announcement_number(db, announcement), history=history)
     if as_json:
         emit_json(result)
         return
-    click.echo(f"{result['number']}  {result['title'] or '(not in the catalogue)'}")
+    one_line(f"{result['number']}  {result['title'] or '(not in the catalogue)'}")
     if result["in_catalogue"]:
-        click.echo(f"issued {result['issue_date']}, effective "
-                   f"{', '.join(result['effective_dates']) or result['effective_date']}")
-    click.echo("")
+        line(f"issued {result['issue_date']}, effective "
+             f"{', '.join(result['effective_dates']) or result['effective_date']}")
+    line()
     columns = ["state", "since", "until", "cause", "reason"]
     if history:
         columns += ["derivation_id", "retired_in"]
@@ -213,26 +216,26 @@ def timeline_command(announcement: str, history: bool, db_path: str, as_json: bo
         groups.setdefault(shape, []).append(part["control_code"] or part["provision"]
                                             or part["subject"])
     for shape, labels in groups.items():
-        click.echo("")
-        click.echo(f"{len(labels)} {'part' if len(labels) == 1 else 'parts'}: "
-                   + ", ".join(dict.fromkeys(str(label) for label in labels)))
+        line()
+        line(f"{len(labels)} {'part' if len(labels) == 1 else 'parts'}: "
+             + ", ".join(dict.fromkeys(str(label) for label in labels)), indent=2)
         for state, since, until, cause, retired in shape:
-            line = f"  {state:<11} {since} → {until or '…':<10}"
-            line += f"  by {cause}" if cause else ""
-            line += f"  (retired in derivation {retired})" if retired else ""
-            click.echo(line)
+            text = f"  {word(state):<14} {since} → {until or '…':<10}"
+            text += f"  by {cause}" if cause else ""
+            text += f"  (retired in derivation {retired})" if retired else ""
+            line(text, indent=4)
     for title, refs in (("acts on", result["references"]),
                         ("acted on by", result["referenced_by"])):
         if refs:
-            click.echo("")
-            click.echo(title + ":")
+            line()
+            line(title + ":")
             for ref in refs:
                 window = f" from {ref['from']}" if ref["from"] else ""
                 window += f" until {ref['until']}" if ref["until"] else ""
                 clause = f" clause {ref['clause']}" if ref["clause"] else ""
                 source = ref.get("source", result["number"])
                 target = ref.get("target", result["number"])
-                click.echo(f"  {source} {ref['relation']} {target}{clause}{window}")
+                line(f"  {source} {ref['relation']} {target}{clause}{window}", indent=4)
 
 
 @click.command("search")
@@ -253,12 +256,12 @@ def search_command(text: tuple[str, ...], limit: int, source: str | None, db_pat
         return
     more = "+" if result.get("more") else ""
     window = " (best of the most recent shown)" if result.get("windowed") else ""
-    click.echo(f"{result['total']}{more} documents match {result['query']!r}{window}")
+    line(f"{result['total']}{more} documents match {result['query']!r}{window}")
     for hit in result["results"]:
-        click.echo("")
-        click.echo(f"{hit['score']:>7.2f}  {hit['number'] or '-'}  [{hit['source']} "
-                   f"#{hit['document_id']}]  {hit['title']}")
-        click.echo(f"         {hit['snippet']}")
+        line()
+        one_line(f"{hit['score']:>7.2f}  {hit['number'] or '-'}  [{hit['source']} "
+                 f"#{hit['document_id']}]  {hit['title']}")
+        line(f"         {hit['snippet']}", indent=9)
 
 
 COMMANDS: list[click.Command] = [status_command, changes_command, timeline_command,

@@ -206,6 +206,33 @@ def snippet(text: str, words: list[str], width: int = SNIPPET_CHARS) -> str | No
     return ("…" if lo > 0 else "") + out.strip() + ("…" if hi < len(text) else "")
 
 
+@lru_cache(maxsize=1)
+def _native_names() -> dict[str, list[str]]:
+    """English material and group names (folded) → their Chinese names (folded)."""
+    from extract.lexicon import read_data
+
+    names: dict[str, list[str]] = {}
+    for entry in read_data("materials.jsonl") + read_data("groups.jsonl"):
+        for english in entry.get("en", []):
+            names.setdefault(fold(english), []).extend(fold(zh) for zh in entry.get("zh", []))
+    return names
+
+
+def native_words(words: list[str]) -> list[str]:
+    """The Chinese names of the English material words among ``words`` (gallium → 镓)."""
+    joined = " ".join(words)
+    names = _native_names()
+    found = [zh for en, zhs in names.items() if en in words or (" " in en and en in joined)
+             for zh in zhs]
+    return sorted(set(found), key=len, reverse=True)
+
+
+def _opening(text: str) -> str:
+    """The start of the text, when no query word is in it literally."""
+    text = " ".join(text.split())
+    return text[: SNIPPET_CHARS * 2] + ("…" if len(text) > SNIPPET_CHARS * 2 else "")
+
+
 def search(db: Database, text: str, limit: int = 20, source: str | None = None
            ) -> dict[str, Any]:
     """Documents matching ``text``, best first (bm25; title weighs most), with snippets.
@@ -257,8 +284,10 @@ def search(db: Database, text: str, limit: int = 20, source: str | None = None
         results.append({
             "document_id": doc_id, "number": number, "source": doc_source, "url": url,
             "title": title, "score": round(-score, 4),
-            "snippet": snippet(body, words) or snippet(title, words) or snippet(terms, words)
-            or (body or "")[: SNIPPET_CHARS * 2],
+            # from the text only: an English word found through the index's English terms
+            # (gallium for a Chinese page) is shown by its Chinese name in the text
+            "snippet": snippet(body, words) or snippet(title, words)
+            or snippet(body, native_words(words)) or _opening(body or title or ""),
         })
     return {"query": text, "fts": expression, "total": min(total, COUNT_CAP),
             "more": total > COUNT_CAP, "windowed": total > RANK_WINDOW, "results": results}
