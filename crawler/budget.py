@@ -29,12 +29,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import yaml
 
-# the same zone as core/clock.py's ZONE; that module is not committed yet, so not imported
-TZ = ZoneInfo("Asia/Shanghai")
+from core.clock import ZONE as TZ
+
 SLOT_MINUTES = 30
 SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES
 SLOTS_PER_WEEK = 7 * SLOTS_PER_DAY

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.triggers.base import BaseTrigger
 
+from core import clock
 from crawler.budget import make_policy, next_check, record_outcome
 from crawler.check import check_list
 from crawler.sources import get_source
@@ -39,7 +40,7 @@ REVISITS_IN_SWEEP = 20
 
 def now() -> datetime:
     """The scheduler's time: the real clock, never frozen (tests replace this function)."""
-    return datetime.now(UTC)
+    return clock.wall()
 
 
 def policy_of(source: str, spec: dict[str, Any]) -> dict[str, Any]:
