@@ -178,10 +178,16 @@ def refresh(db: Database) -> dict[str, Any]:
 LIST_WORDS = ("管控名单", "不可靠实体清单", "关注名单")
 
 
+# Words of a notice that suspends or stops measures (it may name only the announcement).
+CHANGE_WORDS = ("暂停", "停止")
+
+
 def _candidates(db: Database) -> list[dict[str, Any]]:
-    """Latest versions of documents that mention one of the lists (others are skipped)."""
-    clauses = " or ".join(["v.title like ?", "v.text like ?"] * len(LIST_WORDS))
-    args = [f"%{w}%" for w in LIST_WORDS for _ in (0, 1)]
+    """Latest versions of documents that mention one of the lists, or suspend or stop
+    something (a change to a list announcement may name only its number)."""
+    words = LIST_WORDS + CHANGE_WORDS
+    clauses = " or ".join(["v.title like ?", "v.text like ?"] * len(words))
+    args = [f"%{w}%" for w in words for _ in (0, 1)]
     return [dict(r) for r in db.query(
         "select d.id, d.number, v.id as version_id, v.title, v.text from documents d "
         "join versions v on v.document_id = d.id "
