@@ -10,7 +10,10 @@ transaction as each event, queues an alert for every subscription it concerns:
   newly suspends, repeals or amends;
 - a finished crawl run not yet processed: ``source_unhealthy`` / ``source_recovered``
   (:mod:`alerts.health`);
-- the clock: ``effective_soon`` and ``period_ending`` reminders N days before a date.
+- the clock: ``effective_soon`` and ``period_ending`` reminders N days before a date;
+  ``in_force_again`` when a suspension has ended and ``took_effect`` when a pending
+  measure's date is reached, read from the timeline (one event per announcement and day,
+  however many clauses, items or language pages carry it).
 
 Every event has a ``dedupe_key``; recording the same change again (a re-crawl, a rerun,
 the same announcement reposted by the other site) inserts nothing and queues nothing.
@@ -24,7 +27,7 @@ import json
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,6 +37,7 @@ from alerts import diff, health, kinds, outbox, subscriptions
 from alerts.matching import Facts, SubscriptionIndex
 from alerts.settings import Settings, iso, load_settings
 from alerts.settings import now as current_time
+from core import clock
 from store.catalogue import source_languages
 from store.catalogue import transaction as write_transaction
 from timeline.derive import clause_parts, clause_text
@@ -88,6 +92,7 @@ def record_events(db: Database, runs: list[dict[str, Any]] | None = None,
 
     _health_events(db, index, at, settings, report)
     _reminder_events(db, index, at, settings, report)
+    _transition_events(db, index, at, report)
     summary = {"events": report["events"], "alerts": report["alerts"],
                "baseline": report["baseline"],
                "by_kind": {k[5:]: v for k, v in sorted(report.items()) if k.startswith("kind:")}}
@@ -397,6 +402,46 @@ def _reminder_events(db: Database, index: SubscriptionIndex, at: datetime, setti
             events += _reminders(kinds.PERIOD_ENDING, f"{ident}:{ref['target']}:{until}", until,
                                  today, slots, horizon, payload, subject, row, info)
     for event in events:
+        with write_transaction(db):
+            _write(db, event, index, at, report)
+
+
+TRANSITION_DAYS = 30  # a transition older than this when first seen is history, not news
+
+
+def _transition_events(db: Database, index: SubscriptionIndex, at: datetime,
+                       report: Counter[str]) -> None:
+    """``in_force_again`` / ``took_effect`` for the days the timeline reached up to today
+    (the regulator's day): a suspension that ended, a pending measure whose date came."""
+    if "intervals" not in db.table_names():
+        return
+    today = at.astimezone(clock.ZONE).date()
+    rows = db.execute(
+        "select i.announcement, i.start, i.prev_state, min(i.cause), "
+        "group_concat(distinct it.provision) from intervals i left join items it "
+        "on it.subject_id = i.subject_id and it.current = 1 where i.retired_in is null "
+        "and i.state = 'in_force' and i.prev_state in ('suspended', 'pending') "
+        "and i.start > ? and i.start <= ? group by i.announcement, i.start, i.prev_state "
+        "order by i.start, i.announcement",
+        [(today - timedelta(days=TRANSITION_DAYS)).isoformat(), today.isoformat()]).fetchall()
+    for number, day, previous, cause, provisions in rows:
+        kind = kinds.IN_FORCE_AGAIN if previous == "suspended" else kinds.TOOK_EFFECT
+        doc = document_by_number(db, number)
+        extraction = extraction_of(db, doc["current_version_id"]) if doc else None
+        if doc is None or extraction is None:
+            continue
+        version = db.execute("select crawl_run_id from versions where id = ?",
+                             [doc["current_version_id"]]).fetchone()
+        baseline = is_baseline(db, doc["source"], version[0] if version else None)
+        payload = announcement(extraction, {**doc, "document_id": doc["id"]})
+        clauses = sorted({p for p in (provisions or "").split(",") if p})
+        payload["transition"] = {"date": day, "from": previous, "cause": cause,
+                                 "clauses": clauses}
+        event = Event(kind, f"{kind}:{number}:{day}",
+                      facts_of(kind, [extraction], doc["source"], "", baseline), payload,
+                      baseline=baseline, source=doc["source"], document_id=doc["id"],
+                      version_id=doc["current_version_id"], number=number,
+                      title=payload.get("title"), url=doc["url"])
         with write_transaction(db):
             _write(db, event, index, at, report)
 

@@ -10,6 +10,8 @@ REPEALED = "repealed"
 AMENDED = "amended"
 EFFECTIVE_SOON = "effective_soon"
 PERIOD_ENDING = "period_ending"
+IN_FORCE_AGAIN = "in_force_again"
+TOOK_EFFECT = "took_effect"
 SOURCE_UNHEALTHY = "source_unhealthy"
 SOURCE_RECOVERED = "source_recovered"
 
@@ -23,6 +25,8 @@ KINDS: dict[str, tuple[str, str, str]] = {
     AMENDED: ("high", "amended", "被修改"),
     EFFECTIVE_SOON: ("normal", "takes effect soon", "即将生效"),
     PERIOD_ENDING: ("normal", "period ending soon", "期限即将届满"),
+    IN_FORCE_AGAIN: ("high", "in force again", "恢复实施"),
+    TOOK_EFFECT: ("normal", "took effect", "正式实施"),
     SOURCE_UNHEALTHY: ("high", "source unhealthy", "信息源异常"),
     SOURCE_RECOVERED: ("normal", "source recovered", "信息源已恢复"),
 }
@@ -34,6 +38,8 @@ HEALTH_KINDS = (SOURCE_UNHEALTHY, SOURCE_RECOVERED)
 # Reference relation (extraction contract) -> event kind for the target announcement.
 RELATION_KINDS = {"suspends": SUSPENDED, "repeals": REPEALED, "amends": AMENDED}
 REMINDER_KINDS = (EFFECTIVE_SOON, PERIOD_ENDING)
+# A day the timeline reached: a suspension ended, a pending measure took effect.
+TRANSITION_KINDS = (IN_FORCE_AGAIN, TOOK_EFFECT)
 
 
 def label(kind: str, lang: str) -> str:

@@ -228,6 +228,13 @@ def alert_view(alert: dict[str, Any], lang: str) -> dict[str, Any]:
                         date=reminder.get("date"))
         headline = f"{name} — {line} ({when})"
         view["details"].append(f"{line} ({when})")
+    elif kind in kinds.TRANSITION_KINDS:
+        change = payload.get("transition") or {}
+        clauses = ", ".join(change.get("clauses") or [])
+        line = word(kind, lang, date=change.get("date") or "", by=change.get("cause") or "",
+                    clauses=word("clauses", lang, list=clauses) if clauses else "")
+        headline = f"{name} — {line}"
+        view["details"].append(line)
     view["headline"] = headline
     matched = alert.get("matched") or {}
     for key in ("materials", "hs_codes", "control_codes", "keywords"):
