@@ -5,7 +5,8 @@ The catalogue is built once per session the way production builds it: the offlin
 mirror crawled over HTTP on day 1, a subscription and its feed token added, day 2
 crawled (MOFCOM-2025-61 gains a clause date, MOFCOM-2026-1 appears). A second catalogue
 is crawled from a hostile MOFCOM-shaped site whose title and text carry script
-payloads. tests/test_web_browser.py reuses both (the builders are memoised).
+payloads. Both are session fixtures in conftest.py (``catalogue``, ``hostile``), shared
+with tests/test_web_browser.py.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,137 +22,10 @@ import pytest
 from click.testing import CliRunner
 from sqlite_utils import Database
 
-from mirror.server import start_in_thread
-from mirror.site import Mirror
-from regwatch.jobs import run_once
 from web.announcement import announcement_page
-from web.app import make_datasette, prepare
+from web.app import make_datasette
 
-_BUILT: dict[str, Any] = {}
-HOSTILE_NUMBER = "MOFCOM-2025-999"
 SCRIPT_TITLE = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
-HOSTILE_HEX = "0123456789abcdef0123456789abcdef"
-
-
-# -- catalogues ------------------------------------------------------------------------
-
-def build_catalogue(root: Path) -> dict[str, Any]:
-    """Day 1, a subscription with a feed token, then day 2; memoised for the session."""
-    if "main" in _BUILT:
-        return _BUILT["main"]
-    from alerts import subscriptions
-    from store.catalogue import open_db
-    from web.tokens import issue
-
-    path = str(root / "catalogue.db")
-    server = start_in_thread(Mirror(day=1))
-    try:
-        run_once(path, mirror=server.url)
-        db = open_db(path)
-        sub = subscriptions.add(db, subscriptions.build(
-            "email", "team@example.com", name="rare-earth desk", materials=["rare earths"]))
-        token = issue(db, sub["id"], label="test")
-        db.close()
-        server.mirror.set_day(2)
-        run_once(path, mirror=server.url)
-    finally:
-        server.shutdown()
-        server.server_close()
-    prepare(path)
-    _BUILT["main"] = {"path": path, "token": token["token"], "token_id": token["id"],
-                      "subscription_id": sub["id"]}
-    return _BUILT["main"]
-
-
-def _hostile_detail(version: int) -> str:
-    extra = "<p>第二版：新增 &lt;script&gt;window.__xss=5&lt;/script&gt; 一行。</p>" if version > 1 else ""
-    title = ("商务部公告2025年第999号 关于镓相关物项的公告"
-             "&lt;script&gt;window.__xss=1&lt;/script&gt;&lt;img src=x onerror=\"window.__xss=2\"&gt;")
-    return f"""<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">
-<title>{title}_中华人民共和国商务部</title></head><body>
-<div class="art-title"><h1>{title}</h1></div>
-<div class="art-meta">来源：安全与管制局　2025-12-01</div>
-<div class="article" id="zoom">
-<p>【发布单位】安全与管制局</p><p>【发布文号】商务部公告2025年第999号</p>
-<p>【发文日期】2025年12月01日</p>
-<p>为维护国家安全和利益，决定对镓相关物项实施出口管制。本页用于测试转义：
-&lt;script&gt;window.__xss=3&lt;/script&gt; 与 &lt;img src=x onerror=window.__xss=4&gt;。</p>
-{extra}
-<p>本公告自2025年12月1日起正式实施。</p>
-</div></body></html>"""
-
-
-def _hostile_list(base: str) -> str:
-    url = f"{base}/zwgk/zcfb/art/2025/art_{HOSTILE_HEX}.html"
-    return f"""<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">
-<title>政策发布_中华人民共和国商务部</title></head><body><ul class="txtList_01">
-<li><a href="{url}" title="&lt;script&gt;window.__xss=9&lt;/script&gt;">商务部公告2025年第999号
-&lt;script&gt;window.__xss=9&lt;/script&gt;</a><span class="date">[2025-12-01]</span></li>
-</ul></body></html>"""
-
-
-class HostileSite:
-    """A MOFCOM-shaped site on 127.0.0.1 whose announcement carries script payloads."""
-
-    def __init__(self) -> None:
-        self.version = 1
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                base = f"http://127.0.0.1:{self.server.server_address[1]}"
-                if self.path.startswith("/zwgk/zcfb/index.html"):
-                    body = _hostile_list(base)
-                elif self.path.startswith(f"/zwgk/zcfb/art/2025/art_{HOSTILE_HEX}.html"):
-                    body = _hostile_detail(site.version)
-                else:
-                    self.send_error(404)
-                    return
-                data = body.encode("utf-8")
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def build_hostile(root: Path) -> dict[str, Any]:
-    """A catalogue crawled (twice, the page changed between) from the hostile site."""
-    if "hostile" in _BUILT:
-        return _BUILT["hostile"]
-    path = str(root / "hostile.db")
-    site = HostileSite()
-    try:
-        run_once(path, sources=["mofcom"], mirror=site.url)
-        site.version = 2
-        run_once(path, sources=["mofcom"], mirror=site.url, full=True)
-    finally:
-        site.close()
-    prepare(path)
-    _BUILT["hostile"] = {"path": path}
-    return _BUILT["hostile"]
-
-
-@pytest.fixture(scope="session")
-def catalogue(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return build_catalogue(tmp_path_factory.mktemp("web"))
-
-
-@pytest.fixture(scope="session")
-def hostile(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return build_hostile(tmp_path_factory.mktemp("hostile"))
 
 
 @pytest.fixture
@@ -448,7 +320,7 @@ async def test_crawled_markup_is_escaped(hostile):
     datasette = make_datasette(hostile["path"])
     await datasette.invoke_startup()
     pages = {
-        "announcement": f"/announcement/{HOSTILE_NUMBER}",
+        "announcement": f"/announcement/{hostile['number']}",
         "search": "/-/search?q=%E9%95%93",
         "table": "/regwatch/catalogue",
         "versions": "/regwatch/versions",

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_web import HOSTILE_NUMBER, build_catalogue, build_hostile
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
@@ -59,12 +58,10 @@ def _serve(db_path: str) -> tuple[subprocess.Popen, str]:
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    main = build_catalogue(tmp_path_factory.mktemp("web"))
-    hostile = build_hostile(tmp_path_factory.mktemp("hostile"))
-    started = [_serve(main["path"]), _serve(hostile["path"])]
+def servers(catalogue: dict[str, Any], hostile: dict[str, Any]) -> Iterator[dict[str, str]]:
+    started = [_serve(catalogue["path"]), _serve(hostile["path"])]
     try:
-        yield {"main": started[0][1], "hostile": started[1][1]}
+        yield {"main": started[0][1], "hostile": started[1][1], "number": hostile["number"]}
     finally:
         for process, _ in started:
             process.terminate()
@@ -157,7 +154,7 @@ def test_search_and_announcement_timeline_in_chromium(servers, page):
 
 def test_hostile_title_is_shown_escaped_and_no_script_runs(servers, page):
     base = servers["hostile"]
-    for path, shot in ((f"/announcement/{HOSTILE_NUMBER}", "web-xss-announcement"),
+    for path, shot in ((f"/announcement/{servers['number']}", "web-xss-announcement"),
                        ("/-/search?q=%E9%95%93", "web-xss-search"),
                        ("/regwatch/catalogue", "web-xss-table"),
                        ("/regwatch/versions", "web-xss-versions")):
@@ -167,7 +164,7 @@ def test_hostile_title_is_shown_escaped_and_no_script_runs(servers, page):
         assert page.evaluate("document.querySelectorAll('img[onerror]').length") == 0, path
         assert "<script>window.__xss" in page.locator("body").inner_text(), path
         _shot(page, shot)
-    page.goto(base + f"/announcement/{HOSTILE_NUMBER}")
+    page.goto(base + f"/announcement/{servers['number']}")
     title = page.locator("#title").inner_text()
     assert '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">' in title
     assert "<script>window.__xss=5</script>" in page.locator("pre.diff").inner_text()
