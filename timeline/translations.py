@@ -17,16 +17,14 @@ from store.catalogue import now, source_languages, transaction
 
 SAME = ("issue_date", "effective_dates")
 SUBSET = ("control_codes", "hs_codes", "materials")
-RARE_EARTHS = {"scandium", "yttrium", "lanthanum", "cerium", "praseodymium", "neodymium",
-               "promethium", "samarium", "europium", "gadolinium", "terbium", "dysprosium",
-               "holmium", "erbium", "thulium", "ytterbium", "lutetium"}
-
-
 def _covered(field: str, original: set[str]) -> set[str]:
-    """What the original covers: naming any rare-earth element covers "rare earths"."""
-    if field == "materials" and original & (RARE_EARTHS | {"rare earths"}):
-        return original | {"rare earths"}
-    return original
+    """What the original covers: naming a member of a group (a rare-earth element) covers
+    the group ("rare earths"); the groups are the extractor's (extract/data/groups.jsonl)."""
+    if field != "materials":
+        return original
+    from extract.items import groups_of
+
+    return original | {group for material in original for group in groups_of(material)}
 
 
 def _latest(db: Database, languages: dict[str, str]) -> list[dict[str, Any]]:
