@@ -22,6 +22,12 @@ NETWORK = "network"
 UNDECODABLE = "undecodable"
 NOT_ANNOUNCEMENT = "not-announcement"
 EMPTY_LIST = "empty-list"
+OUT_OF_SCOPE = "out-of-scope"        # a URL outside the source's hosts/schemes (crawler/scope.py)
+REDIRECT_LOOP = "redirect-loop"
+TOO_DEEP = "too-deep"                # nesting past documents.content.MAX_DEPTH
+PARSE_TIMEOUT = "parse-timeout"      # main-content parsing over its time budget
+TOO_MANY_LINKS = "too-many-links"    # a list page over the source's max_links_per_list_page
+NEW_DOCUMENT_CAP = "new-document-cap"  # a crawl over the source's max_new_documents_per_run
 
 CHALLENGE = re.compile(
     r"document\.cookie\s*=.*?(location\.(reload|href|replace)|window\.location)", re.S | re.I

@@ -20,7 +20,7 @@ from twisted.internet.threads import deferToThread
 from crawler.expect import check
 from crawler.sources import get_source
 from documents.attachments import read_attachment
-from store import attachments, catalogue
+from store import attachments, backfill, catalogue
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,8 @@ class CataloguePipeline:
         spider.known = catalogue.known_pages(self.db, spider.name)
         spider.known_attachments = attachments.known_attachments(self.db, spider.name)
         spider.run_id = self.run_id
+        started = catalogue.get_run(self.db, self.run_id)["started_at"]
+        spider.resume_since = backfill.begin(self.db, spider.name, started)
 
     async def process_item(self, item: dict[str, Any], spider: Spider | None = None) -> dict[str, Any]:
         stats = self.crawler.stats
@@ -93,7 +95,10 @@ class CataloguePipeline:
         self._check_expectations(spider)
         requests = self.crawler.stats.get_value("downloader/request_count", 0)
         status = "ok" if reason == "finished" else "interrupted" if reason == "shutdown" else reason
+        reached = (reason == "finished" and getattr(spider, "reached_stop", False)
+                   and not getattr(spider, "cut_short", None))
         catalogue.finish_run(self.db, self.run_id, status=status, requests=requests)
+        backfill.finish(self.db, spider.name, self.run_id, reached, catalogue.now())
         self.db.close()
 
     def _check_expectations(self, spider: Spider) -> None:

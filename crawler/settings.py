@@ -33,6 +33,10 @@ DOWNLOAD_MAXSIZE = 8 * 1024 * 1024  # an announcement page is never this big
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 DOWNLOADER_MIDDLEWARES = {
+    # scope (crawler/scope.py): first on the way out, so robots.txt is not even asked of
+    # an undeclared host; the redirect guard sees a 3xx before RedirectMiddleware (600)
+    "crawler.scope.ScopeMiddleware": 50,
+    "crawler.scope.RedirectGuardMiddleware": 650,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.ConditionalRequestMiddleware": 580,
@@ -45,6 +49,8 @@ REGWATCH_BROWSER_ENABLED = env("REGWATCH_BROWSER", "1") != "0"
 DOWNLOAD_HANDLERS = {
     "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
     "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    # only HTTP(S) can be fetched at all: a file:, ftp:, s3: or data: URL has no handler
+    "file": None, "ftp": None, "s3": None, "data": None,
 }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
@@ -66,6 +72,8 @@ REGWATCH_RETRY_BACKOFF_MAX = 60.0
 
 # -- Attachments ----------------------------------------------------------------------
 REGWATCH_ATTACHMENT_MAXSIZE = 20 * 1024 * 1024  # larger files are flagged "too-large", not read
+REGWATCH_PARSE_BUDGET = 3.0  # seconds of main-content parsing per page, then "parse-timeout"
+REGWATCH_SOURCE_LIMITS: dict = {}  # over every source's sources.yaml ``limits`` (tests, one-off runs)
 
 # -- Catalogue ------------------------------------------------------------------------
 ITEM_PIPELINES = {"crawler.pipelines.CataloguePipeline": 300}

@@ -9,11 +9,68 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 import unicodedata
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import lxml.etree
 from bs4 import BeautifulSoup, Comment, Tag
+
+# Real announcement pages nest 20-40 elements deep. libxml2's HTML parser stops building
+# the tree at 256 levels (and drops the rest of the page), BeautifulSoup's walks recurse,
+# and chrome detection costs depth x elements: a page nested past MAX_DEPTH is refused.
+MAX_DEPTH = 200
+# Seconds main-content parsing may take for one page (a time budget, checked as it walks).
+PARSE_BUDGET = 5.0
+# BeautifulSoup builds its tree before any budget check can run (~30 µs an element): a page
+# of more elements than this could not be parsed within the budget and is refused up front.
+# Real announcement pages have a few thousand; a 1,000-row annex table about 10,000.
+MAX_ELEMENTS = 100_000
+
+
+class PageRejected(ValueError):
+    """A page that cannot be parsed within the limits; ``reason`` is the source-error code."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+class _Budget:
+    """A deadline checked every ``every`` steps (the clock is not free)."""
+
+    def __init__(self, seconds: float | None, every: int = 256) -> None:
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+        self.seconds, self.every, self.steps = seconds, every, 0
+
+    def tick(self, where: str) -> None:
+        self.steps += 1
+        if self.deadline is None or self.steps % self.every:
+            return
+        if time.monotonic() > self.deadline:
+            raise PageRejected("parse-timeout", f"main-content parsing passed its {self.seconds:g}s "
+                                                f"budget ({where}, {self.steps} steps)")
+
+
+def shape(html: str) -> tuple[int, int]:
+    """``(nesting depth, elements)`` of a page as libxml2 reads it (linear, in C); a page
+    at libxml2's own depth cap (256) reads as at least that deep."""
+    try:
+        root = lxml.etree.fromstring(html.encode("utf-8"), lxml.etree.HTMLParser(encoding="utf-8"))
+    except (lxml.etree.XMLSyntaxError, ValueError):
+        return 0, 0
+    if root is None:
+        return 0, 0
+    depth = deepest = elements = 0
+    for event, _element in lxml.etree.iterwalk(root, events=("start", "end")):
+        if event == "start":
+            depth += 1
+            elements += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest, elements
 
 # Containers that real government CMSs (TRS, Easysite, eportal) use for the article body,
 # tried in order; the first that holds enough text wins.
@@ -107,40 +164,54 @@ def _is_furniture(tag: Tag) -> bool:
     return bool(FURNITURE_HEAD.match(text)) and len(text) < 400
 
 
-def _strip_chrome(root: Tag) -> None:
+def _strip_chrome(root: Tag, budget: _Budget | None = None) -> None:
+    budget = budget or _Budget(None)
     for node in root.find_all(string=lambda s: isinstance(s, Comment)):
         node.extract()
     for tag in list(root.find_all(True)):
+        budget.tick("page chrome")
         if tag.parent is not None and _is_chrome(tag):
             tag.decompose()
 
 
-def block_text(root: Tag) -> str:
-    """Text of ``root`` with one line per block element, inline runs kept together."""
+def block_text(root: Tag, budget: _Budget | None = None) -> str:
+    """Text of ``root`` with one line per block element, inline runs kept together.
+
+    Iterative (an explicit stack, not recursion), so nesting cannot exhaust Python's stack.
+    """
+    budget = budget or _Budget(None)
     parts: list[str] = []
-
-    def walk(node: Any) -> None:
-        for child in node.children:
-            if isinstance(child, Tag):
-                if child.name in BLOCK_TAGS:
-                    parts.append("\n")
-                    walk(child)
-                    parts.append("\n")
-                elif child.name in ("td", "th"):
-                    walk(child)
-                    parts.append("\t")
-                else:
-                    walk(child)
-            elif isinstance(child, str):
-                parts.append(str(child))
-
-    walk(root)
+    # a stack of nodes to visit, and of the closing marks a block or cell adds after it
+    stack: list[Any] = [child for child in reversed(list(root.children))]
+    while stack:
+        budget.tick("block text")
+        node = stack.pop()
+        if isinstance(node, _Mark):
+            parts.append(node.text)
+        elif isinstance(node, Tag):
+            close = "\n" if node.name in BLOCK_TAGS else "\t" if node.name in ("td", "th") else None
+            if node.name in BLOCK_TAGS:
+                parts.append("\n")
+            if close:
+                stack.append(_Mark(close))
+            stack.extend(reversed(list(node.children)))
+        elif isinstance(node, str):
+            parts.append(str(node))
     lines = []
     for line in "".join(parts).replace("\xa0", " ").splitlines():
         line = re.sub(r"[ \t\r\f\v]+", " ", line).strip()
         if line:
             lines.append(line)
     return "\n".join(lines)
+
+
+class _Mark:
+    """What block_text appends once an element's children are done."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
 
 def _trim_site_name(title: str) -> str:
@@ -185,12 +256,22 @@ def _meta(soup: BeautifulSoup) -> dict[str, str]:
     return {}
 
 
-def parse_page(html: str, url: str | None = None) -> dict[str, Any]:
+def parse_page(html: str, url: str | None = None, budget: float | None = PARSE_BUDGET) -> dict[str, Any]:
     """Title, main text, bracket fields, meta line and attachment links of a page.
 
     :param html: the decoded page
     :param url: where it was fetched, to resolve attachment links
+    :param budget: seconds the parsing may take (None: no limit)
+    :raises PageRejected: ``too-deep`` past MAX_DEPTH, ``parse-timeout`` past the budget
     """
+    clock = _Budget(budget)
+    depth, elements = shape(html or "")
+    if depth > MAX_DEPTH:
+        raise PageRejected("too-deep", f"elements nested {depth}{'+' if depth >= 255 else ''} levels "
+                                       f"deep (limit {MAX_DEPTH})")
+    if budget is not None and elements > MAX_ELEMENTS:
+        raise PageRejected("parse-timeout", f"{elements} elements: more than can be parsed within "
+                                            f"the {budget:g}s budget (limit {MAX_ELEMENTS})")
     soup = BeautifulSoup(html or "", "lxml")
     head_title = soup.title.get_text(" ", strip=True) if soup.title else ""
     meta = _meta(soup)
@@ -201,11 +282,11 @@ def parse_page(html: str, url: str | None = None) -> dict[str, Any]:
         name = link.get_text(" ", strip=True)
         if ATTACHMENT_EXT.search(href) or re.match(r"^附件\s*\d*", name):
             attachments.append({"name": name, "url": urljoin(url or "", href)})
-    _strip_chrome(body)
+    _strip_chrome(body, clock)
     h1 = body.find(["h1", "h2"])
     title = h1.get_text(" ", strip=True) if h1 else _trim_site_name(head_title)
     main = _pick_main(body)
-    text = block_text(main)
+    text = block_text(main, clock)
     if title and main is not body and title not in text:
         text = title + "\n" + text
     return {

@@ -73,7 +73,9 @@ def sniff(data: bytes) -> Sniffed:
         match = _TITLE.search(head)
         title = _decode(match.group(1)).strip()[:80] if match else ""
         return Sniffed("html", "an HTML page", title)
-    return Sniffed("unknown", f"no known document format (starts with {head[:8]!r})")
+    # The reason is stored and shown: it describes the bytes, never quotes them.
+    kind = "text" if all(b >= 0x20 or b in b"\t\r\n" for b in head[:512]) else "binary data"
+    return Sniffed("unknown", f"no known document format ({len(data)} bytes of {kind})")
 
 
 def _decode(raw: bytes) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import sqlite3
 import zlib
 from collections.abc import Iterator
@@ -63,6 +64,7 @@ def open_db(path: str | Path) -> Database:
     db.enable_wal()
     db.execute("pragma foreign_keys = on")
     migrate(db)
+    close_dead_runs(db)
     return db
 
 
@@ -150,18 +152,50 @@ def mark_interrupted_runs(db: Database) -> int:
     return cursor.rowcount
 
 
+def close_dead_runs(db: Database) -> int:
+    """Runs still 'running' whose crawl process is gone (kill -9, a crash, a power cut) are
+    closed as 'interrupted' by the next process that opens the catalogue to write. A run of a
+    live process is left alone: another crawl may be running right now."""
+    dead = [run_id for run_id, pid in db.execute(
+        "select id, pid from crawl_runs where status = 'running' and pid is not null")
+        if not _alive(pid)]
+    if not dead:
+        return 0
+    with transaction(db):
+        for run_id in dead:
+            db.execute("update crawl_runs set status = 'interrupted', finished_at = ? "
+                       "where id = ? and status = 'running'", [now(), run_id])
+            db["source_errors"].insert({
+                "crawl_run_id": run_id, "source": db.execute(
+                    "select source from crawl_runs where id = ?", [run_id]).fetchone()[0],
+                "url": "", "reason": "interrupted", "http_status": None, "at": now(),
+                "detail": "the crawl process ended without closing its run (killed or crashed)"})
+    return len(dead)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 # -- documents and versions -------------------------------------------------------------
 
 def known_pages(db: Database, source: str) -> dict[str, dict[str, Any]]:
     """What the crawler already knows of a source's pages, for incremental crawls."""
     rows = db.execute(
-        "select url, etag, last_modified, last_checked, version_count from documents "
+        "select url, etag, last_modified, last_checked, version_count, first_seen from documents "
         "where source = ?",
         [source],
     ).fetchall()
     return {
-        url: {"etag": etag, "last_modified": lm, "last_checked": checked, "versions": n}
-        for url, etag, lm, checked, n in rows
+        url: {"etag": etag, "last_modified": lm, "last_checked": checked, "versions": n,
+              "first_seen": first}
+        for url, etag, lm, checked, n, first in rows
     }
 
 

@@ -15,12 +15,16 @@ from typing import Any, ClassVar
 import scrapy
 from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
+from scrapy.utils.defer import deferred_to_future
+from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
 from crawler import pages
 from crawler.expect import expectations
+from crawler.failures import classify, request_maxsize
+from crawler.scope import Scope
 from crawler.sources import UrlMap, get_source
-from documents.content import content_hash, parse_page
+from documents.content import PageRejected, content_hash, parse_page
 from documents.encoding import UndecodablePage, decode_html
 
 
@@ -33,10 +37,18 @@ class AnnouncementSpider(scrapy.Spider):
         self.urls = UrlMap(self.source["base_url"], mirror)
         self.full = str(full).lower() in ("1", "true", "yes")
         self.start_urls = [self.urls.to_fetch(u) for u in self.source["start_urls"]]
-        self.detail_links = LinkExtractor(allow=self.source["detail_url"], unique=True)
-        self.next_links = LinkExtractor(
-            allow=self.source["list_url"], restrict_text=self.source.get("next_page_text")
-        )
+        # Links are filtered by crawler/scope.py (path patterns anchored to the path, hosts,
+        # schemes), not by the extractors' own ``allow`` (a search anywhere in the URL).
+        self.scope = Scope(self.source, mirror)
+        self.detail_links = LinkExtractor(unique=True, deny_extensions=[])
+        self.next_links = LinkExtractor(restrict_text=self.source.get("next_page_text"),
+                                        deny_extensions=[])
+        # resume point (store/backfill.py, set by the pipeline): page on past known entries
+        # until one known before ``resume_since``, or the end of the list
+        self.resume_since: str | None = None
+        self.reached_stop = False  # the list was read to where this crawl may stop
+        self.cut_short: str | None = None  # a cap that stopped the crawl early
+        self.new_requested = 0
         self.known: dict[str, dict[str, Any]] = {}
         self.known_attachments: dict[str, str] = {}
         self.expect = expectations(self.source)
@@ -53,6 +65,7 @@ class AnnouncementSpider(scrapy.Spider):
     # -- requests ------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
+        self.scope.limits.update(self.settings.getdict("REGWATCH_SOURCE_LIMITS"))
         for url in self.start_urls:
             yield scrapy.Request(url, callback=self.parse_list, errback=self.on_error,
                                  meta={"list_page": 1}, dont_filter=True)
@@ -86,7 +99,20 @@ class AnnouncementSpider(scrapy.Spider):
             return
         # Link texts ("下一页") must be read in the page's real charset, not the header's.
         response = response.replace(encoding=encoding)
-        links = [link.url for link in self.detail_links.extract_links(response)]
+        links = []
+        for link in self.detail_links.extract_links(response):
+            if self.scope.matches("detail_url", link.url):
+                url, refused = self._in_scope(link.url)
+                if refused:
+                    yield refused
+                elif url not in links:
+                    links.append(url)
+        cap = self.scope.limits["max_links_per_list_page"]
+        if len(links) > cap:
+            yield self._error(response.url, pages.TOO_MANY_LINKS,
+                              f"{len(links)} announcement links on one list page (limit {cap}); "
+                              f"the first {cap} kept", status=response.status)
+            links, self.cut_short = links[:cap], pages.TOO_MANY_LINKS
         self.list_pages_read += 1
         self.list_entries += len(links)
         if not links:
@@ -97,15 +123,53 @@ class AnnouncementSpider(scrapy.Spider):
             return
         unknown = [u for u in links if self.urls.canonical(u) not in self.known]
         for url in unknown:
+            if self.new_requested >= self.scope.limits["max_new_documents_per_run"]:
+                if not self.cut_short:
+                    self.cut_short = pages.NEW_DOCUMENT_CAP
+                    yield self._error(response.url, pages.NEW_DOCUMENT_CAP,
+                                      f"more than {self.new_requested} new announcements in one "
+                                      "crawl; the next crawl resumes from here",
+                                      status=response.status)
+                return
+            self.new_requested += 1
             yield self._detail_request(url)
+        if self.cut_short:
+            return  # capped: the resume point stays (store/backfill.py)
         # Lists are newest first: a page with no known entry means there may be more new
-        # ones behind it; a page with a known entry means the crawl has caught up.
-        if self.full or len(unknown) == len(links):
-            for link in self.next_links.extract_links(response):
-                yield response.follow(link.url, callback=self.parse_list, errback=self.on_error,
-                                      meta={"list_page": response.meta.get("list_page", 1) + 1})
+        # ones behind it; a page with a known entry means the crawl has caught up, unless an
+        # earlier crawl stopped short (resume_since): then only an entry known before it does.
+        if self.full or not self._caught_up(links, unknown):
+            next_pages = [u for u in (link.url for link in self.next_links.extract_links(response))
+                          if self.scope.matches("list_url", u)]
+            for url in next_pages[:1]:
+                url, refused = self._in_scope(url)
+                if refused:
+                    yield refused
+                    continue
+                yield scrapy.Request(url, callback=self.parse_list, errback=self.on_error,
+                                     meta={"list_page": response.meta.get("list_page", 1) + 1})
+            if not next_pages:
+                self.reached_stop = True  # the end of the list
+        else:
+            self.reached_stop = True
 
-    def parse_detail(self, response: Response) -> Any:
+    def _caught_up(self, links: list[str], unknown: list[str]) -> bool:
+        if len(unknown) == len(links):
+            return False
+        if self.resume_since is None:
+            return True
+        return any((self.known.get(self.urls.canonical(u)) or {}).get("first_seen", "~")
+                   < self.resume_since for u in links)
+
+    def _in_scope(self, url: str) -> tuple[str, dict[str, Any] | None]:
+        """``(url to fetch, None)``, or ``(url, out-of-scope error)`` for a refused link."""
+        canonical = self.urls.canonical(url)
+        reason = self.scope.refuse(canonical)
+        if reason:
+            return url, self._error(url, pages.OUT_OF_SCOPE, f"{canonical}: {reason}")
+        return self.urls.to_fetch(canonical), None
+
+    async def parse_detail(self, response: Response) -> AsyncIterator[Any]:
         url = self.urls.canonical(response.url)
         if response.status == 304:
             yield {"kind": "not_modified", "source": self.source_id, "url": url}
@@ -115,7 +179,13 @@ class AnnouncementSpider(scrapy.Spider):
         except UndecodablePage as exc:
             yield self._error(response.url, pages.UNDECODABLE, str(exc), status=response.status)
             return
-        page = parse_page(html, url)
+        try:
+            # off the reactor thread: a slow page (up to its budget) does not stall the crawl
+            page = await deferred_to_future(deferToThread(
+                parse_page, html, url, self.settings.getfloat("REGWATCH_PARSE_BUDGET")))
+        except PageRejected as exc:
+            yield self._error(response.url, exc.reason, str(exc), status=response.status)
+            return
         problem = pages.check_page(html, page)
         if problem:
             yield self._error(response.url, *problem, status=response.status)
@@ -130,6 +200,12 @@ class AnnouncementSpider(scrapy.Spider):
         for attachment in page["attachments"]:
             if attachment["url"] in self.known_attachments and not self.full:
                 continue  # stored already; the pipeline links it to a new page version
+            reason = self.scope.refuse(attachment["url"])
+            if reason:
+                yield {"kind": "attachment_error", "source": self.source_id, "page_url": url,
+                       "name": attachment["name"], "url": attachment["url"],
+                       "reason": f"{pages.OUT_OF_SCOPE}: {reason}"}
+                continue
             yield scrapy.Request(
                 self.urls.to_fetch(attachment["url"]), callback=self.parse_attachment,
                 errback=self.on_attachment_error,
@@ -145,13 +221,13 @@ class AnnouncementSpider(scrapy.Spider):
 
     def on_attachment_error(self, failure: Failure) -> Any:
         request = failure.request
-        response = getattr(failure.value, "response", None)
-        if response is not None:
-            reason = f"http-error: HTTP {response.status}"
-        elif "max size" in str(failure.value).lower() or "maxsize" in str(failure.value).lower():
-            reason = f"too-large: {failure.value}"
+        code, detail, status = classify(failure, request_maxsize(request, self.settings))
+        if status is not None:
+            reason = f"http-error: HTTP {status}"
+        elif code == pages.OVERSIZE:
+            reason = f"too-large: {detail}"
         else:
-            reason = f"network: {failure.type.__name__}: {failure.value}"
+            reason = f"{code}: {detail}"
         self.crawler.stats.inc_value("regwatch/attachments/failed")
         yield {"kind": "attachment_error", "source": self.source_id,
                **request.meta["regwatch_attachment"], "url": self.urls.canonical(request.url),
@@ -159,15 +235,7 @@ class AnnouncementSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> Any:
         request = failure.request
-        response = getattr(failure.value, "response", None)
-        if response is not None:
-            reason, detail = pages.check_status(response.status, response.body) or (
-                pages.HTTP_ERROR, f"HTTP {response.status}")
-            status = response.status
-        elif "maxsize" in str(failure.value).lower() or "max size" in str(failure.value).lower():
-            reason, detail, status = pages.OVERSIZE, str(failure.value), None
-        else:
-            reason, detail, status = pages.NETWORK, f"{failure.type.__name__}: {failure.value}", None
+        reason, detail, status = classify(failure, request_maxsize(request, self.settings))
         yield self._error(request.url, reason, detail, status=status)
 
     # -- helpers -------------------------------------------------------------------
