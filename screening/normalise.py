@@ -218,6 +218,9 @@ def latin_form(name: str) -> dict[str, Any]:
         "core": core,
         "legal_forms": forms,
         "compact": "".join(t for t in core if t not in tables()["stopwords"]),
+        # Glued without generic words too: "L3Harris" is "L3 Harris Technologies".
+        "compact_distinct": "".join(t for t in core if t not in tables()["stopwords"]
+                                    and t not in tables()["generic_words"]),
     }
 
 
@@ -226,6 +229,10 @@ def han_core(name: str) -> tuple[str, list[str]]:
     text = to_simplified(fold_width(name)).lower()
     text = HAN_PUNCT.sub("", text)
     removed: list[str] = []
+    for prefix in tables()["legal_prefixes_han"]:  # 株式会社IHI: the Japanese prefix form
+        if text.startswith(prefix) and len(text) > len(prefix):
+            text = text[len(prefix):]
+            removed.append(prefix)
     changed = True
     while changed:
         changed = False

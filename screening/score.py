@@ -16,6 +16,9 @@ from rapidfuzz.distance import OSA
 from screening.index import NameIndex, acronyms
 from screening.normalise import LEGAL_SYMBOL, tables
 
+# A query glued like the listed name once generic words are set aside ("L3Harris").
+GLUED_DISTINCT = 0.95
+
 
 def score(query: dict[str, Any], listed: dict[str, Any], index: NameIndex) -> dict[str, Any]:
     """The score of ``query`` against ``listed`` (both forms of one script) and the reasons.
@@ -88,6 +91,9 @@ def _score_latin(query: dict[str, Any], listed: dict[str, Any], index: NameIndex
     glued = fuzz.ratio(query["compact"], listed["compact"]) / 100 if query["compact"] else 0.0
     if glued >= config["compact_min_similarity"] and glued > value:
         value, rule = glued, "glued form"
+    distinct = query.get("compact_distinct", "")
+    if len(distinct) >= 4 and distinct == listed.get("compact_distinct") and value < GLUED_DISTINCT:
+        value, rule = GLUED_DISTINCT, "glued form without generic words"
     if len(query["core"]) <= 2 and query["compact"] in acronyms(listed):
         if config["acronym_score"] > value:
             value, rule = config["acronym_score"], "initials"

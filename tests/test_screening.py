@@ -241,6 +241,13 @@ def test_an_exact_listed_name_outranks_the_units_that_contain_it(screener):
     assert dominated and all(h["band"] == "possible" for h in dominated)
 
 
+def test_japanese_prefix_legal_form_and_glued_name_without_generic_words(screener):
+    assert screener.screen("株式会社TDK")[0]["entity_id"] == "tdk"
+    glued = screener.screen("L3Harris")[0]
+    assert (glued["entity_id"], glued["why"]["rule"]) == (
+        "l3harris-technologies", "glued form without generic words")
+
+
 def test_initials_and_glued_forms(screener):
     assert screener.screen("GDLS")[0]["entity_id"] == "gdls"
     assert screener.screen("GA-ASI")[0]["entity_id"] == "ga-asi"
