@@ -70,7 +70,8 @@ def lists_load(file: str | None, db_path: str, as_json: bool) -> None:
         return
     click.echo(", ".join(f"{n} {k}" for k, n in counts.items()))
     for problem in problems:
-        click.echo(f"  {problem['announcement']}: stated {problem['stated']}, carried "
+        stated = "no count" if problem["stated"] is None else problem["stated"]
+        click.echo(f"  {problem['announcement']}: stated {stated}, carried "
                    f"{problem['carried']} ({problem['reason']})")
 
 
