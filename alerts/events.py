@@ -33,11 +33,12 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from alerts import diff, health, kinds, outbox, subscriptions
+from alerts import completeness, diff, health, kinds, outbox, subscriptions
 from alerts.matching import Facts, SubscriptionIndex
 from alerts.settings import Settings, iso, load_settings
 from alerts.settings import now as current_time
 from core import clock
+from store import backfill
 from store.catalogue import source_languages
 from store.catalogue import transaction as write_transaction
 from timeline.derive import clause_parts, clause_text
@@ -91,6 +92,7 @@ def record_events(db: Database, runs: list[dict[str, Any]] | None = None,
                 _processed(db, "version", version["id"], at)
 
     _health_events(db, index, at, settings, report)
+    completeness.record(db, index, at, report)  # skipped numbers, differing copies
     _reminder_events(db, index, at, settings, report)
     _transition_events(db, index, at, report)
     summary = {"events": report["events"], "alerts": report["alerts"],
@@ -165,9 +167,20 @@ def extraction_of(db: Database, version_id: int, prefer: str | None = None) -> d
 
 
 def is_baseline(db: Database, source: str, crawl_run_id: int | None) -> bool:
-    """A version from a source's first load: no earlier successful run brought documents."""
+    """A version from a source's first load, decided by the catalogue's state, not by run
+    ids: a run that started before the source's list was first read to its end
+    (store/backfill.py) is first load, so overlapping or resumed first crawls are all
+    baseline. A catalogue from before that state was kept: no earlier successful run
+    brought documents."""
     if crawl_run_id is None:
         return False
+    until = backfill.baseline_until(db, source)
+    if until is True:
+        return True
+    if until is not None:
+        started = db.execute("select started_at from crawl_runs where id = ?",
+                             [crawl_run_id]).fetchone()
+        return bool(started and started[0] < until)
     earlier = db.execute(
         "select 1 from crawl_runs where source = ? and id < ? and status = 'ok' "
         "and new_documents > 0 limit 1", [source, crawl_run_id]).fetchone()

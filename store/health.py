@@ -19,6 +19,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from store import backfill
+
 ALARMING_REASONS = ("anti-bot", "empty-list", "too-few-entries", "timeout", "crashed",
                     "interrupted")
 
@@ -64,6 +66,10 @@ def source_health(db: Database, source: str, now: datetime, failed_runs: int,
     if alarming:
         problems.append("last crawl: " + ", ".join(alarming))
     last_ok_at = parse_stamp(last_ok["finished_at"]) if last_ok else None
+    gap = next((g for g in backfill.incomplete(db) if g["source"] == source), None)
+    if gap:
+        problems.append(f"incomplete backfill: the list was not read to its end since "
+                        f"{gap['since']} (the next crawl resumes)")
     if runs and last_ok_at is None:
         problems.append("no successful crawl yet")
     elif last_ok_at and (now - last_ok_at).total_seconds() > stale_hours * 3600:

@@ -11,12 +11,15 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
+from datetime import UTC, datetime
 
 from crawler.run import crawl
 from mirror.server import start_in_thread
 from mirror.site import Mirror, detail_path
 from store import backfill, catalogue
+from store.health import source_health
 
 REAL = {"gacc": "http://www.customs.gov.cn", "mofcom": "https://www.mofcom.gov.cn",
         "mofcom_en": "https://english.mofcom.gov.cn"}
@@ -62,6 +65,9 @@ def test_kill_9_during_first_crawl_then_a_normal_crawl_has_everything(db_path):
         assert db.execute("select status from crawl_runs order by id limit 1").fetchone()[0] \
             == "interrupted"
         assert backfill.incomplete(db)[0]["source"] == "mofcom"
+        health = source_health(db, "mofcom", datetime.now(UTC), 3, 48)
+        assert not health["healthy"]
+        assert any(p.startswith("incomplete backfill") for p in health["problems"])
         db.close()
         runs = crawl(["mofcom"], db_path, mirror=server.url, timeout=120)
         assert runs[-1]["status"] == "ok"
@@ -94,3 +100,28 @@ def test_a_capped_crawl_resumes_on_the_next(db_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_overlapping_first_crawls_are_all_baseline(db_path, mirror_server):
+    from regwatch.jobs import process_new
+
+    catalogue.open_db(db_path).close()
+    runs: list[dict] = []
+
+    def one() -> None:
+        runs.extend(crawl(["mofcom"], db_path, mirror=mirror_server.url, timeout=120))
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(runs) == 2 and all(r["status"] == "ok" for r in runs)
+    db = catalogue.open_db(db_path)
+    by_run = dict(db.execute("select crawl_run_id, count(*) from versions group by crawl_run_id"))
+    db.close()
+    report = process_new(db_path, runs)
+    db = catalogue.open_db(db_path)
+    events = db.execute("select count(*), sum(baseline) from events").fetchone()
+    db.close()
+    assert events[0] > 0 and events[0] == events[1], (by_run, report["alerts"])
