@@ -204,6 +204,9 @@ def announcement_page(db: Database, number: str, today: str | None = None
     if not items:
         items = _extraction_items(extraction)
     state = _state_today(intervals, today)
+    from web.home import announcement_chart
+
+    chart = announcement_chart(number, intervals, (story or {}).get("parts") or [], today)
     return {
         "number": number,
         "title": (story or {}).get("title") or extraction.get("title")
@@ -219,7 +222,7 @@ def announcement_page(db: Database, number: str, today: str | None = None
         "intervals": intervals, "provisions": provisions, "item_rows": items,
         "references": references, "referenced_by": referenced_by,
         "documents": documents, "events": _events(db, number, tables),
-        "mismatches": _mismatches(db, number, tables),
+        "mismatches": _mismatches(db, number, tables), "chart": chart,
     }
 
 
