@@ -168,8 +168,9 @@ def _alternatives(phrase: str) -> tuple[str, ...] | None:
             return (phrase, *chinese)
     material = material_of(phrase)
     if material:
+        named = {material, *members(material)}  # a group is found by its members' names too
         zh = [name for name, value in lexicon().items()
-              if value == material and re.match(r"[\u3400-\u9fff]", name)]
+              if value in named and re.match(r"[\u3400-\u9fff]", name)]
         return (phrase, material, *zh)
     return None
 
