@@ -79,13 +79,15 @@ def status_command(query: str | None, on: str | None, destination: str | None,
 
         print_health(db_path, config_path, as_json)
         return
-    from timeline.queries import UnknownDestination, status
+    from timeline.queries import QueryError, UnknownDestination, status
 
     try:
         result = status(_open(db_path), query, on=on, destination=destination,
                         end_use=end_use, limit=limit)
     except UnknownDestination as exc:
         raise click.BadParameter(str(exc), param_hint="--destination") from exc
+    except QueryError as exc:  # a malformed --on
+        raise click.BadParameter(str(exc), param_hint="--on") from exc
     if as_json:
         emit_json(result)
     else:
