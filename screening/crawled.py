@@ -19,7 +19,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from extract.entities import extract_entities, list_kind, rows_from_lines
-from screening.schema import create_tables
+from screening.schema import ensure_tables
 from store.attachments import attachments_of
 from store.extractions import latest_extraction
 
@@ -142,7 +142,7 @@ def refresh(db: Database) -> dict[str, Any]:
 
     :returns: counts, and the announcements whose stated count disagrees with the rows.
     """
-    create_tables(db)
+    ensure_tables(db)
     pages = []
     for doc in _candidates(db):
         latest = {"id": doc["version_id"], "title": doc["title"], "text": doc["text"]}
@@ -218,7 +218,11 @@ def _save_listing(db: Database, doc_id: int, page: dict[str, Any]) -> int:
         eid = _known_entity(db, row)
         if not db["list_entities"].count_where("id = ?", [eid]):
             db["list_entities"].insert({"id": eid, "zh": row["zh"], "en": row["en"], "aliases": "[]",
-                                        "country": None, "kind": "company"})
+                                        "country": None, "kind": "company",
+                                        "address": row.get("address") or None})
+        elif row.get("address"):
+            db.execute("update list_entities set address = ? where id = ? and address is null",
+                       [row["address"], eid])
         db["entity_listings"].upsert({"entity_id": eid, "list": page["list"],
                                       "announcement": page["id"],
                                       "applies_from": page["applies_from"], "source": source},

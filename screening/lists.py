@@ -32,6 +32,7 @@ def listings(data: dict[str, Any]) -> list[dict[str, Any]]:
                     "en": entity["en"],
                     "aliases": list(entity.get("aliases", [])),
                     "country": entity.get("country"),
+                    "address": entity.get("address"),
                     "kind": entity.get("kind", "company"),
                     "list": ann["list"],
                     "announcement": ann["id"],
@@ -49,7 +50,7 @@ def entities(data: dict[str, Any]) -> list[dict[str, Any]]:
         entity = merged.setdefault(
             row["entity_id"],
             {"id": row["entity_id"], "zh": row["zh"], "en": row["en"], "aliases": [],
-             "country": row["country"], "kind": row["kind"]},
+             "country": row["country"], "kind": row["kind"], "address": row["address"]},
         )
         for name in [row["zh"], row["en"], *row["aliases"]]:
             if name not in (entity["zh"], entity["en"]) and name not in entity["aliases"]:

@@ -3,13 +3,13 @@
 | table | one row per |
 |---|---|
 | ``list_announcements`` | list announcement (MOFCOM-2025-13, UEL-2025-7 …): list, dates, stated and carried counts |
-| ``list_entities`` | entity (stable id), its Chinese and English names, aliases (JSON), country |
+| ``list_entities`` | entity (stable id), its Chinese and English names, aliases (JSON), country, address (migration 2) |
 | ``entity_listings`` | entity on a list by an announcement, from a date |
 | ``entity_events`` | change of an entity's state on a list: add, suspend (until), resume, remove |
 
 Rows come from the lists file (``regwatch lists load``) or from crawled announcements;
-``source`` says which. ``create_tables`` is idempotent, so an in-memory database (tests,
-the benchmark) can be given the tables without the runner.
+``source`` says which. ``ensure_tables`` applies every step idempotently, so an in-memory
+database (tests, the benchmark) can be given the tables without the runner.
 """
 
 from __future__ import annotations
@@ -45,4 +45,16 @@ def create_tables(db: Database) -> None:
     db["entity_events"].create_index(["entity_id", "list", "date"], if_not_exists=True)
 
 
-register("screening", [create_tables])
+def add_address(db: Database) -> None:
+    """Migration 2: an entity's address, when a listing gives one."""
+    if "address" not in db["list_entities"].columns_dict:
+        db["list_entities"].add_column("address", str)
+
+
+def ensure_tables(db: Database) -> None:
+    """Every screening table at head, without the runner (in-memory databases)."""
+    create_tables(db)
+    add_address(db)
+
+
+register("screening", [create_tables, add_address])

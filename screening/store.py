@@ -13,7 +13,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from screening import lists
-from screening.schema import create_tables
+from screening.schema import ensure_tables
 from screening.state import history, state_on
 
 
@@ -28,7 +28,7 @@ def save_lists(db: Database, data: dict[str, Any], source: str) -> dict[str, int
 
     :returns: counts of announcements, entities, listings and events written.
     """
-    create_tables(db)
+    ensure_tables(db)
     announcements = data["announcements"]
     rows = lists.listings(data)
     entity_rows = lists.entities(data)
@@ -47,7 +47,8 @@ def save_lists(db: Database, data: dict[str, Any], source: str) -> dict[str, int
         db["list_entities"].upsert_all(
             [{"id": e["id"], "zh": e["zh"], "en": e["en"],
               "aliases": json.dumps(e["aliases"], ensure_ascii=False),
-              "country": e.get("country"), "kind": e.get("kind")} for e in entity_rows], pk="id")
+              "country": e.get("country"), "kind": e.get("kind"), "address": e.get("address")}
+             for e in entity_rows], pk="id")
         db["entity_listings"].upsert_all(
             [{"entity_id": r["entity_id"], "list": r["list"], "announcement": r["announcement"],
               "applies_from": r["applies_from"], "source": source} for r in rows],
@@ -76,7 +77,7 @@ def _count_ok(announcement: dict[str, Any], problems: dict[str, dict[str, Any]])
 
 def stored_listings(db: Database) -> list[dict[str, Any]]:
     """Listings in the shape ``screening.lists.listings`` gives (for the screener)."""
-    create_tables(db)
+    ensure_tables(db)
     rows = db.execute(
         "select l.entity_id, e.zh, e.en, e.aliases, e.country, e.kind, l.list, l.announcement, "
         "a.number as announcement_number, l.applies_from from entity_listings l "
@@ -95,7 +96,7 @@ def stored_listings(db: Database) -> list[dict[str, Any]]:
 
 def stored_events(db: Database) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """Events keyed by (entity id, list), oldest first (``screening.lists.events`` shape)."""
-    create_tables(db)
+    ensure_tables(db)
     out: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in db.query("select * from entity_events order by date, action != 'add', id"):
         event = {k: row[k] for k in ("date", "action", "announcement", "about")}
@@ -149,7 +150,7 @@ def entity_detail(db: Database, entity_id: str) -> dict[str, Any]:
     """
     from sqlite_utils.db import NotFoundError
 
-    create_tables(db)
+    ensure_tables(db)
     try:
         entity = dict(db["list_entities"].get(entity_id))
     except NotFoundError:

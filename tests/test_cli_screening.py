@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from regwatch.cli_screening import entities_command, entity_command, lists_group, screen_command
+from store import catalogue
 
 
 @pytest.fixture()
@@ -56,7 +57,9 @@ def test_screen_needs_a_name_or_a_file_and_a_name_column(db_path, tmp_path):
 
 
 def test_screen_on_an_empty_catalogue_says_what_to_do(tmp_path):
-    result = CliRunner().invoke(screen_command, ["Skydio", "--db", str(tmp_path / "empty.db")])
+    path = tmp_path / "empty.db"
+    catalogue.open_db(path).close()
+    result = CliRunner().invoke(screen_command, ["Skydio", "--db", str(path)])
     assert result.exit_code == 1 and "regwatch lists load" in result.output
 
 

@@ -43,6 +43,7 @@ PINNED = {
     ("web", 1): "35e2daeaa2a0aec22f7b514ea207bce2965b2e8cdb49da07e384f0efd7560a03",
     ("enforcement", 1): "1aef010c6b88db5231a570cd0da208527491b2ee5ebdcb3166b457a643872e9b",
     ("screening", 1): "bb07ca124053d0be855f9f33d3f4f92b86b808cf5de905202d9f01ba659a404d",
+    ("screening", 2): "e74bee11ecd865533a6006c070fb9cd2075c526606f7f83c42242825789be559",
     ("portfolio", 1): "d71667c67be35dacbbacf5f8af316c1edd95e83d3e47227f879b465df934a534",
 }
 PROJECT = ("core", "store", "alerts", "timeline", "web")

@@ -11,8 +11,8 @@ from screening.store import stored_events, stored_listings
 LISTING = ("关于将3家美国实体列入出口管制管控名单的公告",
            "决定将3家美国实体列入出口管制管控名单（名单见附件）。本公告自公布之日起正式实施。")
 ANNEX = {"text": "", "tables": [{"where": "table 1", "rows": [
-    ["序号", "中文名称", "英文名称"],
-    ["1", "亨廷顿·英格尔斯工业公司", "Huntington Ingalls Industries, Inc."],
+    ["序号", "中文名称", "英文名称", "地址"],
+    ["1", "亨廷顿·英格尔斯工业公司", "Huntington Ingalls Industries, Inc.", "4101 Washington Ave, Newport News"],
     ["2", "扁平地球管理公司", "Planate Management Group"],
     ["3", "全球维度公司", "Global Dimensions LLC"]]}]}
 CHANGE = ("关于暂停实施有关措施的公告",
@@ -80,9 +80,9 @@ def test_stored_listing_and_change_give_states():
     listing = read_page(*LISTING, [ANNEX], "MOFCOM-2025-51", "2025-09-25")
     change = read_page(*CHANGE, [], "MOFCOM-2026-99", "2026-11-28")
     with db.conn:
-        from screening.schema import create_tables
+        from screening.schema import ensure_tables
 
-        create_tables(db)
+        ensure_tables(db)
         assert _save_listing(db, 1, listing) == 3
         assert _save_change(db, 2, change) == 1
         assert _save_change(db, 2, change) == 0  # stored once
@@ -91,4 +91,6 @@ def test_stored_listing_and_change_give_states():
     ids = {row["entity_id"] for row in stored_listings(db)}
     assert ids == {"huntington-ingalls-industries", "planate-management-group", "global-dimensions"}
     assert state_on(events[("global-dimensions", "control")], "2026-12-15")["state"] == "suspended"
+    address = db.execute("select address from list_entities where id = 'huntington-ingalls-industries'")
+    assert address.fetchone()[0] == "4101 Washington Ave, Newport News"
     assert state_on(events[("planate-management-group", "control")], "2026-12-15")["state"] == "listed"
