@@ -16,7 +16,7 @@ import click
 
 from core.settings import env
 from mirror.site import FAULTS
-from regwatch.cli_options import db_option, emit_json, emit_table, json_option
+from regwatch.cli_options import CatalogueGroup, db_option, emit_json, emit_table, json_option
 from store import NotFound, catalogue
 
 # -- shared options ---------------------------------------------------------------------
@@ -33,7 +33,7 @@ def domain_errors(fn: Callable) -> Callable:
 
 # -- commands ---------------------------------------------------------------------------
 
-@click.group()
+@click.group(cls=CatalogueGroup)
 @click.version_option(package_name="regwatch")
 def cli() -> None:
     """regwatch: watch MOFCOM and GACC export-control announcements.

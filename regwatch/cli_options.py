@@ -7,6 +7,7 @@ the web) can use them without importing regwatch.cli, which imports them.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -15,13 +16,45 @@ import click
 from core.settings import env
 
 DEFAULT_DB = "regwatch.db"
+# Top-level commands that only read: a missing catalogue is an error, never created
+# (a mistyped --db would list "(none)"). Other commands still create one when missing;
+# narrowing that to crawl/init/demo/run (issue #14) needs the tests that subscribe or
+# import into a fresh path to create it first.
+READERS = frozenset({"runs", "documents", "errors", "show", "history", "translations",
+                     "status", "changes", "timeline", "search"})
+
+
+def check_db(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A missing, non-SQLite or corrupt ``--db`` is one line on stderr and exit 2."""
+    from store.probe import problem
+
+    top_level = ctx.parent is not None and ctx.parent.parent is None
+    reason = problem(value, create=not (top_level and ctx.info_name in READERS))
+    if reason:
+        click.echo(f"Error: {reason}", err=True)
+        ctx.exit(2)
+    return value
+
+
+class CatalogueGroup(click.Group):
+    """The root command: an SQLite error met after opening (corruption found late, a
+    read-only file) is one line on stderr and exit 2, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except sqlite3.DatabaseError as exc:
+            from store.probe import explain
+
+            click.echo(f"Error: {explain(exc)}", err=True)
+            ctx.exit(2)
 
 
 def db_option(fn: Callable) -> Callable:
     return click.option(
         "--db", "db_path", default=lambda: env("REGWATCH_DB", DEFAULT_DB),
         show_default="$REGWATCH_DB or regwatch.db", type=click.Path(dir_okay=False),
-        help="The catalogue (an SQLite file).",
+        callback=check_db, help="The catalogue (an SQLite file).",
     )(fn)
 
 

@@ -1,0 +1,62 @@
+"""Is there a usable catalogue at a path? Asked before a command opens it.
+
+A mistyped ``--db`` must not silently create an empty catalogue (every listing would say
+"(none)"), and a file that is not a catalogue must get one clear line, not a traceback.
+Only the commands that create a catalogue (crawl, init, demo, run) may find nothing there.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+HEADER = b"SQLite format 3\x00"
+
+
+def problem(path: str | Path, create: bool = False) -> str | None:
+    """Why ``path`` cannot be used as the catalogue, or None.
+
+    :param create: the command may create the catalogue when nothing is there
+    """
+    path = Path(path)
+    if not path.exists():
+        if not create:
+            return (f"no catalogue at {path} (a mistyped --db? `regwatch crawl` or "
+                    "`regwatch init` creates one)")
+        parent = path.parent if str(path.parent) else Path(".")
+        if parent.exists() and not os.access(parent, os.W_OK):
+            return f"cannot create a catalogue at {path}: {parent} is not writable"
+        return None
+    if path.is_dir():
+        return f"{path} is a directory, not a catalogue"
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(HEADER))
+    except OSError as exc:
+        return f"cannot read {path}: {exc.strerror}"
+    if head and head != HEADER:
+        return f"{path} is not an SQLite database"
+    if not head:
+        return None if create else f"{path} is an empty file, not a catalogue"
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            conn.execute("select count(*) from sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return f"{path} is not a usable catalogue ({exc})"
+    return None
+
+
+def explain(exc: sqlite3.Error, path: str | Path | None = None) -> str:
+    """One line for an SQLite error met after opening (corruption found late, a read-only
+    file, a full disk)."""
+    where = f" {path}" if path else ""
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return f"catalogue{where} is read-only: {text}"
+    if "malformed" in text or "not a database" in text:
+        return f"catalogue{where} is corrupt: {text}"
+    return f"catalogue{where}: {text}"
