@@ -1,7 +1,9 @@
 """A company's own products and lanes (its portfolio), read from the CSV or XLSX it already has.
 
-Phase 1 reads and validates a file into plain dicts (``portfolio.read.read_portfolio``);
-storage, status and changes come later and will use the timeline's query semantics.
+``read`` validates a file into plain dicts, ``records`` stores lanes with history,
+``status`` reads each lane's verdict from ``timeline.queries.status`` (no matcher of its
+own), ``changes`` compares verdicts across the timeline's change dates, ``report`` writes
+CSV and XLSX.
 May import only core, store, extract, timeline and screening.
 """
 

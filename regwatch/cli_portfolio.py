@@ -1,7 +1,6 @@
-"""CLI commands for portfolios: ``regwatch portfolio import FILE [--name N]`` and ``show``.
-
-``portfolio status`` is not here yet: it must use the timeline's query semantics (issue
-#13), not a matcher of its own.
+"""CLI commands for portfolios: ``regwatch portfolio import FILE [--name N]``, ``show``,
+``status`` (verdicts through the timeline's one ``status`` implementation), ``changes``
+and ``upcoming``.
 """
 
 from __future__ import annotations
@@ -99,6 +98,116 @@ def portfolio_show(name: str, history: bool, as_of_import: int | None, db_path: 
         emit_json(found)
     else:
         emit_table(found, columns)
+
+
+STATUS_COLUMNS = ["sku", "destination", "verdict", "announcements", "matched", "screening", "why"]
+
+
+@portfolio.command("status")
+@click.argument("name")
+@click.option("--on", "on", help="The date (YYYY-MM-DD; default: today in Beijing).")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write the rows as CSV to this file (- for standard output).")
+@click.option("--xlsx", "xlsx_file", type=click.Path(dir_okay=False),
+              help="Write an auditor's workbook: a sheet per verdict and a sheet of sources.")
+@db_option
+@json_option
+@_errors
+def portfolio_status(name: str, on: str | None, csv_file: str | None, xlsx_file: str | None,
+                     db_path: str, as_json: bool) -> None:
+    """Each product's verdict on a date: what applies, how it matched, why, and the
+    counterparty's entity-list screening. "not found in the catalogue" is never "not
+    controlled"."""
+    from portfolio import records, report
+    from portfolio.status import portfolio_status as status_rows
+    from store import catalogue
+
+    db = catalogue.open_db(db_path)
+    rows = status_rows(db, records.rows(db, name), on)
+    if csv_file:
+        text = report.to_csv(rows)
+        if csv_file == "-":
+            click.echo(text, nl=False)
+        else:
+            with open(csv_file, "w", encoding="utf-8", newline="") as out:
+                out.write(text)
+    if xlsx_file:
+        counts = report.to_xlsx(db, rows, xlsx_file)
+        click.echo(f"wrote {xlsx_file}: " + ", ".join(f"{k} {v}" for k, v in counts.items()),
+                   err=True)
+    if as_json:
+        emit_json(rows)
+    elif not csv_file or csv_file != "-":
+        emit_table([report.flat(r) for r in rows], STATUS_COLUMNS, optional=("why", "screening"))
+        summary: dict[str, int] = {}
+        for row in rows:
+            key = report.sheet_of(row["verdict"])
+            summary[key] = summary.get(key, 0) + 1
+        click.echo(f"{len(rows)} lanes on {rows[0]['on'] if rows else on}: " + ", ".join(
+            f"{k} {summary[k]}" for k in report.SHEET_ORDER if k in summary))
+
+
+CHANGE_COLUMNS = ["date", "sku", "destination", "before", "after", "events"]
+
+
+def _change_rows(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**c, "before": c["before"], "after": c["after"], "events": "; ".join(c["events"])}
+            for c in changes]
+
+
+@portfolio.command("changes")
+@click.argument("name")
+@click.option("--since", required=True, help="First day of the period (YYYY-MM-DD).")
+@click.option("--until", help="Last day of the period (default: today in Beijing).")
+@click.option("--basis", is_flag=True,
+              help="Also list products whose verdict stays but whose deciding announcements change.")
+@db_option
+@json_option
+@_errors
+def portfolio_changes(name: str, since: str, until: str | None, basis: bool, db_path: str,
+                      as_json: bool) -> None:
+    """Products whose verdict changed in the period, newest first: before → after and the
+    events of the day (a clause taking effect, a suspension starting or ending)."""
+    from portfolio import records
+    from portfolio.changes import verdict_changes
+    from store import catalogue
+
+    db = catalogue.open_db(db_path)
+    found = verdict_changes(db, records.rows(db, name), since, until)
+    if not basis:
+        found["changes"] = [c for c in found["changes"] if c["verdict_changed"]]
+        found["products"] = len({(c["sku"], c["destination"]) for c in found["changes"]})
+    if as_json:
+        emit_json(found)
+        return
+    emit_table(_change_rows(found["changes"]), CHANGE_COLUMNS, optional=("events",))
+    click.echo(f"{len(found['changes'])} changes to {found['products']} products between "
+               f"{found['since']} and {found['until']} (newest first)")
+
+
+@portfolio.command("upcoming")
+@click.argument("name")
+@click.option("--days", default=90, show_default=True, type=int, help="How far ahead to look.")
+@click.option("--from", "start", help="Look ahead from this day (default: today in Beijing).")
+@db_option
+@json_option
+@_errors
+def portfolio_upcoming(name: str, days: int, start: str | None, db_path: str,
+                       as_json: bool) -> None:
+    """Dates ahead that change a product's verdict (a suspension ending, a clause taking
+    effect), soonest first."""
+    from portfolio import records
+    from portfolio.changes import upcoming
+    from store import catalogue
+
+    db = catalogue.open_db(db_path)
+    found = upcoming(db, records.rows(db, name), days, start)
+    if as_json:
+        emit_json(found)
+        return
+    emit_table(_change_rows(found["dates"]), CHANGE_COLUMNS, optional=("events",))
+    click.echo(f"{len(found['dates'])} verdict changes for {found['products']} products in the "
+               f"{found['days']} days after {found['from']}")
 
 
 COMMANDS = [portfolio]

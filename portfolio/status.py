@@ -1,0 +1,291 @@
+"""A portfolio's verdicts on a date: one row per lane, built on ``timeline.queries.status``.
+
+The matching is the timeline's (one implementation): each lane asks ``status`` for its HS
+code and for each of its materials, with its destination and end use. This module only
+reads those answers as a product's verdict:
+
+- Only parts that can name goods decide: items of equipment (B), software (D) or
+  technology (E) do not cover a product, and a part that names only a group (rare
+  earths) for a member element is shown as related, not deciding.
+- A measure bound to a destination (No. 46 二) or covering every dual-use item to it
+  (No. 46 一, 2026 No. 1) reaches the product only when a listed item covers it that day.
+- State trading is outside the verdict vocabulary: shown, never deciding.
+- The verdict is the strictest measure in force; else ``control suspended until D`` when
+  every matching control is suspended (D the first day a suspension ends before); else
+  ``pending from D``; else ``not found in the catalogue`` (never "not controlled").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlite_utils import Database
+
+from extract import items as model
+from timeline import queries
+
+VERDICTS = {"prohibited": "prohibited", "denied": "denied in principle",
+            "strict_review": "stricter review", "licence": "licence required",
+            "case_by_case": "licence required"}
+ORDER = ("prohibited", "denied in principle", "stricter review", "licence required",
+         "control suspended", "pending", "not found in the catalogue")
+NOT_GOODS = ("B", "D", "E")  # control-code categories: equipment, software, technology
+MATCH_LABELS = {"exact": "HS exact", "contained_in": "HS within an 8-digit line",
+                "contains": "HS code under the product's"}
+
+
+def end_use_of(lane: dict[str, Any]) -> str | None:
+    """``military: missile guidance`` → ``military``: the class a measure may be bound to."""
+    text = (lane.get("end_use") or "").strip()
+    if not text:
+        return None
+    return text.split(":", 1)[0].strip().lower() if ":" in text else text.lower()
+
+
+def queries_of(lane: dict[str, Any]) -> list[tuple[str, str]]:
+    """What the lane asks of the catalogue: (how, query) for its HS code and materials."""
+    asked = []
+    if lane.get("hs_code"):
+        asked.append(("hs", lane["hs_code"]))
+    asked += [("material", m) for m in lane.get("materials") or []]
+    return asked
+
+
+def _goods(part: dict[str, Any]) -> bool:
+    code = part.get("control_code") or ""
+    return not (len(code) > 1 and code[1].upper() in NOT_GOODS)
+
+
+def _how(kind: str, part: dict[str, Any], query: str) -> str:
+    if part.get("destination_wide"):
+        return "destination-wide measure"
+    if kind == "hs":
+        if part.get("via_material"):
+            return f"material of the HS item ({part['via_material']})"
+        return MATCH_LABELS.get(part.get("match"), "HS") + f" {query}"
+    if part.get("via_group"):
+        return f"group {part['via_group']} ({query})"
+    return f"material ({query})"
+
+
+def _parts(answer: dict[str, Any], kind: str, query: str,
+           control_codes: dict[tuple[str, str | None], list[str]],
+           ask_announcement: Callable[[str], dict[str, Any]]) -> list[dict[str, Any]]:
+    """The answer's matched parts, marked with how they matched and whether they can decide.
+
+    A category (superhard materials) names a family, not the product: its material-only
+    matches are related, not deciding. An announcement whose own list (an annex without
+    items, No. 89's catalogue) names the material is read through its own provisions.
+    """
+    category = kind == "material" and bool(model.members(answer.get("value") or ""))
+    out = []
+    for ann in answer.get("announcements") or []:
+        matched = ann.get("matched") or []
+        listed_by_annex = not matched and kind == "material" and ann.get("state") == "in_force"
+        if listed_by_annex:
+            own = ask_announcement(ann["number"])
+            matched = [{**p, "via_list": True} for a in own.get("announcements") or []
+                       if a["number"] == ann["number"] for p in a.get("matched") or []
+                       if p["kind"] == "provision"]
+        for part in matched:
+            codes = control_codes.get((part["announcement"], part["provision"]), [])
+            goods = not codes or any(_goods({"control_code": c}) for c in codes) \
+                or part["kind"] == "provision"
+            how = _how(kind, part, query)
+            if part.get("via_list"):
+                how = f"material ({query}) named in the announcement's list"
+            out.append({**part, "how": how, "goods": goods and not category,
+                        "effective": ann.get("effective_date"),
+                        "why": ann.get("why"), "title": ann.get("title"),
+                        "document_id": ann.get("document_id")})
+    return out
+
+
+def _control_codes(db: Database) -> dict[tuple[str, str | None], list[str]]:
+    """(announcement, provision) → the control codes of its items (to tell goods apart)."""
+    out: dict[tuple[str, str | None], list[str]] = {}
+    for number, provision, code in db.execute(
+            "select announcement, provision, control_code from items where current = 1 "
+            "and kind = 'item' and control_code is not null"):
+        out.setdefault((number, provision), []).append(code)
+    return out
+
+
+def _next_day(day: str) -> str:
+    return (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
+
+
+def _listed(part: dict[str, Any]) -> bool:
+    """A part that makes the product a listed item by itself (not bound to a destination)."""
+    scope = part.get("scope") or {}
+    return (part["goods"] and not part.get("via_group") and not part.get("destination_wide")
+            and not scope.get("destinations") and part.get("measure") in VERDICTS)
+
+
+def _binds(part: dict[str, Any], end_use: str | None) -> bool:
+    scope = part.get("scope") or {}
+    conditions = set(scope.get("end_uses") or []) | set(scope.get("end_users") or [])
+    return not conditions or (end_use is not None and end_use in conditions)
+
+
+def verdict_of(parts: list[dict[str, Any]], wide: list[dict[str, Any]],
+               end_use: str | None) -> dict[str, Any]:
+    """The verdict from the lane's matched parts and the destination-wide measures."""
+    deciding = [p for p in parts if p["goods"] and not p.get("via_group")
+                and p.get("measure") in VERDICTS and _binds(p, end_use)]
+    listed_now = [p for p in deciding if _listed(p) and p["state"] in ("in_force", "superseded")]
+    applying = [p for p in deciding if p["state"] in ("in_force", "superseded")
+                and (_listed(p) or listed_now)]
+    if listed_now:
+        applying += [{**w, "how": "destination-wide measure", "goods": True}
+                     for w in wide if w["state"] == "in_force" and w.get("measure") in VERDICTS
+                     and _binds(w, end_use)]
+    if applying:
+        best = min(applying, key=lambda p: ORDER.index(VERDICTS[p["measure"]]))
+        verdict = VERDICTS[best["measure"]]
+        chosen = [p for p in applying if VERDICTS[p["measure"]] == verdict]
+        if not all(_listed(p) for p in chosen):
+            # a destination-bound measure decides: the listed items it bites on are the chain
+            chosen += [p for p in listed_now if p not in chosen]
+        return {"verdict": verdict, "deciding": chosen, "applying": applying}
+    suspended = [p for p in deciding if p["state"] == "suspended" and _listed(p)]
+    if suspended:
+        until = min(p["until"] for p in suspended if p.get("until")) \
+            if any(p.get("until") for p in suspended) else None
+        return {"verdict": f"control suspended until {until}" if until else
+                "control suspended", "deciding": suspended, "applying": suspended,
+                "until": until}
+    pending = [p for p in deciding if p["state"] == "pending" and _listed(p)]
+    if pending:
+        start = min(p["effective"] if p.get("effective") and p["effective"] > p["since"]
+                    else _next_day(p["until"]) if p.get("until") else p["since"]
+                    for p in pending)
+        return {"verdict": f"pending from {start}", "deciding": pending, "applying": pending,
+                "from": start}
+    return {"verdict": "not found in the catalogue", "deciding": [], "applying": []}
+
+
+def lane_status(db: Database, lane: dict[str, Any], on: str,
+                ask: Callable[..., dict[str, Any]] | None = None,
+                control_codes: dict | None = None) -> dict[str, Any]:
+    """One lane's row: verdict, the parts that apply and how they matched, the chain."""
+    ask = ask or (lambda q, d, e: queries.status(db, q, on, d, e, limit=0))
+    control_codes = control_codes if control_codes is not None else _control_codes(db)
+    end_use = end_use_of(lane)
+    parts: list[dict[str, Any]] = []
+    wide: list[dict[str, Any]] = []
+    searched = []
+    for kind, query in queries_of(lane):
+        answer = ask(query, lane["destination"], end_use)
+        searched.append(answer.get("searched"))
+        parts += _parts(answer, kind, query, control_codes, lambda n: ask(n, None, end_use))
+        wide = wide or answer.get("destination_wide") or []
+    result = verdict_of(parts, wide, end_use)
+    deciding = result["deciding"]
+    numbers = _unique([*(p["announcement"] for p in deciding),
+                       *(p.get("cause") for p in deciding)])
+    related = _unique(p["announcement"] for p in parts if p["announcement"] not in numbers)
+    matches = _unique(p["how"] for p in deciding)
+    why = "; ".join(_part_why(p) for p in _merged(deciding))
+    if not deciding:
+        why = ("Nothing in the catalogue decides this product on " + on + " (searched "
+               + "; ".join(s for s in searched if s) + "). Not found in the catalogue is not "
+               "'not controlled'.")
+    aside = _unique(f"{p['announcement']} {p.get('provision') or ''}: {p['measure']} in force "
+                    f"since {p['since']} (outside the verdict vocabulary)".replace(" :", ":")
+                    for p in parts if p["state"] == "in_force"
+                    and p.get("measure") and p["measure"] not in VERDICTS)
+    if aside:
+        why += " Also: " + "; ".join(aside) + "."
+    return {"sku": lane["sku"], "destination": lane["destination"],
+            "description": lane.get("description"), "hs_code": lane.get("hs_code"),
+            "materials": lane.get("materials") or [], "end_use": lane.get("end_use"),
+            "counterparty": lane.get("counterparty"), "on": on,
+            "verdict": result["verdict"], "announcements": numbers, "matched": matches,
+            "related": related, "why": why,
+            "parts": [_brief(p) for p in _merged(result["applying"])]}
+
+
+def _part_why(part: dict[str, Any]) -> str:
+    clause = f" {part['provision']}" if part.get("provision") else ""
+    state = {"in_force": "in force", "superseded": "continued under its successor"}.get(
+        part["state"], part["state"])
+    dates = f" since {part['since']}" if part.get("since") else ""
+    if part.get("until"):
+        dates += f" until {part['until']}"
+    cause = f" ({part['cause']})" if part.get("cause") else ""
+    return f"{part['announcement']}{clause}: {part.get('measure')} {state}{dates}{cause}, " \
+           f"matched by {part['how']}"
+
+
+def _merged(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per clause and interval, its ways of matching joined (HS and material)."""
+    out: dict[tuple, dict[str, Any]] = {}
+    for part in parts:
+        key = tuple(part.get(k) for k in ("announcement", "provision", "measure", "state",
+                                          "since", "until"))
+        if key in out:
+            if part["how"] not in out[key]["how"]:
+                out[key]["how"] += " and " + part["how"]
+        else:
+            out[key] = dict(part)
+    return list(out.values())
+
+
+def _brief(part: dict[str, Any]) -> dict[str, Any]:
+    return {k: part.get(k) for k in ("announcement", "provision", "measure", "state", "since",
+                                     "until", "cause", "how", "document_id")}
+
+
+def _unique(values: Any) -> list[Any]:
+    out: list[Any] = []
+    for value in values:
+        if value and value not in out:
+            out.append(value)
+    return out
+
+
+def portfolio_status(db: Database, lanes: list[dict[str, Any]], on: str | None = None,
+                     screen: bool = True) -> list[dict[str, Any]]:
+    """Every lane's row on ``on`` (default today), with the counterparty's screening."""
+    on = queries.check_date(on, "--on")
+    cache: dict[tuple, dict[str, Any]] = {}
+    codes = _control_codes(db)
+
+    def ask(query: str, destination: str, end_use: str | None) -> dict[str, Any]:
+        key = (query, destination, end_use)
+        if key not in cache:
+            cache[key] = queries.status(db, query, on, destination, end_use, limit=0)
+        return cache[key]
+
+    screener = _screener(db) if screen else None
+    rows = []
+    for lane in lanes:
+        row = lane_status(db, lane, on, ask, codes)
+        if screener is not None and lane.get("counterparty"):
+            row["screening"] = _screen(screener, lane["counterparty"], lane["destination"], on)
+        rows.append(row)
+    return rows
+
+
+def _screener(db: Database) -> Any:
+    from screening import store
+
+    if "entity_listings" not in db.table_names():
+        return None
+    try:
+        return store.screener(db)
+    except store.NoLists:
+        return None
+
+
+def _screen(screener: Any, name: str, country: str, on: str) -> dict[str, Any]:
+    hits = screener.screen(name, country, on)
+    if not hits:
+        return {"result": "no hit", "hits": []}
+    band = "match" if any(h["band"] == "match" for h in hits) else "possible match"
+    return {"result": band, "hits": [{k: h.get(k) for k in (
+        "score", "band", "name_zh", "name_en", "list", "announcement", "state")}
+        for h in hits[:3]]}

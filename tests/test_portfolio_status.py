@@ -1,0 +1,150 @@
+"""``regwatch portfolio status`` scored against the hand-checked gold: the sample portfolio
+imported into the crawled mirror catalogue (day 1 + day 2), every lane's verdict on the
+four dates, and every announcement the gold names shown by the tool (as deciding or as
+related). Also the CSV and XLSX reports, reproducible for a past date.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).parent.parent
+SAMPLE = ROOT / "portfolio" / "samples" / "exporter.csv"
+GOLD = ROOT / "tests" / "gold" / "portfolio_expected.csv"
+DATES = ["2023-09-01", "2025-01-15", "2025-11-15", "2026-11-29"]
+
+
+@pytest.fixture(scope="module")
+def catalogue(mirror_history, tmp_path_factory) -> str:
+    """A copy of the session's mirror catalogue with the sample portfolio imported."""
+    from regwatch.cli import cli
+
+    path = str(tmp_path_factory.mktemp("portfolio-status") / "catalogue.db")
+    source, target = sqlite3.connect(mirror_history), sqlite3.connect(path)
+    source.backup(target)
+    source.close()
+    target.close()
+    result = CliRunner().invoke(cli, ["portfolio", "import", str(SAMPLE), "--db", path])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def _status(path: str, on: str, *extra: str) -> CliRunner:
+    from regwatch.cli import cli
+
+    return CliRunner().invoke(cli, ["portfolio", "status", "exporter", "--on", on, "--db", path,
+                                    *extra], catch_exceptions=False)
+
+
+@pytest.mark.parametrize("on", DATES)
+def test_every_verdict_matches_the_gold(catalogue: str, on: str) -> None:
+    result = _status(catalogue, on, "--json")
+    assert result.exit_code == 0, result.output
+    rows = {(r["sku"], r["destination"]): r for r in json.loads(result.output)}
+    with GOLD.open(encoding="utf-8", newline="") as handle:
+        gold = list(csv.DictReader(handle))
+    assert len(rows) == len(gold) == 51
+    wrong = []
+    for want in gold:
+        row = rows[(want["sku"], want["destination"])]
+        named = [a for a in want[f"{on} announcements"].split(";") if a]
+        missing = [a for a in named if a not in row["announcements"] + row["related"]]
+        if row["verdict"] != want[f"{on} verdict"] or missing:
+            wrong.append(f"{want['sku']}: {row['verdict']!r} (gold {want[f'{on} verdict']!r}), "
+                         f"missing {missing}")
+        if row["verdict"] == "not found in the catalogue":
+            assert "not 'not controlled'" in row["why"]
+        else:
+            assert row["announcements"] and row["matched"], row
+    assert not wrong, "\n".join(wrong)
+
+
+def test_status_says_how_each_lane_matched(catalogue: str) -> None:
+    rows = {r["sku"]: r for r in json.loads(_status(catalogue, "2026-11-29", "--json").output)}
+    assert "HS exact 3818009004" in rows["SEM-GAAS-4N"]["matched"]
+    assert rows["SEM-GE-LENS"]["matched"] == ["material (germanium)"]
+    assert "destination-wide measure" in rows["MAG-SC217-MIL"]["matched"]
+    assert "MOFCOM-2025-72" in rows["SH-DIA-US"]["announcements"]  # the chain: why 二 is back
+    assert "2026-11-28" in rows["SH-DIA-US"]["why"]
+    silver = rows["AG-PASTE-DE"]
+    assert silver["matched"] == ["material (silver) named in the announcement's list"]
+    assert "MOFCOM-2025-68" in silver["why"] and "outside the verdict vocabulary" in silver["why"]
+    assert rows["MAG-SC217-28"]["screening"]["result"] in ("no hit", "possible match", "match")
+    assert "screening" not in rows["SEM-GA-4N"]  # no counterparty given
+
+
+def test_reports_are_reproducible_for_a_past_date(catalogue: str, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    out = _status(catalogue, "2025-11-15", "--csv", "-")
+    again = _status(catalogue, "2025-11-15", "--csv", "-")
+    assert out.exit_code == 0 and out.output == again.output
+    table = list(csv.DictReader(io.StringIO(out.output)))
+    assert len(table) == 51 and {r["on"] for r in table} == {"2025-11-15"}
+    assert _status(catalogue, "2025-11-15", "--xlsx", str(first)).exit_code == 0
+    assert _status(catalogue, "2025-11-15", "--xlsx", str(second)).exit_code == 0
+    book = load_workbook(first)
+    assert book.sheetnames == ["prohibited", "licence required", "control suspended",
+                               "not found in the catalogue", "sources"]
+    assert sum(book[s].max_row - 1 for s in book.sheetnames[:-1]) == 51
+    sources = list(book["sources"].iter_rows(values_only=True))
+    assert sources[0][-1] == "content_hash"
+    cited = {r[0]: r for r in sources[1:]}
+    assert cited["MOFCOM-2025-70"][3].startswith("http") and len(cited["MOFCOM-2025-70"][6]) >= 32
+    assert book["sources"].cell(row=2, column=4).hyperlink is not None
+
+    def cells(path: Path) -> str:
+        wb = load_workbook(path)
+        return json.dumps([[list(r) for r in wb[s].iter_rows(values_only=True)]
+                           for s in wb.sheetnames], default=str)
+
+    assert hashlib.sha256(cells(first).encode()).digest() == \
+        hashlib.sha256(cells(second).encode()).digest()
+
+
+def _run(path: str, *args: str) -> dict:
+    from regwatch.cli import cli
+
+    result = CliRunner().invoke(cli, ["portfolio", *args, "exporter", "--db", path, "--json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_changes_agree_with_the_gold_between_two_dates(catalogue: str) -> None:
+    found = _run(catalogue, "changes", "--since", "2025-11-16", "--until", "2026-11-29")
+    dates = [c["date"] for c in found["changes"]]
+    assert dates == sorted(dates, reverse=True)  # newest first
+    last = {}
+    for change in reversed(found["changes"]):  # oldest first: the last one wins
+        last[(change["sku"], change["destination"])] = change["after"]
+    with GOLD.open(encoding="utf-8", newline="") as handle:
+        gold = list(csv.DictReader(handle))
+    for row in gold:
+        key = (row["sku"], row["destination"])
+        if row["2025-11-15 verdict"] != row["2026-11-29 verdict"]:
+            assert last.get(key) == row["2026-11-29 verdict"], key
+    lfp = [c for c in found["changes"] if c["sku"] == "BAT-LFP"]
+    assert [(c["date"], c["before"], c["after"]) for c in lfp] == [
+        ("2026-11-11", "control suspended until 2026-11-10", "licence required")]
+    assert "MOFCOM-2025-58 in_force_again" in lfp[0]["events"]
+
+
+def test_upcoming_dates_soonest_first(catalogue: str) -> None:
+    found = _run(catalogue, "upcoming", "--from", "2026-10-01", "--days", "90")
+    dates = [(c["date"], c["sku"]) for c in found["dates"]]
+    assert dates == sorted(dates)
+    assert ("2026-11-11", "BAT-LFP") in dates and ("2026-11-28", "SEM-GA-6N") in dates
+    ga = next(c for c in found["dates"] if c["sku"] == "SEM-GA-6N")
+    assert (ga["before"], ga["after"]) == ("licence required", "denied in principle")
+    short = _run(catalogue, "upcoming", "--from", "2026-10-01", "--days", "30")
+    assert short["dates"] == []  # nothing between 2026-10-02 and 2026-10-31
