@@ -14,6 +14,9 @@ IN_FORCE_AGAIN = "in_force_again"
 TOOK_EFFECT = "took_effect"
 SOURCE_UNHEALTHY = "source_unhealthy"
 SOURCE_RECOVERED = "source_recovered"
+POSSIBLY_MISSED = "possibly_missed"
+GAP_FILLED = "gap_filled"
+COPY_DIFFERS = "copy_differs"
 
 # kind: (priority, English label, Chinese label)
 KINDS: dict[str, tuple[str, str, str]] = {
@@ -29,12 +32,16 @@ KINDS: dict[str, tuple[str, str, str]] = {
     TOOK_EFFECT: ("normal", "took effect", "正式实施"),
     SOURCE_UNHEALTHY: ("high", "source unhealthy", "信息源异常"),
     SOURCE_RECOVERED: ("normal", "source recovered", "信息源已恢复"),
+    POSSIBLY_MISSED: ("high", "possibly missed", "可能漏抓"),
+    GAP_FILLED: ("normal", "gap filled", "缺号已补齐"),
+    COPY_DIFFERS: ("normal", "a copy differs", "转载版本文字不一致"),
 }
 
 # What a subscription gets unless it names kinds: everything but page-text noise.
 DEFAULT_KINDS = tuple(k for k in KINDS if k != TEXT_CHANGED)
-# Kinds about a source, not an announcement: topic filters do not apply to them.
-HEALTH_KINDS = (SOURCE_UNHEALTHY, SOURCE_RECOVERED)
+# Kinds about a source, not an announcement: topic filters do not apply to them. A number
+# a series skipped is one (nothing is known of its topic): alerts/completeness.py.
+HEALTH_KINDS = (SOURCE_UNHEALTHY, SOURCE_RECOVERED, POSSIBLY_MISSED, GAP_FILLED)
 # Reference relation (extraction contract) -> event kind for the target announcement.
 RELATION_KINDS = {"suspends": SUSPENDED, "repeals": REPEALED, "amends": AMENDED}
 REMINDER_KINDS = (EFFECTIVE_SOON, PERIOD_ENDING)

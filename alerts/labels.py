@@ -88,6 +88,9 @@ HEALTH_REASONS = {
                         "列表页解析出的公告少于该来源声明的数量"),
     "failed-runs": ("several consecutive crawls failed", "连续多次抓取失败"),
     "stale": ("no successful crawl for too long", "长时间没有成功抓取"),
+    "possibly-missed": ("a number of the series was skipped: possibly missed",
+                        "该系列公告出现缺号，可能漏抓"),
+    "gap-filled": ("the skipped number is in the catalogue now", "缺号公告已收录"),
 }
 
 

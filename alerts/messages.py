@@ -180,6 +180,8 @@ def alert_view(alert: dict[str, Any], lang: str) -> dict[str, Any]:
         if payload.get("errors"):
             for error in payload["errors"]:
                 view["details"].append(f"  {error.get('reason')}: {error.get('url') or ''}")
+        if payload.get("detail"):
+            view["details"].append(str(payload["detail"]))
         if payload.get("run_id"):
             view["details"].append(f"{word('run', lang)} #{payload['run_id']}")
         view["catalogue"] = f"{word('event', lang)} #{alert['event_id']}"
@@ -199,8 +201,10 @@ def alert_view(alert: dict[str, Any], lang: str) -> dict[str, Any]:
         headline += ": " + ", ".join(changed)
         view["changes"] = changes_view(payload.get("changes", {}), lang)
         view["text_diff"] = payload.get("text_diff") or []
-    elif kind == kinds.TEXT_CHANGED:
+    elif kind in (kinds.TEXT_CHANGED, kinds.COPY_DIFFERS):
         view["text_diff"] = payload.get("text_diff") or []
+        if payload.get("primary_url"):
+            view["details"].append(f"{word('link', lang)}: {payload['primary_url']}")
     elif kind in kinds.RELATION_KINDS.values():
         by = payload.get("by") or {}
         relation = payload.get("relation") or {}

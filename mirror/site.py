@@ -31,7 +31,9 @@ MOFCOM_LIST = "/zwgk/zcfb/index.html"
 GACC_BASE = "/customs/302249/302266/302267"
 GACC_LIST = f"{GACC_BASE}/index.html"
 MOFCOM_EN_BASE = "/policies/announcements"
-LIST_PATHS = {"mofcom": MOFCOM_LIST, "gacc": GACC_LIST, "mofcom_en": f"{MOFCOM_EN_BASE}/index.html"}
+XKZJ_BASE = "/tzgg"  # the licensing bureau's 通知公告 (xkzj.mofcom.gov.cn), where it reposts
+LIST_PATHS = {"mofcom": MOFCOM_LIST, "gacc": GACC_LIST, "mofcom_en": f"{MOFCOM_EN_BASE}/index.html",
+              "mofcom_xkzj": f"{XKZJ_BASE}/index.html"}
 CHALLENGE_COOKIE = "__jsl_clearance"
 
 FAULTS = {
@@ -158,8 +160,31 @@ def state_on(entries: list[dict[str, Any]], day: int) -> list[dict[str, Any]]:
     return visible
 
 
+def copies_of(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """The other pages that carry ``entry`` (its ``copies``): the same notice at another URL,
+    word for word unless the copy drops lines (``drop_lines``: the body lines that start so)."""
+    pages = []
+    for copy in entry.get("copies") or []:
+        page = {k: v for k, v in entry.items() if k not in ("copies", "revisions")}
+        page.update({k: v for k, v in copy.items() if k != "drop_lines"})
+        page["key"] = f"{entry['key']}@{copy['site']}"
+        page["copy_of"] = entry["key"]
+        drops = tuple(copy.get("drop_lines") or ())
+        if drops:
+            page["body"] = [line for line in entry["body"]
+                            if not (isinstance(line, str) and line.startswith(drops))]
+        # the attachments stay the original's files, linked by their own addresses
+        page["attachments"] = [
+            {**a, "url": a.get("url") or f"/cms_files/attach/{entry['page_id']}_{i}.pdf"}
+            for i, a in enumerate(entry.get("attachments") or [], start=1)]
+        pages.append(page)
+    return pages
+
+
 def detail_path(entry: dict[str, Any]) -> str:
     year = _as_date(entry["date"]).year
+    if entry["site"] == "mofcom_xkzj":
+        return f"{XKZJ_BASE}/art/{year}/art_{entry['page_id']}.html"
     if entry["site"] == "gacc":
         return f"{GACC_BASE}/{entry['page_id']}/index.html"
     if entry["site"] == "mofcom_en":
@@ -223,7 +248,9 @@ class Mirror:
 
     def set_day(self, day: int) -> None:
         self.day = int(day)
-        self.visible = state_on(self.entries, self.day)
+        visible = state_on(self.entries, self.day)
+        copies = [c for e in visible for c in copies_of(e)]
+        self.visible = visible + sorted(copies, key=lambda e: (_posted(e), e["key"]), reverse=True)
         self.by_path = {detail_path(e): e for e in self.visible}
 
     # -- routing -----------------------------------------------------------------

@@ -62,6 +62,13 @@ def config_check_command(path: str) -> None:
     click.echo(f"{path}: ok (catalogue {config.db_path}; sources: {sources})")
 
 
+def _last_announcement(last: dict | None) -> str:
+    if not last:
+        return "no announcement seen yet"
+    return (f"last announcement {last['number']} ({last['issue_date'] or 'undated'}, "
+            f"{last['age_days']} days ago)")
+
+
 def print_health(db_path: str, config_path: str | None, as_json: bool) -> None:
     """`regwatch status` without a query: health, with an exit status monitoring can use."""
     import json
@@ -87,7 +94,8 @@ def print_health(db_path: str, config_path: str | None, as_json: bool) -> None:
             line(f"{source['source']:>10}: {state} — last run {source['last_run']} "
                  f"({source['last_result']}), next {source['next_run']}, "
                  f"{source['consecutive_failures']} consecutive failures, "
-                 f"last new document {source['last_new_document']}", indent=12)
+                 f"last new document {source['last_new_document']}, "
+                 f"{_last_announcement(source['last_announcement'])}", indent=12)
     if not report["ok"]:
         raise SystemExit(1)
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from crawler.run import crawl
 from crawler.sources import get_source
-from mirror.site import FAULTS, detail_path, fault_path, load_entries, state_on
+from mirror.site import FAULTS, Mirror, detail_path, fault_path, load_entries
 from regwatch.cli import cli
 from store import catalogue
 
@@ -20,7 +20,8 @@ def _totals(runs: list[dict]) -> dict[str, int]:
 
 
 def _day(day: int) -> list[dict]:
-    return state_on(load_entries(), day)
+    """The mirror's pages on ``day``: the entries and their copies at other URLs."""
+    return Mirror(day=day).visible
 
 
 def test_day1_twice_then_day2_forms_versions(make_mirror, db_path):
