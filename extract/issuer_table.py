@@ -84,7 +84,7 @@ class IssuerTable:
 
     def code(self, name: str) -> str | None:
         """Code of one matched name (any script, any case for English full names)."""
-        key = re.sub(r"\s+", "", name)
+        key = "".join(name.split())
         if key in self.by_name:
             return self.by_name[key]
         key = " ".join(name.split())

@@ -69,17 +69,23 @@ class ExtractState:
             raise KeyError(f"undeclared extraction state key: {key!r}")
         return key
 
+    # The fast paths read the instance dict: every declared field is in it, nothing else is.
     def __getitem__(self, key: str) -> Any:
-        return getattr(self, self._check(key))
+        try:
+            return self.__dict__[key]
+        except KeyError:
+            raise KeyError(f"undeclared extraction state key: {key!r}") from None
 
     def __setitem__(self, key: str, value: Any) -> None:
-        setattr(self, self._check(key), value)
+        if key not in self.__dict__:
+            raise KeyError(f"undeclared extraction state key: {key!r}")
+        self.__dict__[key] = value
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key in FIELD_NAMES and getattr(self, key) is not None
 
     def get(self, key: str, default: Any = None) -> Any:
-        value = getattr(self, self._check(key))
+        value = self[key]
         return default if value is None else value
 
     def setdefault(self, key: str, default: Any = None) -> Any:

@@ -46,13 +46,13 @@ CONT_ZH = re.compile(
 )
 # Numbers printed without a year: 公告第61、62号 / 第62号公告 / （第56号） / 4号文件.
 BARE_KW_ZH = re.compile(rf"{KW}\s*(?P<di>第)\s*(?P<n>{NUM})(?P<hao>\s*号)?")
-BARE_DI_ZH = re.compile(rf"(?<![0-9年〕\]）)])(?<!公告)(?<!告)(?P<di>第)\s*(?P<n>{NUM})(?P<hao>\s*号)")
-FILE_ZH = re.compile(rf"(?:(?P<y>{YEAR})\s*年\s*)?(?<![0-9第])(?P<n>[0-9]{{1,3}})\s*号\s*文件")
+BARE_DI_ZH = re.compile(rf"(?=第)(?<![0-9年〕\]）)])(?<!公告)(?<!告)(?P<di>第)\s*(?P<n>{NUM})(?P<hao>\s*号)")
+FILE_ZH = re.compile(rf"(?=[0-9])(?:(?P<y>{YEAR})\s*年\s*)?(?<![0-9第])(?P<n>[0-9]{{1,3}})\s*号\s*文件")
 # （2025年第123号） after a 公告 whose issuer is named earlier in the sentence.
-PAREN_ZH = re.compile(rf"(?<=[告])\s*[（(]\s*(?P<y>{YEAR})\s*年\s*(?P<di>第)?\s*(?P<n>{NUM})"
+PAREN_ZH = re.compile(rf"(?=[\s（(])(?<=[告])\s*[（(]\s*(?P<y>{YEAR})\s*年\s*(?P<di>第)?\s*(?P<n>{NUM})"
                       rf"(?P<hao>\s*号)\s*[)）]")
 # "(No. 56)" in English, read only beside other announcement mentions.
-PAREN_EN = re.compile(r"\(\s*(?i:nos?)\s*\.?\s*(?P<n>\d{1,4})(?P<more>(?:\s*(?:,|and|&)\s*"
+PAREN_EN = re.compile(r"(?=\()\(\s*(?i:nos?)\s*\.?\s*(?P<n>\d{1,4})(?P<more>(?:\s*(?:,|and|&)\s*"
                       r"\d{1,4})*)\s*\)")
 EN_CORE = re.compile(
     r"(?i:(?:(?:joint|public)\s+)?announcements?)"
@@ -67,7 +67,7 @@ EN_CORE = re.compile(
 )
 # "Nos. 55 to 58 and 61, 62 of 2025": a plural list stands for announcements on its own.
 EN_NOS = re.compile(EN_CORE.pattern.replace(
-    r"(?i:(?:(?:joint|public)\s+)?announcements?)", r"(?<![A-Za-z])(?=Nos\b)", 1))
+    r"(?i:(?:(?:joint|public)\s+)?announcements?)", r"(?=Nos\b)(?<![A-Za-z])", 1))
 EN_YEAR_AFTER = re.compile(r"\s*,?\s*(?i:in|of|for)\s+(?P<y>(?:19|20)\d\d)(?![0-9])"
                            r"|\s*\[\s*(?P<y2>(?:19|20)\d\d)\s*\]")
 MAX_RANGE = 30
@@ -102,10 +102,11 @@ class Announcements(RuleComponent):
                     mention = self._zh(text, m)
                     if mention:
                         found.append(mention)
-            for m in PAREN_ZH.finditer(text):
-                mention = self._zh(text, m, context_issuers=True)
-                if mention:
-                    found.append(mention)
+            if "告(" in text or "告 (" in text:
+                for m in PAREN_ZH.finditer(text):
+                    mention = self._zh(text, m, context_issuers=True)
+                    if mention:
+                        found.append(mention)
         if "第" in text:
             for rx in (BARE_KW_ZH, BARE_DI_ZH):
                 for m in rx.finditer(text):
@@ -116,13 +117,14 @@ class Announcements(RuleComponent):
             for m in FILE_ZH.finditer(text):
                 found.append(self._file(text, m))
         if re.search(r"(?i)announcement", text):
-            for rx in (EN_CORE, EN_NOS):
+            for rx in (EN_CORE, EN_NOS) if "Nos" in text else (EN_CORE,):
                 for m in rx.finditer(text):
                     mention = self._en(text, m)
                     if mention:
                         found.append(mention)
-            for m in PAREN_EN.finditer(text):
-                found.append(self._paren_en(m))
+            if "(No" in text or "( No" in text:
+                for m in PAREN_EN.finditer(text):
+                    found.append(self._paren_en(m))
         found.sort(key=lambda x: (x["start"], -(x["end"] - x["start"])))
         out: list[dict[str, Any]] = []
         for mention in found:
@@ -188,17 +190,17 @@ class Announcements(RuleComponent):
             last_n = n
             last_start = c.start("n")
             end = c.end()
-        start, issuers = self._prefix_zh(text, m.start())
         tail = re.match(r"\s*公\s*告", text[end:end + 6])
-        if m.re is ZH_FORMS[2]:
-            # Without 公告 before the year, 公告 must follow, or issuers precede (not 令).
-            if not tail and (not issuers or re.match(r"\s*令", text[end:end + 3])):
-                return None
         if bare:
             # 第62号公告 / （第56号）: a number on its own only with 公告 after it or in brackets.
             opened = text[max(0, m.start() - 1):m.start()] in ("(", "（")
             closed = re.match(r"\s*[)）]", text[end:end + 2])
             if not tail and not (opened and closed):
+                return None
+        start, issuers = self._prefix_zh(text, m.start())
+        if m.re is ZH_FORMS[2]:
+            # Without 公告 before the year, 公告 must follow, or issuers precede (not 令).
+            if not tail and (not issuers or re.match(r"\s*令", text[end:end + 3])):
                 return None
         if tail:
             end += tail.end()

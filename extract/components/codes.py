@@ -78,6 +78,15 @@ class Codes(RuleComponent):
             for t in sorted(set(terms), key=lambda t: (-len(t), t))
         ) or "(?!)"
         self.hs_label = re.compile(gate(terms) + rf"(?i:{alt})")
+        # The whole-text "is there any HS label?" search, split by script: Chinese labels
+        # need no case folding, English ones are whole words; each runs only on its script.
+        zh_terms = [t for t in terms if re.search(r"[\u4e00-\u9fff]", t)]
+        en_terms = sorted({t for t in terms if t not in zh_terms}, key=lambda t: (-len(t), t))
+        self.hs_label_zh = re.compile(gate(zh_terms) + "(?:" + "|".join(
+            zh_pattern(t) for t in sorted(set(zh_terms), key=lambda t: (-len(t), t))) + ")"
+            if zh_terms else "(?!)")
+        self.hs_label_en = re.compile(r"(?i)\b(?:" + "|".join(
+            en_pattern(t) for t in en_terms) + r")(?![A-Za-z])" if en_terms else "(?!)")
         self.marker = re.compile("|".join(p.pattern for p in self.rx.get("item_marker", [])) or
                                  "(?!)")
 
@@ -89,7 +98,9 @@ class Codes(RuleComponent):
         st = state(doc)
         text = view(doc)
         controls = self.find_controls(text)
-        has_label = bool(self.hs_label.search(text))
+        has_label = bool(("HS" in text or "hs" in text or re.search(r"[A-Za-z]{6}", text))
+                         and self.hs_label_en.search(text)) or bool(
+            self.hs_label_zh.search(text))
         lines = st["structure"]["lines"]
         hs = self.find_hs(text, lines, controls, has_label)
         st["control_codes"] = controls
@@ -222,6 +233,8 @@ class Codes(RuleComponent):
     def items(self, doc: Doc, st: dict[str, Any], text: str, lines: list[tuple[int, int]],
               controls: list[dict[str, Any]], hs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
+        if not controls and not hs:
+            return items  # an item is a unit that holds a code: none to look for
         source = st["ctx"].get("item_source", "text")
         prev: tuple[int, int] | None = None
         prev_was_item = False

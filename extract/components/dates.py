@@ -26,6 +26,7 @@ from .structure import clause_int, clause_label
 ZH_NUM = "一二三四五六七八九十"
 SENTENCE_END = re.compile(r"[。;\n!?]")
 CLAUSE_END = re.compile(r"[。;\n!?,，]")
+LATIN_WORD = re.compile(r"[A-Za-z]{2}")
 TIME = re.compile(r"(?<![0-9])[0-2]?[0-9]:[0-5][0-9](?![0-9])")
 POSTING = re.compile(r"来源|浏览|点击|发布时间|阅读|字号|打印|分享|Source|Views|Posted", re.I)
 ORG_TAIL = re.compile(r"(?:部|署|局|机制|办公室|委员会|委|厅|司)$|(?i:ministry|administration|"
@@ -232,6 +233,9 @@ class Dates(RuleComponent):
         before = text[line_start:d.start]
         stop = SENTENCE_END.search(text, d.end, d.end + 80)
         after = text[d.end:stop.start() if stop else d.end + 80]
+        # English cues need English words: skip their patterns around a date in Chinese.
+        latin = bool(LATIN_WORD.search(before) or LATIN_WORD.search(after))
+        langs = langs if latin else tuple(lg for lg in langs if lg != "en")
         for lg in langs:
             if self._any("not_before", lg, before) or self._any("not_after", lg, after, False):
                 return False
@@ -243,7 +247,7 @@ class Dates(RuleComponent):
                 return True
         if self._any("after", "zh", after, False):
             return True
-        if self._any("before", "en", before) or self._any("after", "en", after, False):
+        if latin and (self._any("before", "en", before) or self._any("after", "en", after, False)):
             return True
         return False
 

@@ -23,6 +23,9 @@ SIGNATURE_LINES = 15
 LATIN = re.compile(r"[A-Za-z]{3}")
 # A signature by a department: 商务部配额许可证事务局, 海关总署统计分析司.
 DEPARTMENT = re.compile(r"^[\u4e00-\u9fff]{2,16}(?:局|司|厅|办公室|中心|处)$")
+GLUE_WORDS = re.compile(r"(?i)\b(?:the|and|of|[a-z]+ \d{1,2}, \d{4})\b")
+SEPARATORS = re.compile(r"[\s、,，&()（）]+")
+DEPT_HINT = re.compile(r"[局司厅室心处]")
 DATE_BITS = re.compile(r"[0-9〇零一二三四五六七八九十年月日号\-/., ]+")
 
 
@@ -85,11 +88,15 @@ class Issuers(RuleComponent):
         out: list[dict[str, Any]] = []
         seen: set[tuple[int, int]] = set()
         for lo, hi in spans:
+            named = set()
             for rx in (self.table.zh_re, self.table.en_re, self.table.bureau_re):
+                if rx is self.table.bureau_re and named >= set(codes):
+                    continue  # every code already has its name; a bureau adds nothing
                 for m in rx.finditer(text, lo, hi):
                     code = self.table.code(m.group(0)) or self.table.bureau(m.group(0))
                     if code in codes and m.span() not in seen:
                         seen.add(m.span())
+                        named.add(code)
                         out.append({"value": code, "start": m.start(), "end": m.end()})
         return sorted(out, key=lambda sp: (sp["start"], sp["value"]))
 
@@ -102,7 +109,8 @@ class Issuers(RuleComponent):
             if end - start > 120:
                 continue  # a signature line is short; a paragraph is not one
             line = text[start:end]
-            dept = DEPARTMENT.match(DATE_BITS.sub(" ", line).strip())
+            dept = DEPARTMENT.match(DATE_BITS.sub(" ", line).strip()) if DEPT_HINT.search(
+                line) else None
             if dept:
                 code = self.table.bureau(dept.group(0)) or (
                     self.table.codes_in(dept.group(0))[:1] or [None])[0]
@@ -119,9 +127,7 @@ class Issuers(RuleComponent):
             rest = line
             for m in sorted(names, key=lambda m: -m.start()):
                 rest = rest[:m.start()] + rest[m.end():]
-            rest = DATE_BITS.sub("", re.sub(r"(?i)\b(?:the|and|of|[a-z]+ \d{1,2}, \d{4})\b",
-                                            "", rest))
-            rest = re.sub(r"[\s、,，&()（）]+", "", rest)
+            rest = SEPARATORS.sub("", DATE_BITS.sub("", GLUE_WORDS.sub("", rest)))
             if rest:
                 continue
             found = [self.table.code(m.group(0)) for m in sorted(names, key=lambda m: m.start())]

@@ -56,6 +56,10 @@ class Kind(RuleComponent):
         hi = len(text) if hi is None else hi
         return [m for rx in self.rx.get((kind, where), []) for m in rx.finditer(text, lo, hi)]
 
+    def _first(self, kind: str, where: str, text: str) -> re.Match[str] | None:
+        hits = [m for rx in self.rx.get((kind, where), []) if (m := rx.search(text))]
+        return min(hits, key=lambda m: m.start()) if hits else None
+
     def __call__(self, doc: Doc) -> Doc:
         self._check_ready()
         st = state(doc)
@@ -91,7 +95,9 @@ class Kind(RuleComponent):
                 acts.append(ev("field"))
             if issue and issue.get("how") == "signature":
                 acts.append({"cue": "signature", "start": issue["start"], "end": issue["end"]})
-            acts += [ev("act", m) for m in self._hits("act", "body", text)[:3]]
+            if not acts:
+                first = self._first("act", "body", text)
+                acts = [ev("act", first)] if first else []
             if acts:
                 return "announcement", [ev("own_number"), *acts]
         statement = [ev("statement_head", m) for lo, hi in heads if lo >= 0

@@ -36,6 +36,11 @@ RARE_EARTHS = {
 }
 
 
+# Gaps that always join a list (钨、碲 / samarium, gadolinium and yttrium), and what breaks one.
+PLAIN_GAPS = frozenset(("", "、", ",", "，", "和", "及", "与", "/", ", ", " and ", ", and ", " or "))
+RUN_BREAK = re.compile(r"[。;:\n()（）.]")
+
+
 class Materials(RuleComponent):
     """Longest-match vocabulary tagging with compound, stop-word and context rules."""
 
@@ -65,8 +70,16 @@ class Materials(RuleComponent):
                     self.element_chars[term] = mats[0]
             for term in row.get("en", []):
                 self.en_terms.setdefault(self._en_key(term), (kind, mats))
+        # One search per frame kind: the zh and en patterns of a kind as one alternation.
+        self.frame_any: dict[str, re.Pattern[str]] = {}
+        for kind in ("frame_after", "frame_before", "run_gap", "heading"):
+            pats = [rx.pattern for lang in ("zh", "en") for rx in self.frames.get(f"{kind}:{lang}", [])]
+            if pats:
+                self.frame_any[kind] = re.compile("|".join(
+                    f"(?i:{p[4:]})" if p.startswith("(?i)") else f"(?:{p})" for p in pats))
         zh_sorted = sorted(self.zh_terms, key=lambda t: (-len(t), t))
-        self.zh_re = re.compile("|".join(re.escape(t) for t in zh_sorted) or "(?!)")
+        self.zh_re = re.compile(gate(zh_sorted) + "(?:" + "|".join(re.escape(t) for t in zh_sorted)
+                                + ")" if zh_sorted else "(?!)")
         en_sorted = sorted(self.en_terms, key=lambda t: (-len(t), t))
         self.en_re = re.compile(
             gate(en_sorted) + r"(?i:\b(?:" + "|".join(
@@ -79,8 +92,8 @@ class Materials(RuleComponent):
         return re.sub(r"[\s-]+", " ", term.lower()).strip()
 
     def _frame(self, kind: str, text: str) -> bool:
-        return any(rx.search(text) for lang in ("zh", "en")
-                   for rx in self.frames.get(f"{kind}:{lang}", []))
+        rx = self.frame_any.get(kind)
+        return bool(rx and rx.search(text))
 
     def __call__(self, doc: Doc) -> Doc:
         self._check_ready()
@@ -138,9 +151,9 @@ class Materials(RuleComponent):
             heading = (line_end - line_start <= 40
                        and self._frame("heading", text[line_start:run[0]["start"]]))
             # three or more elements listed together name what the list is about
-            listed = len({mat for m in run for mat in m["materials"]}) >= 3
-            if (self._frame("frame_after", after) or self._frame("frame_before", before) or heading
-                    or listed):
+            listed = len(run) >= 3 and len({mat for m in run for mat in m["materials"]}) >= 3
+            if (listed or self._frame("frame_after", after) or self._frame("frame_before", before)
+                    or heading):
                 for m in run:
                     chosen[m["start"]] = m
         return [chosen[k] for k in sorted(chosen)]
@@ -151,8 +164,8 @@ class Materials(RuleComponent):
         for m in mentions:
             if runs:
                 gap = text[runs[-1][-1]["end"]:m["start"]]
-                if gap == "" or (len(gap) <= 40 and not re.search(r"[。;:\n()（）.]", gap)
-                                 and self._frame("run_gap", gap)):
+                if gap in PLAIN_GAPS or (len(gap) <= 40 and not RUN_BREAK.search(gap)
+                                         and self._frame("run_gap", gap)):
                     runs[-1].append(m)
                     continue
             runs.append([m])

@@ -35,6 +35,7 @@ TITLE_END = re.compile(r"(?:公告|决定|通知|目录|清单|办法|规定)\s*
 QUOTE_MARK = re.compile(r"(?:具体内容如下|全文如下|原文如下|内容如下|以下为公告(?:原文|全文)?|公告(?:原文|全文)"
                         r"(?:如下)?|(?i:full\s+text|reads\s+as\s+follows|text\s+of\s+the\s+"
                         r"announcement))\s*[:：]?\s*$")
+QUOTE_HINT = re.compile(r"如下|原文|全文|以下为|(?i:full\s+text|as\s+follows)")
 SOURCE_SERIES = {"mofcom": "MOFCOM", "gacc": "GACC"}
 HOST_SERIES = (("customs.gov.cn", "GACC"), ("mofcom.gov.cn", "MOFCOM"))
 HEAD_LINES = 5
@@ -119,10 +120,11 @@ class Number(RuleComponent):
             return None
         title = structure.get("title")
         head = lines[:HEAD_LINES]
-        for i, (start, end) in enumerate(lines[:30]):
-            if QUOTE_MARK.search(text, start, end):
-                head = head + lines[i + 1:i + 3]
-                break
+        if len(lines) > HEAD_LINES and QUOTE_HINT.search(text, 0, lines[:30][-1][1]):
+            for i, (start, end) in enumerate(lines[:30]):
+                if QUOTE_MARK.search(text, start, end):
+                    head = head + lines[i + 1:i + 3]
+                    break
         if title and title["start"] >= 0:
             head = [ln for ln in lines if ln[0] <= title["start"] < ln[1] + 1] + head
         for start, end in head:

@@ -102,7 +102,7 @@ class Structure(RuleComponent):
 
     @staticmethod
     def _key(label: str) -> str:
-        return re.sub(r"\s+", "", label).lower()
+        return "".join(label.split()).lower()
 
     def __call__(self, doc: Doc) -> Doc:
         self._check_ready()
