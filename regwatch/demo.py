@@ -4,7 +4,9 @@ Starts the mirror (day 1) on a free loopback port, crawls and extracts, re-crawl
 show that nothing unchanged is stored twice, moves the mirror to day 2, crawls again,
 and prints what changed. It ends as a compliance officer would see it: a sample e-mail
 subscription (rare earths) is registered before the first crawl, the day-2 alerts are
-delivered to a local SMTP sink the demo starts, and the e-mail received is printed.
+delivered to a local SMTP sink the demo starts, and the e-mail received is printed. It
+ends with the sample exporter's portfolio: each product's verdict today and the dates
+ahead that change one.
 """
 
 from __future__ import annotations
@@ -108,7 +110,62 @@ def run_demo(db_path: str, echo: Callable[[str], None] = print) -> dict[str, Any
          f"took {time.monotonic() - started:.1f}s")
     echo(f"try: regwatch documents --db {db_path} | regwatch history ID --db {db_path}")
     mails = _deliver_and_show(db, db_path, sample, [day1, again, day2], echo)
-    return {"day1": day1, "again": again, "day2": day2, "changes": changes, "mails": mails}
+    portfolio = _portfolio_section(db, db_path, echo)
+    return {"day1": day1, "again": again, "day2": day2, "changes": changes, "mails": mails,
+            "portfolio": portfolio}
+
+
+SAMPLE_PORTFOLIO = Path(__file__).resolve().parent.parent / "portfolio" / "samples" / "exporter.csv"
+
+
+def _portfolio_section(db, db_path: str, echo: Callable[[str], None]) -> dict[str, Any]:
+    """The sample exporter's portfolio: every product's verdict today and the dates ahead
+    that change one (or, when none are ahead, the last 90 days' changes)."""
+    from portfolio import records
+    from portfolio.changes import upcoming, verdict_changes
+    from portfolio.status import portfolio_status
+    from timeline.queries import today
+
+    summary, _ = records.import_file(db, SAMPLE_PORTFOLIO, "exporter")
+    lanes = records.rows(db, "exporter")
+    rows = portfolio_status(db, lanes)
+    on = rows[0]["on"] if rows else today()
+    echo("")
+    echo(f"Portfolio 'exporter' ({summary['rows']} lanes from {SAMPLE_PORTFOLIO.name}): "
+         f"status on {on}")
+    for row in rows:
+        screening = (row.get("screening") or {}).get("result")
+        echo(f"  {row['sku']:<16} {row['destination']:<3} {row['verdict']:<36} "
+             f"{', '.join(row['announcements'][:3]) or '-'}"
+             + (f"  [counterparty: {screening}]" if screening and screening != "no hit" else ""))
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
+    echo("  " + "; ".join(f"{v}: {n}" for v, n in sorted(counts.items(), key=lambda x: -x[1])))
+    ahead = upcoming(db, lanes, 90)
+    echo("")
+    echo(f"Upcoming dates that change a verdict (90 days after {ahead['from']}):")
+    for change in ahead["dates"]:
+        echo(f"  {change['date']}  {change['sku']:<16} {change['destination']:<3} "
+             f"{change['before']} → {change['after']}")
+    recent: dict[str, Any] = {}
+    if not ahead["dates"]:
+        echo("  none in the catalogue")
+        recent = verdict_changes(db, lanes, _days_before(ahead["from"], 89), ahead["from"])
+        changed = [c for c in recent["changes"] if c["verdict_changed"]]
+        echo(f"and the last 90 days' verdict changes ({len(changed)}):")
+        for change in changed:
+            echo(f"  {change['date']}  {change['sku']:<16} {change['destination']:<3} "
+                 f"{change['before']} → {change['after']}")
+    echo(f"try: regwatch portfolio status exporter --on 2025-11-15 --db {db_path} | "
+         f"regwatch portfolio upcoming exporter --from 2026-10-01 --db {db_path}")
+    return {"status": rows, "upcoming": ahead, "recent": recent}
+
+
+def _days_before(day: str, days: int) -> str:
+    import datetime as dt
+
+    return (dt.date.fromisoformat(day) - dt.timedelta(days=days)).isoformat()
 
 
 SAMPLE = {"name": "demo: rare-earths desk", "target": "compliance@example.com",

@@ -148,3 +148,20 @@ def test_upcoming_dates_soonest_first(catalogue: str) -> None:
     assert (ga["before"], ga["after"]) == ("licence required", "denied in principle")
     short = _run(catalogue, "upcoming", "--from", "2026-10-01", "--days", "30")
     assert short["dates"] == []  # nothing between 2026-10-02 and 2026-10-31
+
+
+def test_demo_ends_with_the_portfolio_status_and_upcoming_dates(catalogue: str) -> None:
+    from regwatch.demo import _portfolio_section
+    from store import catalogue as store
+
+    lines: list[str] = []
+    found = _portfolio_section(store.open_db(catalogue), catalogue, lines.append)
+    text = "\n".join(lines)
+    assert len(found["status"]) == 51
+    for row in found["status"]:
+        assert f"{row['sku']:<16} {row['destination']:<3} {row['verdict']}" in text
+    assert "Upcoming dates that change a verdict (90 days after " in text
+    shown = found["upcoming"]["dates"] or [c for c in found["recent"]["changes"]
+                                           if c["verdict_changed"]]
+    for change in shown:
+        assert f"{change['before']} → {change['after']}" in text
