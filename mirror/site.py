@@ -33,7 +33,8 @@ GACC_LIST = f"{GACC_BASE}/index.html"
 MOFCOM_EN_BASE = "/policies/announcements"
 XKZJ_BASE = "/tzgg"  # the licensing bureau's 通知公告 (xkzj.mofcom.gov.cn), where it reposts
 LIST_PATHS = {"mofcom": MOFCOM_LIST, "gacc": GACC_LIST, "mofcom_en": f"{MOFCOM_EN_BASE}/index.html",
-              "mofcom_xkzj": f"{XKZJ_BASE}/index.html"}
+              "mofcom_xkzj": f"{XKZJ_BASE}/index.html",
+              "mofcom_spokesperson": "/xwfb/xwfyrth/index.html"}
 CHALLENGE_COOKIE = "__jsl_clearance"
 
 FAULTS = {
@@ -183,6 +184,8 @@ def copies_of(entry: dict[str, Any]) -> list[dict[str, Any]]:
 
 def detail_path(entry: dict[str, Any]) -> str:
     year = _as_date(entry["date"]).year
+    if entry["site"] == "mofcom_spokesperson":  # 新闻发布 > 新闻发言人谈话
+        return f"/xwfb/xwfyrth/art/{year}/art_{entry['page_id']}.html"
     if entry["site"] == "mofcom_xkzj":
         return f"{XKZJ_BASE}/art/{year}/art_{entry['page_id']}.html"
     if entry["site"] == "gacc":

@@ -25,6 +25,8 @@ from mirror.site import Mirror, load_entries
 from regwatch.jobs import run_once
 from store.catalogue import open_db
 from timeline.completeness import copies, gaps, text_difference
+from timeline.search import search
+from timeline.statements import for_announcement, label, statements
 
 REMOVED = "MOFCOM-2025-56"
 DIFFERING = "MOFCOM-2025-57"
@@ -157,3 +159,26 @@ def test_gaps_longer_than_the_limit_are_a_partial_series_not_a_miss():
          "in_catalogue": 1, "document_id": doc} for doc, seq in ((1, 10), (2, 18), (3, 55),
                                                                    (4, 57))])
     assert [(g["number"], g["source"]) for g in gaps(db)] == [("MOFCOM-2025-56", "mofcom")]
+
+
+def test_spokesperson_pages_are_statements_linked_to_their_announcements(crawled):
+    db = open_db(crawled["full"])
+    found = statements(db)
+    assert [s["source"] for s in found] == ["mofcom_spokesperson"] * 2
+    assert [s["label"] for s in for_announcement(db, "MOFCOM-2025-61")] == [
+        "MOFCOM spokesperson, 9 October 2025, on No. 61 and 62"]
+    assert for_announcement(db, "MOFCOM-2025-62") == for_announcement(db, "MOFCOM-2025-61")
+    assert [s["label"] for s in for_announcement(db, "MOFCOM-2025-13")] == [
+        "MOFCOM spokesperson, 5 November 2025, on No. 13 and 21"]
+    assert for_announcement(db, "MOFCOM-2025-55") == []
+    # a statement names numbers without taking one: no announcement is read from it
+    readers = {r[0] for r in db.execute("select document_id from announcements")}
+    assert not readers & {s["document_id"] for s in found}
+    # and it is found by what the spokesperson said
+    hits = search(db, "人道主义")["results"]
+    assert any("/xwfb/xwfyrth/" in str(hit.get("url")) for hit in hits), hits
+
+
+def test_statement_label_names_other_years():
+    assert label({"numbers": ["MOFCOM-2024-46", "MOFCOM-2025-72"], "date": "2025-11-09"}) == \
+        "MOFCOM spokesperson, 9 November 2025, on 2024 No. 46 and No. 72"

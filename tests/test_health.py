@@ -27,7 +27,7 @@ def _by_source(report: dict) -> dict[str, dict]:
 
 def test_healthy_when_recent_runs_succeeded_and_heartbeat_fresh(db_path):
     db = catalogue.open_db(db_path)
-    for source in ("mofcom", "gacc", "mofcom_en", "mofcom_xkzj"):
+    for source in ("mofcom", "gacc", "mofcom_en", "mofcom_xkzj", "mofcom_spokesperson"):
         _run(db, source)
     write_heartbeat(db, 1234)
     report = service_status(db, load(None))
@@ -55,7 +55,7 @@ def test_consecutive_failures_and_anti_bot_make_a_source_unhealthy(db_path):
 
 def test_late_heartbeat_and_stale_source(db_path):
     db = catalogue.open_db(db_path)
-    for source in ("mofcom", "gacc", "mofcom_en", "mofcom_xkzj"):
+    for source in ("mofcom", "gacc", "mofcom_en", "mofcom_xkzj", "mofcom_spokesperson"):
         _run(db, source)
     write_heartbeat(db, 1)
     later = datetime.now(UTC) + timedelta(hours=30)
@@ -72,7 +72,7 @@ def test_status_without_query_prints_health_and_exits_nonzero_when_unhealthy(db_
     from regwatch.cli import cli
 
     db = catalogue.open_db(db_path)
-    for source in ("mofcom", "gacc", "mofcom_en", "mofcom_xkzj"):
+    for source in ("mofcom", "gacc", "mofcom_en", "mofcom_xkzj", "mofcom_spokesperson"):
         _run(db, source)
     write_heartbeat(db, 99)
     ok = CliRunner().invoke(cli, ["status", "--db", db_path, "--json"])
