@@ -144,3 +144,45 @@ async def test_material_and_subscription_calendars(ds, catalogue):
     assert {e["uid"] for e in _events(sub.text)} == {e["uid"] for e in rare}
     wrong = await ds.client.get("/-/calendar/subscription/" + "x" * 43 + ".ics")
     assert wrong.status_code == 404
+
+
+# -- readable tables and feeds ----------------------------------------------------------
+
+@pytest.mark.anyio
+async def test_catalogue_table_speaks_words_and_chips(ds):
+    response = await ds.client.get("/regwatch/catalogue")
+    assert response.status_code == 200
+    html = response.text
+    cells = re.findall(r"<td class=\"col-[^\"]+ type-\w+\">(.*?)</td>", html, re.S)
+    assert cells
+    assert not [c for c in cells if c.strip().startswith("[")], "a list shown as JSON"
+    assert '<span class="chip">MOFCOM</span>' in html
+    assert '<a class="chip" href="/material/gallium">gallium</a>' in html
+    assert re.search(r'<span class="state state-in_force">in force</span>', html)
+    assert ">Issued by<" in html and ">State today<" in html  # human column labels
+    assert re.search(r'<span class="clip" title="([^"]{41,})">\1</span>', html)
+    items = (await ds.client.get("/regwatch/items_current")).text
+    measures = {c.strip() for c in re.findall(r'<td class="col-measure[^"]*">(.*?)</td>', items)}
+    assert "licence required" in measures and "licence" not in measures
+
+
+@pytest.mark.anyio
+async def test_feed_dated_by_the_announcement_styled_and_without_duplicates(ds):
+    import feedparser
+
+    response = await ds.client.get("/-/feeds/changes.atom")
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    assert '<?xml-stylesheet type="text/xsl" href="/regwatch-assets/feed.xsl"?>' in response.text
+    feed = feedparser.parse(response.text)
+    assert not feed.bozo, feed.bozo_exception
+    ids = [e.id for e in feed.entries]
+    assert len(ids) == len(set(ids))
+    new = next(e for e in feed.entries if "MOFCOM-2026-1" in e.title and e.title.startswith("new"))
+    # issued 2026-01-06 in Beijing = 2026-01-05T16:00Z; updated = when the crawl saw it
+    assert new.published == "2026-01-05T16:00:00Z"
+    assert new.updated != new.published
+    browser = await ds.client.get("/-/feeds/changes.atom",
+                                  headers={"accept": "text/html,application/xml;q=0.9"})
+    assert browser.headers["content-type"].startswith("application/xml")
+    xsl = await ds.client.get("/regwatch-assets/feed.xsl")
+    assert xsl.status_code == 200 and "xsl:stylesheet" in xsl.text

@@ -168,3 +168,15 @@ def test_catalogue_table_in_chromium(server, browser, width):
         _shot(tab, f"catalogue-{width}")
     finally:
         context.close()
+
+
+def test_feed_opens_as_a_page_in_chromium(server, browser):
+    context, tab, _ = _open(browser, server + "/-/feeds/changes.atom", 1400)
+    try:
+        assert tab.locator("h1.feed-title").inner_text() == "regwatch: all changes"
+        assert tab.locator(".feed-entry").count() >= 10
+        assert "issued 2026-01-05" in tab.locator(".feed-entry").first.inner_text() or \
+            "issued" in tab.locator(".feed-entries, body").first.inner_text()
+        _shot(tab, "feed-changes-1400")
+    finally:
+        context.close()

@@ -21,6 +21,7 @@ from datasette.utils.asgi import Response
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 REQUIRED = ("atom_id", "atom_updated", "atom_title")
+STYLESHEET = "/regwatch-assets/feed.xsl"  # web/static/feed.xsl
 CONTENT_TYPE = "application/atom+xml; charset=utf-8"
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 EPOCH = "1970-01-01T00:00:00Z"
@@ -60,12 +61,19 @@ def _sub(parent: ET.Element, tag: str, text: Any = None, **attrs: str) -> ET.Ele
 
 def feed_xml(title: str, feed_id: str, self_url: str, entries: Iterable[Mapping[str, Any]],
              alternate_url: str | None = None, subtitle: str | None = None,
-             author: str = "regwatch") -> bytes:
+             author: str = "regwatch", stylesheet: str | None = STYLESHEET) -> bytes:
     """An Atom feed document; ``entries`` carry the ``atom_*`` keys, newest first.
+
+    An entry with ``atom_published`` (the announcement's date) carries it as
+    ``<published>``; ``atom_updated`` stays when regwatch saw it. Entries with an id
+    already written are left out. ``stylesheet`` (an XSLT address) makes a browser show
+    the feed as a page instead of raw XML; feed readers ignore it.
 
     :raises FeedError: when an entry lacks ``atom_id``, ``atom_updated`` or ``atom_title``
     """
-    entries = list(entries)
+    seen: set[str] = set()
+    entries = [e for e in entries
+               if not (e.get("atom_id") in seen or seen.add(e.get("atom_id")))]
     feed = ET.Element(f"{{{ATOM_NS}}}feed")
     _sub(feed, "title", title)
     if subtitle:
@@ -86,13 +94,18 @@ def feed_xml(title: str, feed_id: str, self_url: str, entries: Iterable[Mapping[
         _sub(node, "id", entry["atom_id"])
         _sub(node, "title", entry["atom_title"], type="text")
         _sub(node, "updated", stamp)
+        if entry.get("atom_published"):
+            _sub(node, "published", rfc3339(entry["atom_published"]))
         if entry.get("atom_link"):
             _sub(node, "link", rel="alternate", type="text/html", href=entry["atom_link"])
         if entry.get("atom_author"):
             _sub(_sub(node, "author"), "name", entry["atom_author"])
         if entry.get("atom_content"):
             _sub(node, "content", entry["atom_content"], type="text")
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8")
+    head = b'<?xml version="1.0" encoding="utf-8"?>\n'
+    if stylesheet:
+        head += f'<?xml-stylesheet type="text/xsl" href="{stylesheet}"?>\n'.encode()
+    return head + ET.tostring(feed, encoding="utf-8")
 
 
 def atom_response(body: bytes) -> Response:

@@ -93,12 +93,33 @@ def entry(row: dict[str, Any], base: str) -> dict[str, Any]:
     return {
         "atom_id": ID_PREFIX + row["dedupe_key"].encode("utf-8").hex(),
         "atom_updated": row["created_at"], "atom_title": title, "atom_link": link,
+        # dated by the announcement (its issue date, in Beijing); updated = when seen
+        "atom_published": f"{row['issue_date']}T00:00:00+08:00" if row.get("issue_date")
+        else None,
         "atom_content": summary(row["kind"], payload),
     }
 
 
 def _rows(conn: sqlite3.Connection, sql: str, args: list[Any]) -> list[dict[str, Any]]:
-    return [dict(zip(EVENT_COLUMNS, r, strict=True)) for r in conn.execute(sql, args).fetchall()]
+    rows = [dict(zip(EVENT_COLUMNS, r, strict=True)) for r in conn.execute(sql, args).fetchall()]
+    _dates(conn, rows)
+    return rows
+
+
+def _dates(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> None:
+    """Each row's announcement issue date (the timeline's ``announcements``), when known."""
+    numbers = sorted({r["number"] for r in rows if r["number"]})
+    found: dict[str, str] = {}
+    if numbers:
+        marks = ",".join("?" for _ in numbers)
+        try:
+            found = dict(conn.execute(
+                "select number, coalesce(issue_date, effective_date) from announcements "
+                f"where number in ({marks})", numbers).fetchall())
+        except sqlite3.OperationalError:  # no timeline in this catalogue yet
+            found = {}
+    for row in rows:
+        row["issue_date"] = found.get(row["number"]) if row["number"] else None
 
 
 def all_events(conn: sqlite3.Connection, limit: int = ENTRIES) -> list[dict[str, Any]]:
@@ -140,6 +161,9 @@ def _feed(datasette: Any, request: Any, title: str, rows: list[dict[str, Any]],
     self_url = base + request.path
     body = feed_xml(title, self_url, self_url, [entry(r, base) for r in rows],
                     alternate_url=base + alternate, subtitle=subtitle)
+    if "text/html" in request.headers.get("accept", ""):
+        # a browser (feed readers ask for Atom): as XML, so it applies web/static/feed.xsl
+        return Response(body, content_type="application/xml; charset=utf-8")
     return atom_response(body)
 
 
