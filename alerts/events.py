@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from alerts import completeness, diff, health, kinds, outbox, subscriptions
+from alerts import completeness, diff, entities, health, kinds, outbox, subscriptions
 from alerts.matching import Facts, SubscriptionIndex
 from alerts.settings import Settings, iso, load_settings
 from alerts.settings import now as current_time
@@ -92,9 +92,13 @@ def record_events(db: Database, runs: list[dict[str, Any]] | None = None,
                 _processed(db, "version", version["id"], at)
 
     _health_events(db, index, at, settings, report)
+    from alerts import cases as penalty_cases  # it imports this module back
+
+    penalty_cases.record(db, index, at, report)  # customs penalty decisions (#19)
     completeness.record(db, index, at, report)  # skipped numbers, differing copies
     _reminder_events(db, index, at, settings, report)
     _transition_events(db, index, at, report)
+    entities.record(db, index, at, report)  # counterparties listed, suspended, removed
     summary = {"events": report["events"], "alerts": report["alerts"],
                "baseline": report["baseline"],
                "by_kind": {k[5:]: v for k, v in sorted(report.items()) if k.startswith("kind:")}}

@@ -17,6 +17,7 @@ SOURCE_RECOVERED = "source_recovered"
 POSSIBLY_MISSED = "possibly_missed"
 GAP_FILLED = "gap_filled"
 COPY_DIFFERS = "copy_differs"
+CASE_NEW = "case_new"
 
 # kind: (priority, English label, Chinese label)
 KINDS: dict[str, tuple[str, str, str]] = {
@@ -35,7 +36,24 @@ KINDS: dict[str, tuple[str, str, str]] = {
     POSSIBLY_MISSED: ("high", "possibly missed", "可能漏抓"),
     GAP_FILLED: ("normal", "gap filled", "缺号已补齐"),
     COPY_DIFFERS: ("normal", "a copy differs", "转载版本文字不一致"),
+    CASE_NEW: ("normal", "new penalty decision", "新行政处罚决定"),  # alerts/cases.py
 }
+
+# An entity on a China list that a subscription's counterparty file matches (screening/):
+# listed (or listed again), its measures suspended, removed. Only the subscriptions whose
+# counterparties match the entity get these (alerts/entities.py).
+ENTITY_LISTED = "entity_listed"
+ENTITY_SUSPENDED = "entity_suspended"
+ENTITY_REMOVED = "entity_removed"
+KINDS.update({
+    ENTITY_LISTED: ("high", "counterparty listed", "交易对手被列入名单"),
+    ENTITY_SUSPENDED: ("high", "counterparty's listing suspended", "交易对手的名单措施暂停"),
+    ENTITY_REMOVED: ("high", "counterparty removed from a list", "交易对手被移出名单"),
+})
+# entity_events.action (screening/schema.py) -> event kind
+ENTITY_ACTIONS = {"add": ENTITY_LISTED, "resume": ENTITY_LISTED,
+                  "suspend": ENTITY_SUSPENDED, "remove": ENTITY_REMOVED}
+ENTITY_KINDS = (ENTITY_LISTED, ENTITY_SUSPENDED, ENTITY_REMOVED)
 
 # What a subscription gets unless it names kinds: everything but page-text noise.
 DEFAULT_KINDS = tuple(k for k in KINDS if k != TEXT_CHANGED)

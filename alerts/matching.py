@@ -4,7 +4,11 @@ Semantics (docs/alerts.md): a subscription's *topic* filters (materials, HS pref
 control-code prefixes, keywords) are alternatives: an event that touches any of them
 matches, and a subscription with none takes every event. Its *scope* filters (event
 kinds, sources, issuers) must all hold. Source-health events have no topic, so only
-the scope filters apply to them: a silent site concerns everyone who reads it.
+the scope filters apply to them: a silent site concerns everyone who reads it. Watched
+counterparties are a topic too, and the only one an entity-list event (a listing,
+suspension or removal) has: such an event concerns the subscriptions with a counterparty
+the screening matcher matches to the entity, and nobody else (not even a subscription
+without topics: 129 listings are not news to everyone).
 
 The index is built once per batch of events, so matching never tests each subscription
 against each event (10,000 subscriptions x 1,000 events in well under a second,
@@ -47,13 +51,15 @@ class Facts:
     baseline: bool = False
     days_left: int | None = None
     reminder_slot: int | None = None
+    entities: list[str] = field(default_factory=list)  # listed entity ids (entity events)
 
 
 def _norm_code(code: str) -> str:
     return code.replace(" ", "").lower()
 
 
-Pair = tuple[str, str]  # ("materials" | "hs_codes" | "control_codes" | "keywords", value)
+Pair = tuple[str, str]  # ("materials" | "hs_codes" | "control_codes" | "keywords"
+#                          | "counterparties", value)
 Scope = tuple[frozenset, bool, frozenset, frozenset, tuple[int, ...]]
 
 
@@ -116,6 +122,10 @@ class SubscriptionIndex:
         self.subs = {s["id"]: s for s in subscriptions}
         self.alert_on_baseline = alert_on_baseline
         self.token: str | None = None  # the catalogue's idempotency-key salt, set by the caller
+        self.screener: Any = None  # a screening Screener over the stored lists, set by the caller
+        self.counterparties: dict[int, list[dict[str, Any]]] = {}
+        self._by_entity: dict[str, dict[str, set[int]]] | None = None
+        self._hits: dict[tuple[str, str], dict[str, Any]] = {}
         self.everything: set[int] = set()
         self.by_material: dict[str, set[int]] = defaultdict(set)
         self.by_hs: dict[str, set[int]] = defaultdict(set)
@@ -142,6 +152,9 @@ class SubscriptionIndex:
                 if keyword:
                     by_keyword[keyword.lower()].add(sid)
                 topics += 1
+            if sub.get("counterparties"):
+                self.counterparties[sid] = sub["counterparties"]
+                topics += 1
             if not topics:
                 self.everything.add(sid)
             self.classes[_scope(sub, alert_on_baseline)].add(sid)
@@ -156,6 +169,8 @@ class SubscriptionIndex:
         """``[(subscription, matched)]`` for every subscription the event concerns, by id."""
         if facts.kind in kinds.HEALTH_KINDS:
             signatures: dict[int, tuple[Pair, ...]] = dict.fromkeys(self.subs, ())
+        elif facts.kind in kinds.ENTITY_KINDS:
+            signatures = self._signatures(self._entity_hits(facts), everyone=False)
         else:
             signatures = self._signatures(self._topic_hits(facts))
         concerned = signatures.keys() - self._out_of_scope(facts)
@@ -164,7 +179,7 @@ class SubscriptionIndex:
         items = _ItemIndex(facts.items)
         order = sorted(concerned)
         sigs = list(map(signatures.__getitem__, order))
-        described = {sig: _describe(sig, items) for sig in set(sigs)}
+        described = {sig: _describe(sig, items, self._hits, facts.entities) for sig in set(sigs)}
         return list(zip(map(self.subs.__getitem__, order), map(described.__getitem__, sigs),
                         strict=True))
 
@@ -198,10 +213,42 @@ class SubscriptionIndex:
                 hit(("keywords", keyword), self.keywords.sids[keyword])
         return hits
 
-    def _signatures(self, hits: dict[Pair, set[int]]) -> dict[int, tuple[Pair, ...]]:
+    def _entity_hits(self, facts: Facts) -> dict[Pair, set[int]]:
+        """Each watched counterparty that matches one of the event's entities, and the
+        subscriptions that watch it (every distinct counterparty screened once)."""
+        if self._by_entity is None:
+            self._by_entity = self._screen_counterparties()
+        hits: dict[Pair, set[int]] = {}
+        for entity_id in facts.entities:
+            for name, sids in self._by_entity.get(entity_id, {}).items():
+                pair = ("counterparties", name)
+                hits[pair] = hits.get(pair, set()) | sids
+        return hits
+
+    def _screen_counterparties(self) -> dict[str, dict[str, set[int]]]:
+        """entity id -> counterparty name -> subscriptions, through the screening matcher."""
+        from screening.counterparties import entities_matched
+
+        by_entity: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+        if self.screener is None or not self.counterparties:
+            return {}
+        screened: dict[str, dict[str, dict[str, Any]]] = {}
+        for sid, rows in self.counterparties.items():
+            for row in rows:
+                key = _counterparty_key(row)
+                if key not in screened:
+                    screened[key] = entities_matched(self.screener, row)
+                for entity_id, hit in screened[key].items():
+                    by_entity[entity_id][row["name"]].add(sid)
+                    self._hits[(row["name"], entity_id)] = hit
+        return by_entity
+
+    def _signatures(self, hits: dict[Pair, set[int]],
+                    everyone: bool = True) -> dict[int, tuple[Pair, ...]]:
         """Subscription id -> the values it matched, in a fixed order (one tuple per set)."""
-        signatures: dict[int, tuple[Pair, ...]] = dict.fromkeys(self.everything, ())
-        seen: set[int] = set(self.everything)
+        base = self.everything if everyone else set()
+        signatures: dict[int, tuple[Pair, ...]] = dict.fromkeys(base, ())
+        seen: set[int] = set(base)
         for pair in sorted(hits):
             sids = hits[pair]
             again = sids & seen
@@ -226,8 +273,15 @@ class SubscriptionIndex:
         return blocked
 
 
-def _describe(signature: tuple[Pair, ...], items: _ItemIndex) -> dict[str, Any]:
-    """The matched values, sorted, plus the items that carry them."""
+def _counterparty_key(row: dict[str, Any]) -> str:
+    return "\x1f".join([row["name"], row.get("country") or "", *(row.get("aliases") or [])])
+
+
+def _describe(signature: tuple[Pair, ...], items: _ItemIndex,
+              hits: dict[tuple[str, str], dict[str, Any]] | None = None,
+              entities: list[str] | None = None) -> dict[str, Any]:
+    """The matched values, sorted, plus the items that carry them (or, for counterparties,
+    the screening score and rule for each)."""
     if len(signature) == 1:  # the common case, kept cheap
         matched: dict[str, Any] = {signature[0][0]: [signature[0][1]]}
     else:
@@ -239,6 +293,11 @@ def _describe(signature: tuple[Pair, ...], items: _ItemIndex) -> dict[str, Any]:
         chosen = items.carrying(signature)
         if chosen:
             matched["items"] = chosen
+    if hits and matched.get("counterparties"):
+        matched["screening"] = [{"counterparty": name, "entity_id": entity_id,
+                                 **hits[(name, entity_id)]}
+                                for name in matched["counterparties"] for entity_id in entities or ()
+                                if (name, entity_id) in hits]
     return matched
 
 
@@ -267,12 +326,16 @@ class _ItemIndex:
 
 
 def match_each(subscriptions: list[dict[str, Any]], facts: Facts,
-               alert_on_baseline: bool = False) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+               alert_on_baseline: bool = False,
+               screener: Any = None) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """The same answer as :meth:`SubscriptionIndex.match`, testing each subscription in turn.
 
     Slow on purpose (no index): the reference the index is compared with.
     """
+    from screening.counterparties import entities_matched
+
     items = _ItemIndex(facts.items)
+    hits: dict[tuple[str, str], dict[str, Any]] = {}
     text = facts.text.lower()
     out = []
     for sub in sorted(subscriptions, key=lambda s: s["id"]):
@@ -280,8 +343,18 @@ def match_each(subscriptions: list[dict[str, Any]], facts: Facts,
             continue
         pairs: list[Pair] = []
         topics = [*(sub.get(f) or [] for f in ("materials", "hs_prefixes",
-                                                "control_code_prefixes", "keywords"))]
-        if facts.kind not in kinds.HEALTH_KINDS and any(topics):
+                                                "control_code_prefixes", "keywords",
+                                                "counterparties"))]
+        if facts.kind in kinds.ENTITY_KINDS:
+            for row in sub.get("counterparties") or [] if screener is not None else []:
+                matched = entities_matched(screener, row)
+                for entity_id in facts.entities:
+                    if entity_id in matched:
+                        pairs.append(("counterparties", row["name"]))
+                        hits[(row["name"], entity_id)] = matched[entity_id]
+            if not pairs:
+                continue
+        elif facts.kind not in kinds.HEALTH_KINDS and any(topics):
             names = {n for m in sub.get("materials") or [] for n in expand_material(m.lower())}
             pairs += [("materials", m) for m in facts.materials if m.lower() in names]
             pairs += [("hs_codes", c) for c in facts.hs_codes
@@ -293,7 +366,7 @@ def match_each(subscriptions: list[dict[str, Any]], facts: Facts,
                       if k and k.lower() in text]
             if not pairs:
                 continue
-        out.append((sub, _describe(tuple(sorted(set(pairs))), items)))
+        out.append((sub, _describe(tuple(sorted(set(pairs))), items, hits, facts.entities)))
     return out
 
 

@@ -187,6 +187,8 @@ def alert_view(alert: dict[str, Any], lang: str) -> dict[str, Any]:
         view["catalogue"] = f"{word('event', lang)} #{alert['event_id']}"
         view["headline"] = headline
         return view
+    if kind in kinds.ENTITY_KINDS:
+        return _entity_view(view, alert, lang)
     view["facts"] = [
         (field_label("title", lang), title),
         (field_label("number", lang), number or word("no_number", lang)),
@@ -251,6 +253,29 @@ def alert_view(alert: dict[str, Any], lang: str) -> dict[str, Any]:
     doc = payload.get("document_id") or alert.get("document_id")
     view["catalogue"] = (f"{word('document', lang)} #{doc} (regwatch show {doc}), "
                          if doc else "") + f"{word('event', lang)} #{alert['event_id']}"
+    return view
+
+
+def _entity_view(view: dict[str, Any], alert: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A counterparty's entity listed, suspended or removed: who, which list, by which
+    notice, from when, and which watched name matched it (score and rule)."""
+    payload = alert["payload"]
+    entity = payload.get("entity") or {}
+    name = " / ".join(n for n in (entity.get("en"), entity.get("zh")) if n)
+    when = payload.get("date") or ""
+    if payload.get("until"):
+        when += f" → {payload['until']}"
+    view["headline"] = f"{name} — {view['kind_label']} ({payload.get('list')}, {when})"
+    view["facts"] = [("list", payload.get("list") or ""),
+                     ("announcement", payload.get("announcement") or ""),
+                     ("date", when), ("country", entity.get("country") or "")]
+    view["essential"] = {"list", "announcement", "date"}
+    matched = alert.get("matched") or {}
+    view["matched"] = [("counterparties", ", ".join(matched.get("counterparties") or []))]
+    view["details"] = [f"{h['counterparty']} ~ {h['entity_id']}: {h['score']:.2f} ({h.get('why')})"
+                       for h in matched.get("screening") or []]
+    view["catalogue"] = (f"regwatch entity {entity.get('id')}, "
+                         f"{word('event', lang)} #{alert['event_id']}")
     return view
 
 

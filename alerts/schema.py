@@ -3,7 +3,7 @@
 | table | one row per |
 |---|---|
 | ``events`` | change event (unique ``dedupe_key``: the same change is never recorded twice) |
-| ``subscriptions`` | subscription: filters, channel, mode, language; names of secrets, never values |
+| ``subscriptions`` | subscription: filters, channel, mode, language; names of secrets, never values; watched counterparties (migration 2) |
 | ``outbox`` | alert: a (subscription, event) pair to deliver, unique per pair |
 | ``alert_attempts`` | try to deliver one message (an alert, or a digest of several) |
 | ``events_processed`` | version or crawl run already turned into events (the cursor) |
@@ -93,5 +93,11 @@ def create_tables(db: Database) -> None:
                              pk="key", ignore=True)
 
 
+def add_counterparties(db: Database) -> None:
+    """Migration 2: a subscription's watched counterparties (JSON rows of its CSV)."""
+    if "counterparties" not in db["subscriptions"].columns_dict:
+        db["subscriptions"].add_column("counterparties", str)
+
+
 # Append-only: a change to these tables is a new function at the end of this list.
-register("alerts", [create_tables])
+register("alerts", [create_tables, add_counterparties])

@@ -30,7 +30,7 @@ CHANNELS = ("email", "webhook", "apprise")
 MODES = ("immediate", "digest")
 LANGS = ("zh", "en")
 LIST_FIELDS = ("materials", "hs_prefixes", "control_code_prefixes", "issuers", "sources",
-               "keywords", "event_kinds", "reminder_days")
+               "keywords", "event_kinds", "reminder_days", "counterparties")
 EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$|^[^@\s<>\"']+@localhost$")
 HS_PREFIX = re.compile(r"^[0-9]{1,10}$")
 CONTROL_PREFIX = re.compile(r"^[0-9]([A-Ea-e]([0-9]{0,3}(\.[a-z0-9.]*)?)?)?$")
@@ -43,6 +43,7 @@ TOML_KEYS = {
     "sources": "sources", "keywords": "keywords", "events": "event_kinds",
     "digest": "digest_at", "timezone": "timezone", "lang": "lang",
     "reminder_days": "reminder_days", "include_baseline": "include_baseline",
+    "counterparties": "counterparties",
 }
 
 
@@ -64,7 +65,8 @@ def build(channel: str, target: str, *, name: str | None = None,
           issuers: Any = None, sources: Any = None, keywords: Any = None,
           event_kinds: Any = None, digest_at: str | None = None, timezone: str | None = None,
           lang: str | None = None, reminder_days: Any = None, secret_env: str | None = None,
-          include_baseline: bool = False, origin: str = "cli") -> dict[str, Any]:
+          include_baseline: bool = False, origin: str = "cli",
+          counterparties: Any = None) -> dict[str, Any]:
     """A validated subscription row (not yet stored).
 
     :raises InvalidSubscription: on anything that could not work as written
@@ -84,11 +86,31 @@ def build(channel: str, target: str, *, name: str | None = None,
         or list(load_settings().reminder_days),
         "secret_env": secret_env or None, "include_baseline": int(bool(include_baseline)),
         "active": 1, "origin": origin,
+        "counterparties": _counterparties(counterparties),
     }
     if channel == "webhook" and not row["secret_env"]:
         row["secret_env"] = load_settings().webhook_secret_env
     validate(row)
     return row
+
+
+def _counterparties(value: Any) -> list[dict[str, Any]]:
+    """Watched counterparties: rows of ``screening.counterparties.read_csv``, or a CSV path.
+
+    :raises InvalidSubscription: when the file cannot be read
+    """
+    from screening.counterparties import BadCounterparties, read_csv
+
+    if not value:
+        return []
+    if isinstance(value, str | Path):
+        try:
+            return read_csv(value)
+        except BadCounterparties as exc:
+            raise InvalidSubscription(str(exc)) from exc
+    return [{"name": str(r["name"]).strip(), "country": r.get("country") or None,
+             "address": r.get("address") or None, "aliases": list(r.get("aliases") or [])}
+            for r in value if str(r.get("name") or "").strip()]
 
 
 def validate(row: dict[str, Any]) -> None:
@@ -218,8 +240,11 @@ def remove(db: Database, sub_id: int) -> dict[str, Any]:
     return {**sub, "active": 0, "cancelled": cancelled}
 
 
-def from_toml(data: dict[str, Any], origin: str = "file") -> list[dict[str, Any]]:
+def from_toml(data: dict[str, Any], origin: str = "file",
+              base: Path | None = None) -> list[dict[str, Any]]:
     """Subscription rows from a parsed TOML document (``[[subscription]]`` tables).
+
+    A ``counterparties`` key names a CSV, relative to ``base`` (the TOML file's folder).
 
     :raises InvalidSubscription: naming the table at fault
     """
@@ -239,6 +264,8 @@ def from_toml(data: dict[str, Any], origin: str = "file") -> list[dict[str, Any]
             raise InvalidSubscription(f"subscription {label}: a name is required in a file "
                                       "(loading the file again updates it by name)")
         kwargs = {TOML_KEYS[k]: v for k, v in table.items() if k not in channels}
+        if isinstance(kwargs.get("counterparties"), str) and base is not None:
+            kwargs["counterparties"] = base / kwargs["counterparties"]
         try:
             rows.append(build(channels[0], table[channels[0]], origin=origin, **kwargs))
         except InvalidSubscription as exc:
@@ -257,6 +284,6 @@ def load_file(db: Database, path: str | Path) -> list[dict[str, Any]]:
             data = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise InvalidSubscription(f"{path}: {exc}") from exc
-    rows = from_toml(data, origin=f"file:{path.name}")
+    rows = from_toml(data, origin=f"file:{path.name}", base=path.parent)
     with write_transaction(db):
         return [add(db, row) for row in rows]

@@ -55,6 +55,8 @@ def _subscription_row(sub: dict[str, Any]) -> dict[str, Any]:
                        ("control_code_prefixes", "code"), ("keywords", "keyword"),
                        ("issuers", "issuer"), ("sources", "source")):
         filters += [f"{label}:{v}" for v in sub.get(key) or []]
+    if sub.get("counterparties"):
+        filters.append(f"counterparties:{len(sub['counterparties'])}")
     event_kinds = sub.get("event_kinds") or []
     return {**sub, "filters": " ".join(filters) or "(everything)",
             "when": f"digest {sub['digest_at']} {sub['timezone']}" if sub["mode"] == "digest"
@@ -101,6 +103,9 @@ def _subscription_row(sub: dict[str, Any]) -> dict[str, Any]:
                    "(default REGWATCH_WEBHOOK_SECRET).")
 @click.option("--include-baseline", is_flag=True,
               help="Also alert on events of a source's first load (normally recorded only).")
+@click.option("--counterparties", type=click.Path(exists=True, dir_okay=False), metavar="FILE.csv",
+              help="Watch these counterparties (CSV: name, country, optional address, aliases): "
+                   "alert when a matching entity is listed, suspended or removed.")
 @json_option
 @alerts_errors
 def subscribe_command(db_path: str, email: str | None, webhook: str | None, apprise: str | None,

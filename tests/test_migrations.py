@@ -38,6 +38,7 @@ PINNED = {
     ("store", 6): "07c6a7294be5c51343d6ff3d13c823c752b225becddeb3f1db2a69faa16f93d5",
     ("store", 7): "ff2ced13596d122b5b2f0ebd0addf96fabaf6d5f0ab6fbb6111ab7731208d541",
     ("alerts", 1): "c6e363565576e850d26738fc2e228ca858bad2d5c5932c4e6c969fad1b69277e",
+    ("alerts", 2): "35f1a767559e7b69dc55dfea8cf3cc1a6c98dfc1e493e222c6dfa03f548fc011",
     ("timeline", 1): "03fe826eb5b9700e2f5b4347b94e35257629254273efd0fc9c70b1ebfb09257b",
     ("timeline", 2): "e90cdd578e13936424c3dc714f72ef042854fc3ded6626cd2e516a453c7cad4a",
     ("web", 1): "35e2daeaa2a0aec22f7b514ea207bce2965b2e8cdb49da07e384f0efd7560a03",
