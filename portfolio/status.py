@@ -6,7 +6,9 @@ reads those answers as a product's verdict:
 
 - Only parts that can name goods decide: items of equipment (B), software (D) or
   technology (E) do not cover a product, and a part that names only a group (rare
-  earths) for a member element is shown as related, not deciding.
+  earths) for a member element, or a category (superhard materials), is shown as
+  related, not deciding; so is an all-destination clause reached only through the
+  material of the product's HS item.
 - A measure bound to a destination (No. 46 二) or covering every dual-use item to it
   (No. 46 一, 2026 No. 1) reaches the product only when a listed item covers it that day.
 - State trading is outside the verdict vocabulary: shown, never deciding.
@@ -93,6 +95,13 @@ def _parts(answer: dict[str, Any], kind: str, query: str,
             codes = control_codes.get((part["announcement"], part["provision"]), [])
             goods = not codes or any(_goods({"control_code": c}) for c in codes) \
                 or part["kind"] == "provision"
+            scope = part.get("scope") or {}
+            if part.get("via_material") and not any(
+                    scope.get(k) for k in ("destinations", "end_uses", "end_users")):
+                # a clause reached through the HS item's material adds only a measure bound
+                # to a destination or end use (No. 46 二); an all-destination clause of
+                # another list (No. 33's superhard header) is related, not deciding
+                goods = False
             how = _how(kind, part, query)
             if part.get("via_list"):
                 how = f"material ({query}) named in the announcement's list"

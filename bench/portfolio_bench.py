@@ -1,0 +1,107 @@
+"""Portfolio timings on the synthetic catalogue: status and changes of a 5,000-lane portfolio.
+
+``python -m bench.portfolio_bench --db bench/out/synthetic.db`` (build the catalogue with
+``python -m bench.synthetic``); ``--smoke`` builds a small synthetic catalogue in a
+temporary file and times a 200-lane portfolio (seconds). Lanes are drawn (seeded) from
+what the catalogue holds: HS codes of its items (and as many codes it does not hold),
+materials of its items, and the issue's six destinations; the catalogue is only read.
+Targets (issue #17): status < 2 s and changes < 2 s. Exits non-zero on a miss (not in
+``--smoke``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+TARGET_SECONDS = 2.0
+DESTINATIONS = ("US", "JP", "DE", "KR", "VN", "MX")
+
+
+def lanes(db: Any, count: int, seed: int) -> list[dict[str, Any]]:
+    """``count`` lanes with codes and materials drawn from the catalogue's own terms."""
+    rng = random.Random(seed)
+    codes = [r[0] for r in db.execute(
+        "select distinct term from item_terms where kind = 'hs' and length(term) >= 8 limit 20000")]
+    materials = [r[0] for r in db.execute(
+        "select distinct term from item_terms where kind = 'material'")]
+    out = []
+    for n in range(count):
+        code = rng.choice(codes) if codes and rng.random() < 0.5 else \
+            f"{rng.randrange(1000, 9800)}{rng.randrange(10**6):06d}"
+        picked = rng.sample(materials, k=min(len(materials), rng.choice((0, 1, 1, 2))))
+        out.append({"sku": f"SKU-{n:05d}", "destination": rng.choice(DESTINATIONS),
+                    "description": "", "hs_code": code, "materials": picked,
+                    "end_use": rng.choice(("", "", "", "military: test")), "counterparty": None})
+    return out
+
+
+def run(db_path: str, count: int, seed: int, on: str, since: str, until: str) -> dict[str, Any]:
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    from portfolio.changes import verdict_changes
+    from portfolio.status import portfolio_status
+
+    # read-only, without the migration check: the synthetic catalogue has no portfolio
+    # tables and needs none (the lanes are passed in, not stored)
+    db = Database(sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True))
+    portfolio = lanes(db, count, seed)
+    t0 = time.perf_counter()
+    rows = portfolio_status(db, portfolio, on, screen=False)
+    t1 = time.perf_counter()
+    found = verdict_changes(db, portfolio, since, until)
+    t2 = time.perf_counter()
+    verdicts: dict[str, int] = {}
+    for row in rows:
+        key = row["verdict"].split(" until ")[0].split(" from ")[0]
+        verdicts[key] = verdicts.get(key, 0) + 1
+    return {"catalogue": db_path, "lanes": count, "seed": seed, "on": on,
+            "announcements": db.execute("select count(*) from announcements").fetchone()[0],
+            "status_seconds": round(t1 - t0, 2), "verdicts": verdicts,
+            "changes_period": [since, until], "changes_seconds": round(t2 - t1, 2),
+            "changes": len(found["changes"]), "target_seconds": TARGET_SECONDS}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="bench/out/synthetic.db")
+    parser.add_argument("--lanes", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--on", default="2025-11-15")
+    parser.add_argument("--since", default="2025-10-01")
+    parser.add_argument("--until", default="2025-12-31")
+    parser.add_argument("--out", type=Path, help="write the figures as JSON here too")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a small synthetic catalogue in a temporary file, 200 lanes")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        from bench.synthetic import SMOKE, build
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = str(Path(tmp) / "smoke.db")
+            build(path, *SMOKE, args.seed)
+            figures = run(path, 200, args.seed, args.on, args.since, args.until)
+    else:
+        figures = run(args.db, args.lanes, args.seed, args.on, args.since, args.until)
+    text = json.dumps(figures, indent=2, ensure_ascii=False)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    missed = [k for k in ("status_seconds", "changes_seconds")
+              if figures[k] >= TARGET_SECONDS]
+    if missed and not args.smoke:
+        print("missed the target: " + ", ".join(missed), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
