@@ -145,12 +145,17 @@ def normalise_refs(number: str, refs: Any) -> list[dict[str, Any]]:
     return out
 
 
-def read_inputs(db: Database) -> dict[str, Input]:
+def read_inputs(db: Database, documents: Iterable[int] | None = None) -> dict[str, Input]:
     """One input per announcement number: the latest extraction of each current version.
 
     When several documents carry one number (the MOFCOM page and the GACC copy of a joint
     announcement) the page of the issuing series wins, then the one with more items.
+    ``documents`` limits the reading to those documents (the incremental path).
     """
+    where, params = "", []
+    if documents is not None:
+        params = sorted(set(documents))
+        where = f" and d.id in ({','.join('?' for _ in params)})"
     rows = db.execute(
         "select d.id, d.source, d.current_version_id, e.id, e.number, e.issue_date, "
         "json_extract(e.result, '$.title'), json_extract(e.result, '$.issuers'), "
@@ -162,7 +167,7 @@ def read_inputs(db: Database) -> dict[str, Input]:
         "+ coalesce(json_array_length(e.result, '$.materials'), 0) "
         "from documents d join extractions e on e.id = "
         "(select max(x.id) from extractions x where x.version_id = d.current_version_id) "
-        "where e.number is not null and e.number != ''"
+        "where e.number is not null and e.number != ''" + where, params
     )
     best: dict[str, tuple[tuple, Input]] = {}
     for (doc_id, source, version_id, extraction_id, number, issue, title, issuers, effective,
@@ -184,6 +189,151 @@ def read_inputs(db: Database) -> dict[str, Input]:
         if number not in best or rank < best[number][0]:
             best[number] = (rank, entry)
     return {number: entry for number, (_, entry) in best.items()}
+
+
+# -- the incremental path -----------------------------------------------------------------
+
+def _marks(value: str | None) -> tuple[int, int, int] | None:
+    try:
+        versions, extractions, count = (int(v) for v in (value or "").split(":"))
+    except ValueError:
+        return None
+    return versions, extractions, count
+
+
+def _placeholders(values: Iterable[Any]) -> tuple[str, list[Any]]:
+    values = list(values)
+    return ",".join("?" for _ in values), values
+
+
+@dataclass
+class Partial:
+    """The inputs of an incremental derivation: what changed, and what it reaches.
+
+    Announcements whose documents did not change are read back from the derived tables
+    (``announcements``, ``announcement_refs``), which hold exactly what :func:`read_inputs`
+    would give for them, so a new page in a 100k catalogue reads a few dozen rows, not
+    100k extraction results.
+    """
+
+    inputs: dict[str, Input]
+    previous: dict[str, tuple]
+    old_targets: dict[str, set[str]]
+    touched: set[str]
+    total: int
+    loaded: set[str] = field(default_factory=set)
+
+    def load(self, db: Database, numbers: Iterable[str]) -> list[str]:
+        """Read the stored input, previous row and old references of ``numbers`` not yet read."""
+        missing = sorted(set(numbers) - self.loaded)
+        if not missing:
+            return []
+        self.loaded.update(missing)
+        marks, values = _placeholders(missing)
+        refs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for source, target, relation, start, until, clause, label in db.execute(
+                "select source, target, relation, from_date, until_date, clause, clause_label "
+                f"from announcement_refs where source in ({marks}) order by id", values):
+            self.old_targets[source].add(target)
+            refs[source].append({"target": target, "relation": relation, "from": start,
+                                 "until": until, "clause": clause, "clause_label": label})
+        for (number, in_catalogue, document_id, version_id, extraction_id, title, issuers,
+             issue, dates, has_controls, materials, built_with) in db.execute(
+                "select number, in_catalogue, document_id, version_id, extraction_id, title, "
+                "issuers, issue_date, effective_dates, has_controls, materials, model "
+                f"from announcements where number in ({marks})", values):
+            self.previous.setdefault(number, (extraction_id, in_catalogue, built_with))
+            if in_catalogue and number not in self.inputs and number not in self.touched:
+                self.inputs[number] = Input(
+                    number, document_id, version_id, extraction_id, title,
+                    _json(issuers, []), issue, _json(dates, []), refs[number],
+                    bool(has_controls), materials=_json(materials, []))
+        return missing
+
+    def widen(self, db: Database, seeds: set[str]) -> None:
+        """Load everything the seeds' references reach, transitively (old and new refs)."""
+        frontier = set(seeds)
+        while frontier:
+            self.load(db, frontier)
+            reached: set[str] = set()
+            for number in frontier:
+                reached |= self.old_targets.get(number, set())
+                if number in self.inputs:
+                    reached.update(ref["target"] for ref in self.inputs[number].refs)
+            frontier = reached - self.loaded
+
+    def actors_of(self, db: Database, targets: set[str]) -> None:
+        """Load the announcements acting on ``targets``, and those repealing the actors
+        (a repealed suspension ends early: :func:`plan_effects`)."""
+        actors = self._sources_of(db, targets)
+        self.load(db, actors)
+        self.load(db, self._sources_of(db, actors, ("repeals", "supersedes")))
+
+    def _sources_of(self, db: Database, targets: set[str],
+                    relations: tuple[str, ...] | None = None) -> set[str]:
+        found = {number for number, entry in self.inputs.items()
+                 if any(ref["target"] in targets and (relations is None
+                                                       or ref["relation"] in relations)
+                        for ref in entry.refs)}
+        for start in range(0, len(targets), 500):
+            marks, values = _placeholders(sorted(targets)[start:start + 500])
+            sql = f"select distinct source from announcement_refs where target in ({marks})"
+            if relations:
+                sql += f" and relation in ({','.join('?' for _ in relations)})"
+                values += list(relations)
+            found.update(row[0] for row in db.execute(sql, values))
+        return found
+
+
+def incremental_inputs(db: Database, model: str) -> Partial | None:
+    """The inputs of what changed since the last derivation, or None when a full read is due.
+
+    Full when: no derivation yet, extractions went missing, the item model changed, or
+    so many documents changed that reading everything is cheaper.
+    """
+    if "announcements" not in db.table_names():
+        return None
+    row = db.execute("select value from meta where key = 'timeline_watermark'").fetchone()
+    old = _marks(row[0] if row else None)
+    new = _marks(watermark(db))
+    if old is None or new is None or new < old:
+        return None
+    added = db.execute("select count(*) from extractions where id > ?", [old[1]]).fetchone()[0]
+    if new[2] - old[2] != added:
+        return None
+    if db.execute("select 1 from announcements where in_catalogue = 1 and model is not ? "
+                  "limit 1", [model]).fetchone():
+        return None
+    documents = {r[0] for r in db.execute(
+        "select document_id from versions where id > ? union "
+        "select v.document_id from extractions e join versions v on v.id = e.version_id "
+        "where e.id > ?", [old[0], old[1]])}
+    if len(documents) > BULK_THRESHOLD:
+        return None
+    marks, values = _placeholders(documents)
+    numbers = {r[0] for r in db.execute(
+        f"select number from announcements where document_id in ({marks})", values)}
+    raw = {r[0] for r in db.execute(
+        "select e.number from documents d join extractions e on e.id = (select max(x.id) from "
+        f"extractions x where x.version_id = d.current_version_id) where d.id in ({marks})",
+        values) if r[0]}
+    numbers |= {normalise_number(n) for n in raw} - {None}
+    # Other pages carrying one of these numbers (a joint announcement's copy) compete for it.
+    if numbers | raw:
+        marks, values = _placeholders(numbers | raw)
+        documents |= {r[0] for r in db.execute(
+            f"select id from search_docs where number in ({marks})", values)}
+        documents |= {r[0] for r in db.execute(
+            f"select document_id from announcements where number in ({marks}) "
+            "and document_id is not null", values)}
+    inputs = read_inputs(db, documents)
+    total = db.execute("select count(*) from announcements where in_catalogue = 1").fetchone()[0]
+    partial = Partial(inputs, {}, defaultdict(set), numbers | set(inputs), total)
+    partial.load(db, partial.touched)  # their previous rows; their inputs are the new ones
+    partial.total += sum(1 for n in inputs if not (partial.previous.get(n) or (0, 0))[1])
+    partial.total -= sum(1 for n in numbers if n not in inputs
+                         and (partial.previous.get(n) or (0, 0))[1])
+    return partial
 
 
 # -- effects ------------------------------------------------------------------------------
@@ -459,14 +609,18 @@ def update_timeline(db: Database, trigger: str = "run", full: bool = False) -> d
     if "model" not in db["items"].columns_dict:
         item_model(db)  # tables remade by an older layout's rebuild lack the model's columns
     mark = watermark(db)
-    inputs = read_inputs(db)
     model = model_version()
-    previous = {number: (extraction_id, in_catalogue, built_with) for number, extraction_id,
-                in_catalogue, built_with in db.execute(
-                    "select number, extraction_id, in_catalogue, model from announcements")}
-    old_targets: dict[str, set[str]] = defaultdict(set)
-    for source, target in db.execute("select source, target from announcement_refs"):
-        old_targets[source].add(target)
+    partial = None if full else incremental_inputs(db, model)
+    if partial is None:
+        inputs = read_inputs(db)
+        previous = {number: (extraction_id, in_catalogue, built_with) for number, extraction_id,
+                    in_catalogue, built_with in db.execute(
+                        "select number, extraction_id, in_catalogue, model from announcements")}
+        old_targets: dict[str, set[str]] = defaultdict(set)
+        for source, target in db.execute("select source, target from announcement_refs"):
+            old_targets[source].add(target)
+    else:
+        inputs, previous, old_targets = partial.inputs, partial.previous, partial.old_targets
     changes: dict[str, str] = {}
     for number, entry in inputs.items():
         before = previous.get(number)
@@ -475,24 +629,30 @@ def update_timeline(db: Database, trigger: str = "run", full: bool = False) -> d
         elif before[0] != entry.extraction_id or before[2] != model:
             changes[number] = "updated"  # a new extraction, or a new item model
     for number, (_, in_catalogue, _) in previous.items():
-        if in_catalogue and number not in inputs:
+        if in_catalogue and number not in inputs and (partial is None or number in partial.touched):
             changes[number] = "removed"
     clock = time.perf_counter()
     search = index_documents(db)
     search["seconds"] = round(time.perf_counter() - clock, 2)
     if not changes and not full:
         _set_watermark(db, mark)
-        return {"changed": False, "announcements": len(inputs), "search": search}
+        return {"changed": False, "announcements": len(inputs) if partial is None
+                else partial.total, "search": search}
 
     seeds = set(inputs) if full else set(changes)
+    if partial is not None:
+        partial.widen(db, seeds)  # the closure and the actors on it, read from the catalogue
     dirty = dirty_closure(seeds, inputs, old_targets)
+    if partial is not None:
+        partial.actors_of(db, dirty)
     effects = plan_effects(inputs)
+    total = len(inputs) if partial is None else partial.total
     inputs_hash = hashlib.sha1(_dump(sorted((n, e.extraction_id) for n, e in inputs.items()))
-                               .encode()).hexdigest()
+                               .encode()).hexdigest() if partial is None else None
     with db.atomic():
         derivation_id = db["derivations"].insert({
             "started_at": now(), "status": "running", "trigger": trigger,
-            "announcements": len(inputs), "dirty": len(dirty), "inputs_hash": inputs_hash,
+            "announcements": total, "dirty": len(dirty), "inputs_hash": inputs_hash,
         }).last_pk
         db["derivation_inputs"].insert_all(
             [{"derivation_id": derivation_id, "announcement": number,
@@ -529,7 +689,8 @@ def update_timeline(db: Database, trigger: str = "run", full: bool = False) -> d
         db["derivations"].update(derivation_id, {"finished_at": now(), "status": "ok",
                                                  **writer.counts})
     _set_watermark(db, mark)
-    return {"changed": True, "derivation_id": derivation_id, "announcements": len(inputs),
+    return {"changed": True, "derivation_id": derivation_id, "announcements": total,
+            "incremental": partial is not None, "inputs_read": len(inputs),
             "inputs_changed": len(changes), "dirty": len(dirty), **writer.counts,
             "seconds": round(time.perf_counter() - clock - search["seconds"], 2),
             "search": search}
