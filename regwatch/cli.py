@@ -314,7 +314,7 @@ def demo_command(db_path: str) -> None:
 # Command modules of the other stages; each exposes COMMANDS, a list of click commands.
 COMMAND_MODULES = ("regwatch.cli_extract", "regwatch.cli_alerts", "regwatch.cli_timeline",
                    "regwatch.cli_service", "regwatch.cli_web", "regwatch.cli_enforcement",
-                   "regwatch.cli_screening", "regwatch.cli_portfolio")
+                   "regwatch.cli_screening", "regwatch.cli_portfolio", "regwatch.cli_ingest")
 
 
 def _register_commands() -> None:
