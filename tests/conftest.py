@@ -46,18 +46,25 @@ def mirror_history(tmp_path_factory) -> str:
     """ONE catalogue of the mirror's history for the whole session: crawled on day 1, then
     on day 2 (2026 No. 1 and the correction of 2025 No. 61), extracted, timeline built.
     Tests read it (tests/test_questions.py asks the compliance questions of it)."""
+    import regwatch.cli  # noqa: F401  (every stage's migrations, so read-only opens work)
     from regwatch.jobs import run_once
 
     path = str(tmp_path_factory.mktemp("mirror-history") / "catalogue.db")
     server = start_in_thread(Mirror(day=1))
-    try:
-        run_once(path, mirror=server.url)
-        server.mirror.set_day(2)
-        run_once(path, mirror=server.url)
-    finally:
-        server.shutdown()
-        server.server_close()
+    # the events are recorded as on 2026-11-29 (Beijing), whatever day the tests run
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REGWATCH_ALERTS_NOW", MIRROR_HISTORY_NOW)
+        try:
+            run_once(path, mirror=server.url)
+            server.mirror.set_day(2)
+            run_once(path, mirror=server.url)
+        finally:
+            server.shutdown()
+            server.server_close()
     return path
+
+
+MIRROR_HISTORY_NOW = "2026-11-29T04:00:00Z"
 
 
 # -- the web catalogues (tests/test_web.py, tests/test_web_browser.py) -----------------
