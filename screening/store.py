@@ -75,9 +75,16 @@ def _count_ok(announcement: dict[str, Any], problems: dict[str, dict[str, Any]])
     return int(problem is None)
 
 
+def _ready(db: Database) -> None:
+    """The tables, created only when missing: a reader (the read-only web) never writes."""
+    if not {"list_entities", "entity_listings", "entity_events",
+            "list_announcements"} <= set(db.table_names()):
+        ensure_tables(db)
+
+
 def stored_listings(db: Database) -> list[dict[str, Any]]:
     """Listings in the shape ``screening.lists.listings`` gives (for the screener)."""
-    ensure_tables(db)
+    _ready(db)
     rows = db.execute(
         "select l.entity_id, e.zh, e.en, e.aliases, e.country, e.kind, l.list, l.announcement, "
         "a.number as announcement_number, l.applies_from from entity_listings l "
@@ -96,7 +103,7 @@ def stored_listings(db: Database) -> list[dict[str, Any]]:
 
 def stored_events(db: Database) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """Events keyed by (entity id, list), oldest first (``screening.lists.events`` shape)."""
-    ensure_tables(db)
+    _ready(db)
     out: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in db.query("select * from entity_events order by date, action != 'add', id"):
         event = {k: row[k] for k in ("date", "action", "announcement", "about")}
