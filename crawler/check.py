@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from crawler.sources import UrlMap
 
@@ -25,10 +25,11 @@ CHALLENGE_STATUSES = {412}
 
 
 def detail_links(body: bytes, page_url: str, pattern: str) -> list[str]:
-    """Absolute URLs on the page that match the source's ``detail_url`` pattern."""
+    """Absolute URLs on the page whose path matches the source's ``detail_url`` pattern
+    from its first character (never the query string, as crawler/scope.py)."""
     detail = re.compile(pattern)
     links = {urljoin(page_url, href.decode("ascii", "replace")) for href in HREF.findall(body)}
-    return sorted(url for url in links if detail.search(url))
+    return sorted(url for url in links if detail.match(urlsplit(url).path))
 
 
 def retry_after(value: str | None) -> float | None:

@@ -21,6 +21,7 @@ from sqlite_utils import Database
 from extract.entities import extract_entities, list_kind, rows_from_lines
 from screening.schema import ensure_tables
 from store.attachments import attachments_of
+from store.catalogue import transaction
 from store.extractions import latest_extraction
 
 MOFCOM_REF = re.compile(r"商务部公告\s*(\d{4})\s*年?\s*第?\s*(\d{1,3})\s*号")
@@ -160,7 +161,9 @@ def refresh(db: Database) -> dict[str, Any]:
     listings = [(d, p) for d, p in pages if p["kind"] == "listing"]
     changes = [(d, p) for d, p in pages if p["kind"] == "change"]
     stored = {"listings": 0, "changes": 0, "events": 0, "count_mismatch": []}
-    with db.conn:
+    # BEGIN IMMEDIATE: the reads that decide an insert hold the write lock, so two
+    # processing runs at once (two crawls) queue instead of inserting the same rows
+    with transaction(db):
         for doc_id, page in listings:
             stored["listings"] += _save_listing(db, doc_id, page)
             if page["count_ok"] is False:

@@ -12,7 +12,12 @@ Layers, each enough on its own for one threat:
   every column of a private table as NULL and refuses any statement that would write,
   so arbitrary SQL (``?sql=``, ``_where=``, a canned query, a view) cannot read
   subscribers' addresses or feed-token hashes. The per-subscription feed reads those
-  tables through its own connection (web/feeds.py), never through Datasette's.
+  tables through its own connection (web/feeds.py), never through Datasette's;
+- the same connection caps any string or blob at ``MAX_VALUE_BYTES`` (``printf('%.*c',
+  200000000, 'x')``, ``zeroblob``, ``randomblob`` fail instead of taking a gigabyte),
+  refuses recursive CTEs (a few of them held every SQL thread for seconds) and hides
+  other visitors' statements (``sqlite_stmt``) and the file's path (``database_list``),
+  which :func:`asgi_wrapper` also keeps out of ``/-/databases.json``.
 """
 
 from __future__ import annotations
@@ -32,6 +37,11 @@ WRITE_ACTIONS = frozenset({
     "insert-row", "delete-row", "update-row", "create-table", "drop-table", "alter-table",
     "upsert-row", "view-database-download",
 })
+MAX_VALUE_BYTES = 10_000_000  # a string or blob any web query may build
+HIDDEN_SOURCES = frozenset({"sqlite_stmt", "sqlite_dbpage", "pragma_database_list",
+                            "sqlite_dbstat", "dbstat"})
+HIDDEN_PRAGMAS = frozenset({"database_list"})
+HIDDEN_PATHS = frozenset({"/-/databases", "/-/databases.json"})
 _ROW_WRITES = frozenset({sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE})
 _DENIED_OPS = frozenset({
     sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_CREATE_VIEW,
@@ -65,6 +75,12 @@ def authorizer(action: int, arg1: str | None, arg2: str | None, dbname: str | No
     if action == sqlite3.SQLITE_FUNCTION and arg2 in ("load_extension", "readfile",
                                                       "writefile", "fts3_tokenizer"):
         return sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_RECURSIVE:
+        return sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_READ and (arg1 or "").lower() in HIDDEN_SOURCES:
+        return sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() in HIDDEN_PRAGMAS:
+        return sqlite3.SQLITE_DENY
     return sqlite3.SQLITE_OK
 
 
@@ -72,6 +88,7 @@ def authorizer(action: int, arg1: str | None, arg2: str | None, dbname: str | No
 def prepare_connection(conn: sqlite3.Connection, database: str) -> None:
     if database == DATABASE:
         conn.set_authorizer(authorizer)
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -98,6 +115,11 @@ def asgi_wrapper() -> Callable[[Any], Any]:
                     message = {**message, "headers": [*message.get("headers", []), *extra]}
                 await send(message)
 
+            if scope.get("path", "").rstrip("/") in HIDDEN_PATHS:
+                await send_with_headers({"type": "http.response.start", "status": 404,
+                                         "headers": [(b"content-type", b"text/plain")]})
+                await send_with_headers({"type": "http.response.body", "body": b"not here\n"})
+                return
             if scope.get("method", "GET") not in SAFE_METHODS:
                 await send_with_headers({"type": "http.response.start", "status": 405,
                                          "headers": [(b"content-type", b"text/plain"),
