@@ -92,6 +92,9 @@ def record_events(db: Database, runs: list[dict[str, Any]] | None = None,
                 _processed(db, "version", version["id"], at)
 
     _health_events(db, index, at, settings, report)
+    from alerts import cases as penalty_cases  # it imports this module back
+
+    penalty_cases.record(db, index, at, report)  # customs penalty decisions (#19)
     completeness.record(db, index, at, report)  # skipped numbers, differing copies
     _reminder_events(db, index, at, settings, report)
     _transition_events(db, index, at, report)

@@ -17,6 +17,7 @@ SOURCE_RECOVERED = "source_recovered"
 POSSIBLY_MISSED = "possibly_missed"
 GAP_FILLED = "gap_filled"
 COPY_DIFFERS = "copy_differs"
+CASE_NEW = "case_new"
 
 # kind: (priority, English label, Chinese label)
 KINDS: dict[str, tuple[str, str, str]] = {
@@ -35,6 +36,7 @@ KINDS: dict[str, tuple[str, str, str]] = {
     POSSIBLY_MISSED: ("high", "possibly missed", "可能漏抓"),
     GAP_FILLED: ("normal", "gap filled", "缺号已补齐"),
     COPY_DIFFERS: ("normal", "a copy differs", "转载版本文字不一致"),
+    CASE_NEW: ("normal", "new penalty decision", "新行政处罚决定"),  # alerts/cases.py
 }
 
 # An entity on a China list that a subscription's counterparty file matches (screening/):

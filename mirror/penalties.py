@@ -256,8 +256,9 @@ class _Builder:
             case["declared_usd"] = round(case["goods_value"] / rng.uniform(7.1, 7.3), 2)
 
 
-def build_cases(params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Every generated and hand-written decision, oldest first, with case numbers."""
+def build_cases(params: dict[str, Any] | None = None, day: int = 1) -> list[dict[str, Any]]:
+    """Every generated and hand-written decision published by mirror ``day``, oldest first,
+    with case numbers (a hand-written decision with ``day: N`` appears from day N)."""
     params = params or load_params()
     rng = random.Random(params["seed"])
     builder = _Builder(params, rng)
@@ -283,7 +284,8 @@ def build_cases(params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
             cases.append(builder.case(slot, period))
     _forms(rng, cases, params["forms"])
     _number(rng, cases)
-    cases += [_handwritten(h) for h in params.get("handwritten") or []]
+    cases += [_handwritten(h) for h in params.get("handwritten") or []
+              if int(h.get("day", 1)) <= day]
     cases.sort(key=lambda c: (c["decided"], c["case_number"]))
     for case in cases:
         digest = hashlib.md5(case["case_number"].encode()).hexdigest()
@@ -582,16 +584,16 @@ def render_list(region: dict[str, Any], rows: list[dict[str, Any]], page: int, p
 
 
 def build_site(params: dict[str, Any] | None = None, font: str | None = None,
-               pdfs: bool = True) -> dict[str, tuple[bytes, str]]:
-    """URL path -> (bytes, content type) for every list page, decision page and PDF
-    (``pdfs=False`` leaves the PDFs out: :func:`penalty_page` renders them when asked).
+               pdfs: bool = True, day: int = 1) -> dict[str, tuple[bytes, str]]:
+    """URL path -> (bytes, content type) for every list page, decision page and PDF on mirror
+    ``day`` (``pdfs=False`` leaves the PDFs out: :func:`penalty_page` renders them when asked).
 
     :raises RuntimeError: when a decision needs a PDF and no CJK font is installed
     """
     from mirror.files import find_cjk_font
 
     params = params or load_params()
-    cases = build_cases(params)
+    cases = build_cases(params, day)
     font = font or find_cjk_font() if pdfs else None
     site: dict[str, tuple[bytes, str]] = {}
     html = "text/html; charset=utf-8"
@@ -624,21 +626,21 @@ def list_starts(params: dict[str, Any] | None = None) -> list[str]:
 
 
 @cache
-def _site() -> dict[str, tuple[bytes, str]]:
-    """Lists and decision pages, built on first use (PDFs are rendered when asked for)."""
-    return build_site(pdfs=False)
+def _site(day: int) -> dict[str, tuple[bytes, str]]:
+    """Lists and decision pages of a day, built on first use (PDFs are rendered when asked for)."""
+    return build_site(pdfs=False, day=day)
 
 
 @cache
-def _pdf_cases() -> dict[str, dict[str, Any]]:
-    return {pdf_path(c): c for c in build_cases() if c["form"] == "pdf"}
+def _pdf_cases(day: int) -> dict[str, dict[str, Any]]:
+    return {pdf_path(c): c for c in build_cases(day=day) if c["form"] == "pdf"}
 
 
 @cache
-def _pdf(path: str) -> tuple[bytes, str] | None:
+def _pdf(path: str, day: int) -> tuple[bytes, str] | None:
     from mirror.files import find_cjk_font
 
-    case = _pdf_cases().get(path)
+    case = _pdf_cases(day).get(path)
     font = find_cjk_font()
     if case is None or font is None:
         return None
@@ -650,8 +652,15 @@ def _prefixes() -> tuple[str, ...]:
     return tuple(f"/{r['slug']}_customs/" for r in load_params()["regions"])
 
 
-def penalty_page(path: str) -> tuple[bytes, str] | None:
-    """(bytes, content type) of a penalty list, decision page or PDF; None if not one."""
+def penalty_page(path: str, day: int = 1) -> tuple[bytes, str] | None:
+    """(bytes, content type) of a penalty list, decision page or PDF on mirror ``day``;
+    None if not one. Days past the last one a decision was added on share its pages."""
     if not path.startswith(_prefixes()):
         return None
-    return _site().get(path) or _pdf(path)
+    day = min(int(day), _last_day())
+    return _site(day).get(path) or _pdf(path, day)
+
+
+@cache
+def _last_day() -> int:
+    return max([1, *(int(h.get("day", 1)) for h in load_params().get("handwritten") or [])])

@@ -264,7 +264,7 @@ class Mirror:
             return Response(200, b"User-agent: *\nDisallow: /search/\n", {"Content-Type": "text/plain"})
         if path in FAULT_PATHS:
             return self._fault_page(FAULT_PATHS[path])
-        penalty = penalty_page(path)  # customs penalty lists, decisions and PDFs (mirror/penalties.py)
+        penalty = penalty_page(path, self.day)  # customs penalty lists, decisions and PDFs (mirror/penalties.py)
         if penalty is not None:
             return self._conditional(Response(200, penalty[0], {
                 "Content-Type": penalty[1], "ETag": '"' + hashlib.md5(penalty[0]).hexdigest() + '"'}),
