@@ -182,3 +182,14 @@ def test_spokesperson_pages_are_statements_linked_to_their_announcements(crawled
 def test_statement_label_names_other_years():
     assert label({"numbers": ["MOFCOM-2024-46", "MOFCOM-2025-72"], "date": "2025-11-09"}) == \
         "MOFCOM spokesperson, 9 November 2025, on 2024 No. 46 and No. 72"
+
+
+def test_the_announcement_page_shows_statements_and_copies(crawled):
+    from web.announcement import announcement_page
+
+    page = announcement_page(open_db(crawled["full"]), DIFFERING)
+    assert [c["source"] for c in page["copies"]] == ["mofcom", "mofcom_xkzj"]
+    assert page["copies"][1]["differs"] and page["copies"][1]["difference"]
+    page = announcement_page(open_db(crawled["full"]), "MOFCOM-2025-62")
+    assert [s["label"] for s in page["statements"]] == [
+        "MOFCOM spokesperson, 9 October 2025, on No. 61 and 62"]

@@ -133,7 +133,8 @@ def _referenced_by_extractions(db: Database, number: str) -> list[dict[str, Any]
     for source_number, result in db.execute(
             "select e.number, e.result from documents d join extractions e on e.id = "
             "(select max(x.id) from extractions x where x.version_id = d.current_version_id) "
-            "where instr(e.result, ?) > 0", [needle]).fetchall():
+            "where instr(e.result, ?) > 0 and coalesce(e.number, '') != ''",  # statements:
+            [needle]).fetchall():                                 # shown apart, not as acts
         for ref in json.loads(result).get("references") or []:
             if isinstance(ref, dict) and ref.get("target") == number:
                 found.append({"source": source_number, "relation": ref.get("relation"),
@@ -223,7 +224,20 @@ def announcement_page(db: Database, number: str, today: str | None = None
         "references": references, "referenced_by": referenced_by,
         "documents": documents, "events": _events(db, number, tables),
         "mismatches": _mismatches(db, number, tables), "chart": chart,
+        **_copies_and_statements(db, number),
     }
+
+
+def _copies_and_statements(db: Database, number: str) -> dict[str, Any]:
+    """The other pages that carry the notice (and how a differing one differs), and the
+    spokesperson's statements that discuss it (timeline/completeness.py, statements.py)."""
+    from timeline.completeness import copies
+    from timeline.statements import for_announcement
+
+    if "extractions" not in _tables(db):
+        return {"copies": [], "statements": []}
+    return {"copies": [dict(c, url=safe_url(c["url"])) for c in copies(db, number).get(number, [])],
+            "statements": [dict(s, url=safe_url(s["url"])) for s in for_announcement(db, number)]}
 
 
 def document_page(db: Database, document_id: int) -> dict[str, Any] | None:
