@@ -16,8 +16,10 @@ Layers, each enough on its own for one threat:
 - the same connection caps any string or blob at ``MAX_VALUE_BYTES`` (``printf('%.*c',
   200000000, 'x')``, ``zeroblob``, ``randomblob`` fail instead of taking a gigabyte),
   refuses recursive CTEs (a few of them held every SQL thread for seconds) and hides
-  other visitors' statements (``sqlite_stmt``) and the file's path (``database_list``),
-  which :func:`asgi_wrapper` also keeps out of ``/-/databases.json``.
+  other visitors' statements (``sqlite_stmt``) and the file's path
+  (``pragma_database_list`` in SQL), which :func:`asgi_wrapper` also keeps out of
+  ``/-/databases.json``. The ``PRAGMA database_list`` statement itself stays allowed:
+  Datasette's own database page runs it, and a visitor's ``?sql=`` may only be a SELECT.
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ WRITE_ACTIONS = frozenset({
 MAX_VALUE_BYTES = 10_000_000  # a string or blob any web query may build
 HIDDEN_SOURCES = frozenset({"sqlite_stmt", "sqlite_dbpage", "pragma_database_list",
                             "sqlite_dbstat", "dbstat"})
-HIDDEN_PRAGMAS = frozenset({"database_list"})
 HIDDEN_PATHS = frozenset({"/-/databases", "/-/databases.json"})
 _ROW_WRITES = frozenset({sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE})
 _DENIED_OPS = frozenset({
@@ -78,8 +79,6 @@ def authorizer(action: int, arg1: str | None, arg2: str | None, dbname: str | No
     if action == sqlite3.SQLITE_RECURSIVE:
         return sqlite3.SQLITE_DENY
     if action == sqlite3.SQLITE_READ and (arg1 or "").lower() in HIDDEN_SOURCES:
-        return sqlite3.SQLITE_DENY
-    if action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() in HIDDEN_PRAGMAS:
         return sqlite3.SQLITE_DENY
     return sqlite3.SQLITE_OK
 
