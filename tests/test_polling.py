@@ -184,7 +184,9 @@ def test_regwatch_run_polls_a_budget_source_in_a_real_process(make_mirror, db_pa
     server = make_mirror(day=1)
     config = tmp_path / "regwatch.toml"
     config.write_text('[catalogue]\npath = "unused.db"\n[sources.mofcom]\npolling = "budget"\n'
-                      "[sources.gacc]\nenabled = false\n[sources.mofcom_en]\nenabled = false\n",
+                      "[sources.gacc]\nenabled = false\n[sources.mofcom_en]\nenabled = false\n"
+                      "[sources.mofcom_xkzj]\nenabled = false\n"
+                      "[sources.mofcom_spokesperson]\nenabled = false\n",
                       encoding="utf-8")
     regwatch = str(Path(sys.executable).with_name("regwatch"))
     proc = subprocess.Popen([regwatch, "run", "--db", db_path, "--mirror", server.url,
