@@ -195,3 +195,114 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A catalogue of a hostile site whose announcement carries script payloads."""
     return _build_hostile(tmp_path_factory.mktemp("hostile"))
+
+
+# -- helpers shared by several test modules (import them from here, not from a test file) --
+
+import hashlib  # noqa: E402
+import json  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+
+from alerts import subscriptions as _subscriptions  # noqa: E402
+from crawler.sources import get_source as _get_source  # noqa: E402
+from store import catalogue as _store  # noqa: E402  (the name `catalogue` is a fixture here)
+from store.extractions import record_extraction as _record_extraction  # noqa: E402
+
+EXTRACTOR = "hand-1"  # the extractor version of results written by hand (timeline tests)
+
+NOW = datetime(2026, 1, 7, 1, 0, tzinfo=UTC)  # 09:00 in Beijing
+
+GALLIUM = {
+    "number": "MOFCOM-2023-23", "issuers": ["MOFCOM", "GACC"], "title": "关于对镓、锗相关物项实施出口管制的公告",
+    "issue_date": "2023-07-03", "effective_dates": ["2023-08-01"],
+    "control_codes": [], "hs_codes": ["8112929090", "2850001901"], "materials": ["gallium", "germanium"],
+    "references": [], "conditions": [],
+    "items": [
+        {"control_code": None, "text": "金属镓（单质）", "hs_codes": ["8112929090"], "materials": ["gallium"],
+         "provision": "一(一)", "effective_date": "2023-08-01", "source": "table", "span": [10, 20]},
+        {"control_code": None, "text": "氮化镓", "hs_codes": ["2850001901"], "materials": ["gallium"],
+         "provision": "一(一)", "effective_date": "2023-08-01", "source": "table", "span": [21, 30]},
+    ],
+    "text": "依照出口管制法……决定对镓、锗相关物项实施出口管制。",
+}
+RARE_EARTH = {
+    "number": "MOFCOM-2025-18", "issuers": ["MOFCOM", "GACC"], "title": "公布对部分中重稀土相关物项实施出口管制的决定",
+    "issue_date": "2025-04-04", "effective_dates": ["2025-04-04"],
+    "control_codes": ["1C902.a", "1C903.b"], "hs_codes": ["2805301910", "2846901930"],
+    "materials": ["samarium", "gadolinium"], "references": [], "conditions": [],
+    "items": [
+        {"control_code": "1C902.a", "text": "钐金属；钐钴永磁体", "hs_codes": ["2805301910"],
+         "materials": ["samarium"], "effective_date": "2025-04-04", "span": [1, 2]},
+        {"control_code": "1C903.b", "text": "钆的氧化物及其混合物", "hs_codes": ["2846901930"],
+         "materials": ["gadolinium"], "effective_date": "2025-04-04", "span": [3, 4]},
+    ],
+    "text": "决定对钐、钆相关物项实施出口管制。",
+}
+class Catalogue:
+    """A real catalogue file filled through the store's own functions."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.db = _store.open_db(path)
+
+    def run(self, source: str = "mofcom", pages: list[tuple[str, dict, str]] = (),
+            status: str = "ok", errors: list[str] = (), unchanged: int = 0) -> int:
+        """One crawl run storing ``pages`` as (url key, extraction, page text)."""
+        db = self.db
+        _store.ensure_source(db, _get_source(source))  # as the crawler's pipeline does
+        run_id = _store.start_run(db, source)
+        for key, extraction, text in pages:
+            page = {"source": source, "url": f"https://www.mofcom.gov.cn/art/{key}.html",
+                    "title": extraction.get("title"), "text": text,
+                    "content_hash": hashlib.sha256(text.encode()).hexdigest(), "raw": text.encode()}
+            outcome = _store.record_page(db, run_id, page)
+            _store.count(db, run_id, "fetched")
+            if outcome["outcome"] == "new_document":
+                _store.count(db, run_id, "new_documents")
+            if outcome["version_id"]:
+                _store.count(db, run_id, "new_versions")
+                _record_extraction(db, outcome["version_id"], "test-1", extraction)
+            else:
+                _store.count(db, run_id, "unchanged")
+        if unchanged:
+            _store.count(db, run_id, "unchanged", unchanged)
+        for reason in errors:
+            _store.record_error(db, run_id, source, f"https://example.org/{reason}", reason, reason)
+            _store.count(db, run_id, "errors")
+        _store.finish_run(db, run_id, status=status)
+        return run_id
+
+    def subscribe(self, channel: str = "email", target: str = "officer@example.com", **kw) -> int:
+        return _subscriptions.add(self.db, _subscriptions.build(channel, target, **kw))["id"]
+
+    def alerts(self, sub_id: int | None = None) -> list[dict]:
+        where, args = ("where o.subscription_id = ?", [sub_id]) if sub_id else ("", [])
+        return [dict(r) for r in self.db.query(
+            f"select o.*, e.kind, e.number, e.payload from outbox o join events e on e.id = o.event_id "
+            f"{where} order by o.id", args)]
+
+    def events(self, kind: str | None = None) -> list[dict]:
+        where, args = ("where kind = ?", [kind]) if kind else ("", [])
+        rows = [dict(r) for r in self.db.query(f"select * from events {where} order by id", args)]
+        for row in rows:
+            row["payload"] = json.loads(row["payload"])
+        return rows
+
+
+
+def _with(extraction: dict, **changes) -> dict:
+    return {**json.loads(json.dumps(extraction)), **changes}
+
+
+def add(db, number: str, text: str, result: dict[str, Any], source: str = "mofcom",
+        url: str | None = None, extractor: str = EXTRACTOR) -> int:
+    """Store a page and its extraction; return the version id."""
+    url = url or f"http://example.test/{source}/{number}.html"
+    page = {"source": source, "url": url, "title": result.get("title"), "text": text,
+            "content_hash": hashlib.sha1(text.encode()).hexdigest(), "raw": text.encode()}
+    stored = _store.record_page(db, None, page)
+    version_id = stored["version_id"] or db.execute(
+        "select current_version_id from documents where id = ?",
+        [stored["document_id"]]).fetchone()[0]
+    _record_extraction(db, version_id, extractor, {"number": number, **result})
+    return version_id

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from test_alerts_events import GALLIUM, NOW, RARE_EARTH, Catalogue, _with
+from conftest import GALLIUM, NOW, RARE_EARTH, Catalogue, _with
 
 from alerts import outbox
 from alerts.delivery import send_due

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
-from test_alerts_events import GALLIUM, NOW, RARE_EARTH, Catalogue, _with
+from conftest import GALLIUM, NOW, RARE_EARTH, Catalogue, _with
 
 from alerts import messages, outbox, subscriptions
 from alerts.delivery import send_due

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from test_timeline import add
+from conftest import add
 
 from store import catalogue
 from timeline.build import update_timeline

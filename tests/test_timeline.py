@@ -6,35 +6,18 @@ The results follow the extraction contract and the real history of the announcem
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import add
 
 import regwatch.cli  # noqa: F401  (registers every stage's migrations before a catalogue is made)
 from store import NotFound, catalogue
-from store.extractions import record_extraction
 from timeline.build import update_timeline
 from timeline.derive import Effect, clause_covers, clause_parts, derive_intervals
 from timeline.queries import QueryError, changes, classify, status, timeline
-
-EXTRACTOR = "hand-1"
-
-
-def add(db, number: str, text: str, result: dict[str, Any], source: str = "mofcom",
-        url: str | None = None, extractor: str = EXTRACTOR) -> int:
-    """Store a page and its extraction; return the version id."""
-    url = url or f"http://example.test/{source}/{number}.html"
-    page = {"source": source, "url": url, "title": result.get("title"), "text": text,
-            "content_hash": hashlib.sha1(text.encode()).hexdigest(), "raw": text.encode()}
-    stored = catalogue.record_page(db, None, page)
-    version_id = stored["version_id"] or db.execute(
-        "select current_version_id from documents where id = ?",
-        [stored["document_id"]]).fetchone()[0]
-    record_extraction(db, version_id, extractor, {"number": number, **result})
-    return version_id
 
 
 def ref(target: str, relation: str, start: str | None = None, until: str | None = None,
