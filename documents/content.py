@@ -17,6 +17,8 @@ from urllib.parse import urljoin, urlsplit
 import lxml.etree
 from bs4 import BeautifulSoup, Comment, Tag
 
+from core import han
+
 # Real announcement pages nest 20-40 elements deep. libxml2's HTML parser stops building
 # the tree at 256 levels (and drops the rest of the page), BeautifulSoup's walks recurse,
 # and chrome detection costs depth x elements: a page nested past MAX_DEPTH is refused.
@@ -216,7 +218,7 @@ class _Mark:
 
 def _trim_site_name(title: str) -> str:
     """``公告…的决定 - 政策发布`` / ``…_商务部``: the <title> ends with the site or column name."""
-    trimmed = re.sub(r"\s*(?:\s[-–—|]|[_|]|-(?=[\u4e00-\u9fff]))\s*[^-–—_|]{1,24}$", "", title)
+    trimmed = re.sub(r"\s*(?:\s[-–—|]|[_|]|-(?=" + han.CHAR + r"))\s*[^-–—_|]{1,24}$", "", title)
     return trimmed if len(trimmed) >= 8 else title
 
 

@@ -25,12 +25,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from core import han
+
 from .normalise import normalise_view
 
 CASE_EXTRACTOR_VERSION = "cases-1"
 DATA = Path(__file__).parent / "data" / "penalties.json"
 
-HAN = "\u4e00-\u9fff"
+HAN = han.RANGES
 CN_NUM = "〇零一二三四五六七八九十百两"
 CN_MONEY = "零〇壹贰叁肆伍陆柒捌玖拾佰仟万亿一二三四五六七八九十百千两"
 AMOUNT = r"(\d[\d,]*(?:\.\d+)?|[" + CN_MONEY + r"]+)(万)?元"

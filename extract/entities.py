@@ -16,7 +16,9 @@ import re
 import unicodedata
 from typing import Any
 
-HAN = re.compile(r"[\u3400-\u9fff]")
+from core import han
+
+HAN = han.HAN
 # "1. ", "1、", "(1)", "（一）" and the like at the start of a line.
 NUMBER = re.compile(r"^\s*(?:[(（]?\s*(\d{1,3})\s*[)）]|(\d{1,3})\s*[.、．:：)）]|[(（]([一二三四五六七八九十]+)[)）])\s*")
 STATED = re.compile(r"(\d{1,4})\s*(?:家|个)\s*(美国|日本|加拿大|欧盟|台湾地区|外国|境外)?\s*(?:实体|企业|机构)")

@@ -31,6 +31,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from core import han
+
 from .clauses import clause_covers, clause_parts, clause_text
 from .lexicon import DATA_DIR, read_data
 
@@ -136,11 +138,11 @@ def text_concepts(query: str) -> list[tuple[str, ...]]:
     "graphite anode" needs 石墨/graphite and 负极/anode in the same item.
     """
     concepts: list[tuple[str, ...]] = []
-    words = re.findall(r"[\u3400-\u9fff]+|[A-Za-z0-9][A-Za-z0-9.\-]*", query)
+    words = re.findall(han.CHAR + r"+|[A-Za-z0-9][A-Za-z0-9.\-]*", query)
     i = 0
     while i < len(words):
         word = words[i]
-        if re.match(r"[\u3400-\u9fff]", word):
+        if han.HAN.match(word):
             concepts.append((word,))
             i += 1
             continue
@@ -170,7 +172,7 @@ def _alternatives(phrase: str) -> tuple[str, ...] | None:
     if material:
         named = {material, *members(material)}  # a group is found by its members' names too
         zh = [name for name, value in lexicon().items()
-              if value in named and re.match(r"[\u3400-\u9fff]", name)]
+              if value in named and han.HAN.match(name)]
         return (phrase, material, *zh)
     return None
 

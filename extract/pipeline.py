@@ -25,6 +25,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from core import han
 from documents.content import parse_page
 
 from . import components  # noqa: F401  (registers the factories)
@@ -42,7 +43,7 @@ PRED_FIELDS = ("number", "issuers", "issue_date", "effective_dates", "control_co
 # The modules whose rules shape a result (the attachment readers and the CLI do not).
 EXTRACTOR_MODULES = ("datetext.py", "errors.py", "issuer_table.py", "lexicon.py",
                      "normalise.py", "pipeline.py", "scorer.py", "state.py", "tokenizer.py")
-HAN = re.compile(r"[\u3400-\u9fff]")
+HAN = han.HAN
 
 
 def detect_lang(text: str) -> str:

@@ -17,12 +17,14 @@ from typing import Any
 import yaml
 from rapidfuzz import fuzz, process
 
+from core import han
+
 DATA = Path(__file__).parent / "data" / "names.yaml"
 LEGAL_SYMBOL = "_lf_"
 # Typos are folded only in long words, and only this close (rapidfuzz ratio, 0–100).
 FUZZY_MIN_LENGTH = 6
 FUZZY_CUTOFF = 85
-HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+HAN = han.HAN
 # Anything that is not a letter or digit of any script separates tokens.
 NON_WORD = re.compile(r"[^0-9a-z\u00c0-\u024f]+")
 PAREN = re.compile(r"\(([^()]*)\)")

@@ -29,12 +29,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from core import han
 from extract import items as model
 from extract.clauses import clause_parts
 
 HS = re.compile(r"^\d{2,10}$")
 CONTROL = re.compile(r"^\d[A-Ea-e](\d{1,3}(\.[A-Za-z0-9]+)*\.?)?$")
-HAN = re.compile(r"[\u3400-\u9fff]")
+HAN = han.HAN
 MATCH_RANK = {"exact": 0, "contained_in": 1, "contains": 2, None: 3}
 PART_FIELDS = ("announcement", "provision", "kind", "measure", "destinations", "scope",
                "destination_wide", "state", "since", "until", "cause", "match", "via_group",

@@ -24,6 +24,8 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from core.han import has_han
+
 from .. import scorer as _scorer  # noqa: F401  (registers the scorer)
 from ..datetext import make_iso
 from ..lexicon import RuleComponent, en_pattern, gate, raw, state, view, zh_pattern
@@ -73,14 +75,14 @@ class Codes(RuleComponent):
             else:
                 self.rx.setdefault(row["kind"], []).append(re.compile(row["pattern"]))
         alt = "|".join(
-            zh_pattern(t) if re.search(r"[\u4e00-\u9fff]", t) else
+            zh_pattern(t) if has_han(t) else
             r"(?<![A-Za-z])" + en_pattern(t) + r"(?![A-Za-z])"
             for t in sorted(set(terms), key=lambda t: (-len(t), t))
         ) or "(?!)"
         self.hs_label = re.compile(gate(terms) + rf"(?i:{alt})")
         # The whole-text "is there any HS label?" search, split by script: Chinese labels
         # need no case folding, English ones are whole words; each runs only on its script.
-        zh_terms = [t for t in terms if re.search(r"[\u4e00-\u9fff]", t)]
+        zh_terms = [t for t in terms if has_han(t)]
         en_terms = sorted({t for t in terms if t not in zh_terms}, key=lambda t: (-len(t), t))
         self.hs_label_zh = re.compile(gate(zh_terms) + "(?:" + "|".join(
             zh_pattern(t) for t in sorted(set(zh_terms), key=lambda t: (-len(t), t))) + ")"

@@ -15,6 +15,8 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from core.han import CHAR
+
 from .. import scorer as _scorer  # noqa: F401  (registers the scorer)
 from ..issuer_table import IssuerTable
 from ..lexicon import RuleComponent, state, view
@@ -22,7 +24,7 @@ from ..lexicon import RuleComponent, state, view
 SIGNATURE_LINES = 15
 LATIN = re.compile(r"[A-Za-z]{3}")
 # A signature by a department: 商务部配额许可证事务局, 海关总署统计分析司.
-DEPARTMENT = re.compile(r"^[\u4e00-\u9fff]{2,16}(?:局|司|厅|办公室|中心|处)$")
+DEPARTMENT = re.compile(rf"^{CHAR}{{2,16}}(?:局|司|厅|办公室|中心|处)$")
 GLUE_WORDS = re.compile(r"(?i)\b(?:the|and|of|[a-z]+ \d{1,2}, \d{4})\b")
 SEPARATORS = re.compile(r"[\s、,，&()（）]+")
 DEPT_HINT = re.compile(r"[局司厅室心处]")

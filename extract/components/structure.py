@@ -14,6 +14,8 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from core.han import has_han
+
 from .. import scorer as _scorer  # noqa: F401  (registers the scorer)
 from ..datetext import zh_number
 from ..lexicon import RuleComponent, en_pattern, raw, state, view, zh_pattern
@@ -88,7 +90,7 @@ class Structure(RuleComponent):
                 self.label_key[self._key(label)] = (row["key"], rank)
                 labels.append(label)
         alt = "|".join(
-            zh_pattern(lbl) if re.search(r"[\u4e00-\u9fff]", lbl) else en_pattern(lbl)
+            zh_pattern(lbl) if has_han(lbl) else en_pattern(lbl)
             for lbl in sorted(set(labels), key=lambda t: (-len(t), t))
         ) or "(?!)"
         # 【发文日期】2025年10月09日 / [Issuing Date] April 4, 2025
