@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mirror.site import load_entries, state_on
+from mirror.site import Mirror
 
 REGWATCH = str(Path(sys.executable).with_name("regwatch"))
 
@@ -66,7 +66,7 @@ def _consistent(db_path: str) -> None:
 
 def test_service_picks_up_day_two_without_restart(make_mirror, db_path):
     server = make_mirror(day=1)
-    day1 = len(state_on(load_entries(), 1))
+    day1 = len(Mirror(day=1).visible)  # the entries and their copies at other URLs
     subscribed = subprocess.run([REGWATCH, "subscribe", "--db", db_path, "--email", "desk@example.org",
                                  "--material", "rare earths"], capture_output=True, text=True)
     assert subscribed.returncode == 0, subscribed.stderr
@@ -76,7 +76,7 @@ def test_service_picks_up_day_two_without_restart(make_mirror, db_path):
         _wait(lambda: _query(db_path, "select count(*) from extractions")[0][0] >= day1, 60,
               "day 1 extracted")
         server.mirror.set_day(2)
-        day2 = len(state_on(load_entries(), 2))
+        day2 = len(Mirror(day=2).visible)
         _wait(lambda: _query(db_path, "select count(*) from documents")[0][0] == day2, 60, "day 2")
         _wait(lambda: _query(db_path, "select max(version_count) from documents")[0][0] == 2, 60,
               "the corrected page's second version")

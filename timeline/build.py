@@ -27,7 +27,7 @@ from sqlite_utils import Database
 
 from extract.items import model_version
 from extract.numbers import canonical
-from store.catalogue import now
+from store.catalogue import now, transaction
 from timeline.derive import (
     Effect,
     Interval,
@@ -600,10 +600,19 @@ def derive_announcement(entry: Input, rows: list[dict[str, Any]],
 def update_timeline(db: Database, trigger: str = "run", full: bool = False) -> dict[str, Any]:
     """Recompute the timeline where its inputs changed; index new documents for search.
 
+    The whole update holds the write lock (BEGIN IMMEDIATE; the inner transactions become
+    savepoints): two processing runs at once would otherwise both read "no such subject"
+    and both insert it.
+
     :param trigger: recorded with the derivation (run, cli, bench, …)
     :param full: recompute every announcement even when its input did not change
     :returns: counts of the derivation (``changed`` False when nothing needed doing)
     """
+    with transaction(db):
+        return _update_timeline(db, trigger, full)
+
+
+def _update_timeline(db: Database, trigger: str, full: bool) -> dict[str, Any]:
     from timeline.search import index_documents
 
     if "model" not in db["items"].columns_dict:
@@ -649,7 +658,7 @@ def update_timeline(db: Database, trigger: str = "run", full: bool = False) -> d
     total = len(inputs) if partial is None else partial.total
     inputs_hash = hashlib.sha1(_dump(sorted((n, e.extraction_id) for n, e in inputs.items()))
                                .encode()).hexdigest() if partial is None else None
-    with db.atomic():
+    with transaction(db):
         derivation_id = db["derivations"].insert({
             "started_at": now(), "status": "running", "trigger": trigger,
             "announcements": total, "dirty": len(dirty), "inputs_hash": inputs_hash,
@@ -671,7 +680,7 @@ def update_timeline(db: Database, trigger: str = "run", full: bool = False) -> d
             _drop_indexes(db)
     try:
         for batch in _batches(order, BATCH):
-            with db.atomic():
+            with transaction(db):
                 for number in batch:
                     if number in inputs:
                         _write_announcement(db, writer, inputs[number],
@@ -680,12 +689,12 @@ def update_timeline(db: Database, trigger: str = "run", full: bool = False) -> d
                         _write_stub(db, writer, number, effects.get(number, []))
     finally:
         if large and bulk:
-            with db.atomic():
+            with transaction(db):
                 create_tables(db)
                 item_model(db)  # the item-model index replaces the per-extraction one
             db.execute("analyze")
         db.execute(f"pragma cache_size = {cache}")
-    with db.atomic():
+    with transaction(db):
         db["derivations"].update(derivation_id, {"finished_at": now(), "status": "ok",
                                                  **writer.counts})
     _set_watermark(db, mark)
@@ -702,13 +711,13 @@ def _drop_indexes(db: Database) -> None:
     names = [row[0] for row in db.execute(
         f"select name from sqlite_master where type = 'index' and sql is not null "
         f"and tbl_name in ({marks})", TIMELINE_TABLES)]
-    with db.atomic():
+    with transaction(db):
         for name in names:
             db.execute(f'drop index "{name}"')
 
 
 def _set_watermark(db: Database, mark: str) -> None:
-    with db.atomic():
+    with transaction(db):
         db["meta"].upsert({"key": "timeline_watermark", "value": mark}, pk="key")
 
 

@@ -28,7 +28,7 @@ from sqlite_utils import Database
 
 from core.han import CHAR, HAN
 from extract.normalise import t2s_converter
-from store.catalogue import now
+from store.catalogue import now, transaction
 
 QUERY_TOKEN = re.compile(rf"{CHAR}|[^\W_]+")
 WEIGHTS = (5.0, 1.0, 3.0)  # title, body, terms
@@ -148,7 +148,7 @@ def index_documents(db: Database) -> dict[str, int]:
     stale = [row[0] for row in db.execute(STALE_SQL)]
     added = updated = 0
     for start in range(0, len(stale), BATCH):
-        with db.atomic():
+        with transaction(db):
             for doc_id in stale[start:start + BATCH]:
                 row = db.execute(DOC_SQL, [doc_id]).fetchone()
                 if row is None:
