@@ -18,7 +18,7 @@ from datasette.app import Datasette
 from datasette.database import Database
 from datasette.plugins import pm
 
-from web import atom, calendar, cells, dashboard, feeds, guard, lists, pages, search
+from web import atom, calendar, cells, dashboard, enforcement, feeds, guard, lists, pages, search
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -26,7 +26,7 @@ STATIC = HERE / "static"
 METADATA_FILE = HERE / "metadata.yaml"
 DATABASE = "regwatch"
 STATIC_MOUNT = "regwatch-assets"
-PLUGINS = (guard, search, pages, atom, feeds, dashboard, calendar, cells, lists)
+PLUGINS = (guard, search, pages, atom, feeds, dashboard, calendar, cells, lists, enforcement)
 
 # Datasette settings: no download of the whole file (it holds private tables); time
 # enough for a sort over a 100k-document view (about 4 s), while a facet that takes
