@@ -306,3 +306,63 @@ def add(db, number: str, text: str, result: dict[str, Any], source: str = "mofco
         [stored["document_id"]]).fetchone()[0]
     _record_extraction(db, version_id, extractor, {"number": number, **result})
     return version_id
+
+
+# -- the web in a real browser (tests/test_web_enforcement.py, tests/test_web_lists_browser.py) --
+
+import os  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # Debian's, never downloaded
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
+
+
+@contextmanager
+def serve_web(db_path: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``regwatch serve`` on a free loopback port in a subprocess; yields its address."""
+    root = Path(__file__).resolve().parent.parent
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from regwatch.cli_web import serve_command; serve_command()",
+         "--db", db_path, "--port", "0"], cwd=root, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+    try:
+        line = process.stdout.readline()
+        assert "http://" in line, line + process.stderr.read()
+        url = "http://" + line.split("http://", 1)[1].split("/", 1)[0]
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/-/versions.json", timeout=2):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "serve did not answer"
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+        process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Headless Chromium through Playwright's sync API (module scope: the sync API must not
+    outlive the module, or it would share the thread with the next module's event loops)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -12,29 +12,17 @@ screenshots at 1400 px and 390 px in tests/artefacts/.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
+from conftest import ARTEFACTS, serve_web
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-SERVE = "from regwatch.cli_web import serve_command; serve_command()"
 WIDTHS = (1400, 390)
 CATEGORIES = ("dual_use", "military", "other")
 
@@ -212,41 +200,8 @@ async def test_home_links_to_the_page(ds):
 
 @pytest.fixture(scope="module")
 def server(crawled: str) -> Iterator[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-c", SERVE, "--db", crawled, "--port", "0"], cwd=ROOT,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    line = process.stdout.readline()
-    assert "http://" in line, line + process.stderr.read()
-    url = "http://" + line.split("http://", 1)[1].split("/", 1)[0]
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/-/versions.json", timeout=2):
-                break
-        except OSError:
-            assert time.monotonic() < deadline, "serve did not answer"
-            time.sleep(0.1)
-    try:
+    with serve_web(crawled) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        process.stdout.close()
-        process.stderr.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _open(browser: Any, url: str, width: int) -> tuple[Any, Any, list[str]]:
@@ -267,8 +222,8 @@ def _shapes(tab: Any, selector: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_charts_in_chromium(server, browser, crawled, width):
-    context, tab, requests = _open(browser, server + "/enforcement?period=2025H1", width)
+def test_charts_in_chromium(server, chromium, crawled, width):
+    context, tab, requests = _open(chromium, server + "/enforcement?period=2025H1", width)
     try:
         quarters = ["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2"]
         # 1. decisions per quarter by category: a column per quarter of 2024H1..2025H1,
@@ -312,8 +267,8 @@ def test_charts_in_chromium(server, browser, crawled, width):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_table_filters_in_chromium(server, browser, crawled, width):
-    context, tab, requests = _open(browser, server + "/enforcement", width)
+def test_table_filters_in_chromium(server, chromium, crawled, width):
+    context, tab, requests = _open(chromium, server + "/enforcement", width)
     try:
         everything = tab.locator("tr.case").count()
         assert everything == len(cli_json(crawled, "cases"))
@@ -336,6 +291,7 @@ def test_table_filters_in_chromium(server, browser, crawled, width):
         rows.first.locator("a").first.click()
         tab.wait_for_url("**/enforcement/case/*")
         assert tab.locator("h1").inner_text() in {c["case_number"] for c in listed}
+        assert tab.evaluate("document.documentElement.scrollWidth") <= width + 1
         assert all(u.startswith(server) for u in requests), requests
     finally:
         context.close()
