@@ -13,9 +13,9 @@ import math
 from typing import Any
 
 WIDTH = 640
-HEIGHT = 250
-LEFT = 44  # px for the value axis labels
-BOTTOM = 48  # px for the quarter labels (rotated when there are many)
+HEIGHT = 260
+LEFT = 58  # px for the value axis labels (larger type on a phone)
+BOTTOM = 58  # px for the quarter labels (rotated when there are many)
 TOP = 18  # px above the highest bar, for its total
 PLOT_H = HEIGHT - TOP - BOTTOM
 LABEL_W = 90  # px for the HS heading labels of the horizontal bars
@@ -119,7 +119,7 @@ def horizontal_bars(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     if not rows:
         return None
     most = max(r["count"] for r in rows)
-    span = WIDTH - LABEL_W - 70
+    span = WIDTH - LABEL_W - 110  # room for the count and share after the bar
     bars = []
     for n, row in enumerate(rows):
         y = n * HS_ROW
