@@ -28,6 +28,7 @@ TOO_DEEP = "too-deep"                # nesting past documents.content.MAX_DEPTH
 PARSE_TIMEOUT = "parse-timeout"      # main-content parsing over its time budget
 TOO_MANY_LINKS = "too-many-links"    # a list page over the source's max_links_per_list_page
 NEW_DOCUMENT_CAP = "new-document-cap"  # a crawl over the source's max_new_documents_per_run
+CHARSET_MISMATCH = "charset-mismatch"  # a warning: the header's charset is not the bytes' one
 
 CHALLENGE = re.compile(
     r"document\.cookie\s*=.*?(location\.(reload|href|replace)|window\.location)", re.S | re.I

@@ -89,6 +89,9 @@ class CataloguePipeline:
             catalogue.record_error(self.db, self.run_id, item["source"], item["url"], item["reason"],
                                    item.get("detail") or "", item.get("http_status"))
             catalogue.count(self.db, self.run_id, "errors")
+        elif kind == "warning":  # kept with the run's errors, not counted as one
+            catalogue.record_error(self.db, self.run_id, item["source"], item["url"], item["reason"],
+                                   item.get("detail") or "", item.get("http_status"))
         return {k: v for k, v in item.items() if k != "raw"}
 
     def spider_closed(self, spider: Spider, reason: str) -> None:

@@ -51,7 +51,7 @@ class Scope:
             raise ValueError(f"source {source.get('id')!r}: scheme(s) {sorted(unknown)} not allowed "
                              f"(only {sorted(ALLOWED_SCHEMES)})")
         self.schemes = schemes
-        self.patterns = {name: re.compile(source[name]) for name in ("list_url", "detail_url")
+        self.patterns = {name: re.compile(source[name]) for name in ("list_url", "detail_url", "list_index")
                          if source.get(name)}
         self.limits = {**DEFAULT_LIMITS, **(source.get("limits") or {})}
         unknown_limits = set(self.limits) - set(DEFAULT_LIMITS)

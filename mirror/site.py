@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from mirror import forms as site_forms
 from mirror.penalties import penalty_page
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -255,10 +256,14 @@ class Mirror:
         copies = [c for e in visible for c in copies_of(e)]
         self.visible = visible + sorted(copies, key=lambda e: (_posted(e), e["key"]), reverse=True)
         self.by_path = {detail_path(e): e for e in self.visible}
+        self.forms = site_forms.Forms(visible)  # the same notices in the sites' other forms
 
     # -- routing -----------------------------------------------------------------
 
     def respond(self, path: str, headers: dict[str, str]) -> Response:
+        form = site_forms.respond(self, path.split("#", 1)[0], headers)  # mirror/forms.py
+        if form is not None:
+            return form
         path = path.split("?", 1)[0].split("#", 1)[0]
         if path == "/robots.txt":
             return Response(200, b"User-agent: *\nDisallow: /search/\n", {"Content-Type": "text/plain"})
@@ -336,8 +341,13 @@ class Mirror:
         )
         return self._encode(site, html, last_modified=None)
 
-    def _detail(self, entry: dict[str, Any], headers: dict[str, str]) -> Response:
-        html = _env.get_template(f"{entry['site']}_detail.html").render(
+    def file(self, path: str) -> tuple[bytes, str]:
+        """An attachment file's bytes and content type (a test's own files first)."""
+        return (self.extra_files if path in self.extra_files else _default_files())[path]
+
+    def _detail(self, entry: dict[str, Any], headers: dict[str, str],
+                template: str | None = None) -> Response:
+        html = _env.get_template(template or f"{entry['site']}_detail.html").render(
             e=entry,
             title=full_title(entry),
             printed_date=printed_date(entry),

@@ -9,23 +9,32 @@ re-checks known pages with conditional requests.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar
+from urllib.parse import urljoin
 
 import scrapy
-from scrapy.http import Response
+from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.defer import deferred_to_future
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
 from crawler import pages
+from crawler.challenge import browser_available, fence
+from crawler.charsets import decode_json, dig
 from crawler.expect import expectations
 from crawler.failures import classify, request_maxsize
 from crawler.scope import Scope
 from crawler.sources import UrlMap, get_source
 from documents.content import PageRejected, content_hash, parse_page
 from documents.encoding import UndecodablePage, decode_html
+
+# TRS paging: the page count is only in the script call that writes the pager
+TRS_PAGER = re.compile(r"""createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*["']([\w-]+)["']\s*,\s*["'](\w+)["']""")
+# a list page whose links a script fetches (fills the page after it loads)
+SCRIPT_LIST = re.compile(r"fetch\(|XMLHttpRequest|\$\.(ajax|get|getJSON)\(|unitbuild", re.I)
 
 
 class AnnouncementSpider(scrapy.Spider):
@@ -56,6 +65,12 @@ class AnnouncementSpider(scrapy.Spider):
         self.list_pages_read = self.list_entries = self.empty_list_pages = 0
 
     @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> AnnouncementSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        fence(crawler.settings, spider.scope)  # the challenge browser resolves only these hosts
+        return spider
+
+    @classmethod
     def update_settings(cls, settings: Any) -> None:
         """A source's own politeness (sources.yaml ``settings``) over the project defaults."""
         super().update_settings(settings)
@@ -66,9 +81,12 @@ class AnnouncementSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         self.scope.limits.update(self.settings.getdict("REGWATCH_SOURCE_LIMITS"))
-        for url in self.start_urls:
-            yield scrapy.Request(url, callback=self.parse_list, errback=self.on_error,
-                                 meta={"list_page": 1}, dont_filter=True)
+        if self.source.get("list_api"):  # the list's JSON endpoint instead of its JS shell
+            yield self._api_request(1)
+        else:
+            for url in self.start_urls:
+                yield scrapy.Request(url, callback=self.parse_list, errback=self.on_error,
+                                     meta={"list_page": 1}, dont_filter=True)
         for url in self._revisits():
             yield self._detail_request(self.urls.to_fetch(url), known=self.known[url])
 
@@ -99,7 +117,18 @@ class AnnouncementSpider(scrapy.Spider):
             return
         # Link texts ("下一页") must be read in the page's real charset, not the header's.
         response = response.replace(encoding=encoding)
-        links = []
+        if self.scope.matches("list_index", response.url):
+            yield from self._follow_index(response)
+            return
+        links: list[str] = []
+        yield from self._detail_links(response, links)
+        if not links and SCRIPT_LIST.search(html) and not response.meta.get("playwright"):
+            yield self._render(response)  # a JavaScript list: its links exist only in a browser
+            return
+        yield from self._read_links(response, links, lambda: self._next_pages(response, html))
+
+    def _detail_links(self, response: Response, links: list[str]) -> Any:
+        """Fill ``links`` with the page's in-scope announcement links; yield refusals."""
         for link in self.detail_links.extract_links(response):
             if self.scope.matches("detail_url", link.url):
                 url, refused = self._in_scope(link.url)
@@ -107,6 +136,10 @@ class AnnouncementSpider(scrapy.Spider):
                     yield refused
                 elif url not in links:
                     links.append(url)
+
+    def _read_links(self, response: Response, links: list[str],
+                    next_pages: Callable[[], list[Any]]) -> Any:
+        """One list page's links: request the new ones, then the next page unless caught up."""
         cap = self.scope.limits["max_links_per_list_page"]
         if len(links) > cap:
             yield self._error(response.url, pages.TOO_MANY_LINKS,
@@ -139,19 +172,105 @@ class AnnouncementSpider(scrapy.Spider):
         # ones behind it; a page with a known entry means the crawl has caught up, unless an
         # earlier crawl stopped short (resume_since): then only an entry known before it does.
         if self.full or not self._caught_up(links, unknown):
-            next_pages = [u for u in (link.url for link in self.next_links.extract_links(response))
-                          if self.scope.matches("list_url", u)]
-            for url in next_pages[:1]:
-                url, refused = self._in_scope(url)
-                if refused:
-                    yield refused
-                    continue
-                yield scrapy.Request(url, callback=self.parse_list, errback=self.on_error,
-                                     meta={"list_page": response.meta.get("list_page", 1) + 1})
-            if not next_pages:
+            following = next_pages()
+            yield from following[:1]
+            if not following:
                 self.reached_stop = True  # the end of the list
         else:
             self.reached_stop = True
+
+    def _next_pages(self, response: Response, html: str) -> list[Any]:
+        """The next list page: from the "next" link, or (``paging: trs``) from the page
+        count in the pager's ``createPageHTML(count, current, name, ext)`` call."""
+        if self.source.get("paging") == "trs":
+            found = TRS_PAGER.search(html)
+            urls = []
+            if found and int(found.group(2)) + 1 < int(found.group(1)):
+                name, ext = found.group(3), found.group(4)
+                urls = [urljoin(response.url, f"{name}_{int(found.group(2)) + 1}.{ext}")]
+        else:
+            urls = [link.url for link in self.next_links.extract_links(response)]
+        out: list[Any] = []
+        for url in [u for u in urls if self.scope.matches("list_url", u)][:1]:
+            url, refused = self._in_scope(url)
+            out.append(refused or scrapy.Request(
+                url, callback=self.parse_list, errback=self.on_error,
+                meta={"list_page": response.meta.get("list_page", 1) + 1}))
+        return out
+
+    def _follow_index(self, response: Response) -> Any:
+        """An index of lists (one per year, newest first): every list on a first or full
+        crawl, else the newest ``index_recent`` (default 2: a new year's first days)."""
+        lists: list[str] = []
+        for link in self.detail_links.extract_links(response):
+            if self.scope.matches("list_url", link.url) and link.url not in lists:
+                lists.append(link.url)
+        if self.known and not self.full:
+            lists = lists[:int(self.source.get("index_recent", 2))]
+        if not lists:
+            yield self._error(response.url, pages.EMPTY_LIST, "the index page links no list",
+                              status=response.status)
+        for url in lists:
+            url, refused = self._in_scope(url)
+            yield refused or scrapy.Request(url, callback=self.parse_list, errback=self.on_error,
+                                            meta={"list_page": 1})
+
+    def _render(self, response: Response) -> Any:
+        """The list page again, once, through the headless browser (scrapy-playwright)."""
+        executable = self.settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS").get("executable_path", "")
+        if not (self.settings.getbool("REGWATCH_BROWSER_ENABLED") and browser_available(executable)):
+            self.empty_list_pages += 1
+            return self._error(response.url, pages.JS_SHELL, "a list filled by JavaScript, with "
+                               "no API declared (list_api) and no browser", status=response.status)
+        from scrapy_playwright.page import PageMethod
+
+        self.crawler.stats.inc_value("regwatch/list_rendered")
+        return response.request.replace(
+            dont_filter=True,
+            meta={"list_page": response.meta.get("list_page", 1), "playwright": True,
+                  "playwright_page_methods": [PageMethod("wait_for_load_state", "networkidle")]})
+
+    # -- a list's JSON endpoint (``list_api``) -----------------------------------------
+
+    def _api_request(self, page: int) -> scrapy.Request:
+        api = self.source["list_api"]
+        url = urljoin(self.source["base_url"], api["url"].replace("{page}", str(page)))
+        return scrapy.Request(self.urls.to_fetch(url), callback=self.parse_api,
+                              errback=self.on_error, meta={"list_page": page}, dont_filter=True)
+
+    def parse_api(self, response: Response) -> Any:
+        """A JSON page of the list: its HTML fragment read as a list page. A charset
+        header that lies about the bytes is flagged (a ``charset-mismatch`` warning)."""
+        self.crawler.stats.inc_value("regwatch/list_pages")
+        api = self.source["list_api"]
+        try:
+            data, mismatch = decode_json(response.body, _header(response, "Content-Type"))
+        except ValueError as exc:
+            yield self._error(response.url, pages.UNDECODABLE, f"list API: {exc}",
+                              status=response.status)
+            return
+        if mismatch:
+            self.crawler.stats.inc_value("regwatch/charset_mismatch")
+            yield {**self._error(response.url, pages.CHARSET_MISMATCH, mismatch, status=response.status),
+                   "kind": "warning"}
+        fragment = dig(data, api.get("html", "data.html"))
+        if not isinstance(fragment, str):
+            yield self._error(response.url, pages.NOT_ANNOUNCEMENT,
+                              f"the list API's answer has no {api.get('html', 'data.html')!r}",
+                              status=response.status)
+            return
+        page = response.meta.get("list_page", 1)
+        listing = HtmlResponse(url=response.url, body=fragment.encode("utf-8"), encoding="utf-8",
+                               request=response.request)
+        links: list[str] = []
+        yield from self._detail_links(listing, links)
+        count = dig(data, api["page_count"]) if api.get("page_count") else None
+
+        def next_pages() -> list[Any]:
+            more = page < int(count) if count is not None else bool(links)
+            return [self._api_request(page + 1)] if more else []
+
+        yield from self._read_links(listing, links, next_pages)
 
     def _caught_up(self, links: list[str], unknown: list[str]) -> bool:
         if len(unknown) == len(links):
@@ -209,6 +328,8 @@ class AnnouncementSpider(scrapy.Spider):
             yield scrapy.Request(
                 self.urls.to_fetch(attachment["url"]), callback=self.parse_attachment,
                 errback=self.on_attachment_error,
+                # a tokenised download answers 403 unless asked for from its page
+                headers={"Referer": response.url},
                 meta={"regwatch_attachment": {"page_url": url, "name": attachment["name"]},
                       "download_maxsize": self.settings.getint("REGWATCH_ATTACHMENT_MAXSIZE")},
             )
