@@ -41,6 +41,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.ConditionalRequestMiddleware": 580,
     "crawler.challenge.ChallengeMiddleware": 590,
+    # a source's proxy or fetch node (sources.yaml ``fetch``), before HttpProxyMiddleware (750)
+    "crawler.middlewares.SourceProxyMiddleware": 100,
 }
 
 # -- Browser (JavaScript cookie challenges) -------------------------------------------
@@ -74,6 +76,7 @@ REGWATCH_RETRY_BACKOFF_MAX = 60.0
 REGWATCH_ATTACHMENT_MAXSIZE = 20 * 1024 * 1024  # larger files are flagged "too-large", not read
 REGWATCH_PARSE_BUDGET = 3.0  # seconds of main-content parsing per page, then "parse-timeout"
 REGWATCH_SOURCE_LIMITS: dict = {}  # over every source's sources.yaml ``limits`` (tests, one-off runs)
+REGWATCH_PROXIES: dict = {}  # source id -> proxy URL ("" for none), over sources.yaml ``fetch``
 
 # -- Catalogue ------------------------------------------------------------------------
 ITEM_PIPELINES = {"crawler.pipelines.CataloguePipeline": 300}
