@@ -258,6 +258,10 @@ def version_events(db: Database, version: dict[str, Any], at: datetime | None = 
     doc = {"document_id": version["document_id"], "url": version["url"],
            "source": version["source"], "title": version["title"]}
     baseline = is_baseline(db, version["source"], version["crawl_run_id"])
+    if extraction.get("kind") == "statement":  # a spokesperson's answer: alerts/statements.py
+        from alerts import statements
+
+        return statements.version_events(db, version, extraction, baseline)
     payload = announcement(extraction, doc)
     ident = _ident(payload, version["document_id"])
     common = dict(source=version["source"], document_id=version["document_id"],

@@ -18,6 +18,7 @@ POSSIBLY_MISSED = "possibly_missed"
 GAP_FILLED = "gap_filled"
 COPY_DIFFERS = "copy_differs"
 CASE_NEW = "case_new"
+STATEMENT = "statement"
 
 # kind: (priority, English label, Chinese label)
 KINDS: dict[str, tuple[str, str, str]] = {
@@ -37,6 +38,7 @@ KINDS: dict[str, tuple[str, str, str]] = {
     GAP_FILLED: ("normal", "gap filled", "缺号已补齐"),
     COPY_DIFFERS: ("normal", "a copy differs", "转载版本文字不一致"),
     CASE_NEW: ("normal", "new penalty decision", "新行政处罚决定"),  # alerts/cases.py
+    STATEMENT: ("normal", "spokesperson statement", "新闻发言人答问"),  # alerts/statements.py
 }
 
 # An entity on a China list that a subscription's counterparty file matches (screening/):
