@@ -85,7 +85,7 @@ def _print_progress(state: dict[str, Any]) -> None:
 
 @cli.command("crawl")
 @click.argument("sources", nargs=-1)
-@db_option
+@db_option(create=True)
 @click.option("--mirror", "mirror_url", metavar="URL",
               default=lambda: env("REGWATCH_MIRROR"),
               help="Fetch every source from the mirror served at URL instead of the real sites.")
@@ -302,8 +302,7 @@ def reextract_command(db_path: str, as_json: bool) -> None:
 
 
 @cli.command("demo")
-@click.option("--db", "db_path", default="demo/regwatch.db", show_default=True,
-              type=click.Path(dir_okay=False))
+@db_option(create=True, default="demo/regwatch.db")
 def demo_command(db_path: str) -> None:
     """Start the mirror, crawl day 1 and day 2, extract, and print what changed."""
     from regwatch.demo import run_demo

@@ -9,7 +9,7 @@ from regwatch.cli_options import db_option, emit_json, json_option
 
 @click.command("ingest")
 @click.argument("spool", type=click.Path(exists=True, file_okay=False))
-@db_option
+@db_option(create=True)  # the crawl's writer when nodes crawl (docs/scrapyd.md)
 @json_option
 def ingest(spool: str, db_path: str, as_json: bool) -> None:
     """Store the finished feeds in SPOOL (each once) and publish the nodes' snapshot."""

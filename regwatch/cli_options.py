@@ -6,6 +6,7 @@ the web) can use them without importing regwatch.cli, which imports them.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Callable
@@ -16,24 +17,19 @@ import click
 from core.settings import env
 
 DEFAULT_DB = "regwatch.db"
-# Top-level commands that only read: a missing catalogue is an error, never created
-# (a mistyped --db would list "(none)"). Other commands still create one when missing;
-# narrowing that to crawl/init/demo/run (issue #14) needs the tests that subscribe or
-# import into a fresh path to create it first.
-READERS = frozenset({"runs", "documents", "errors", "show", "history", "translations",
-                     "status", "changes", "timeline", "search"})
 
 
-def check_db(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    """A missing, non-SQLite or corrupt ``--db`` is one line on stderr and exit 2."""
+def check_db(path: str, create: bool = False) -> None:
+    """A missing, non-SQLite, corrupt or read-only ``--db`` is one line on stderr and exit 2.
+
+    :param create: the command may create the catalogue when nothing is there
+    """
     from store.probe import problem
 
-    top_level = ctx.parent is not None and ctx.parent.parent is None
-    reason = problem(value, create=not (top_level and ctx.info_name in READERS))
+    reason = problem(path, create=create)
     if reason:
         click.echo(f"Error: {reason}", err=True)
-        ctx.exit(2)
-    return value
+        click.get_current_context().exit(2)
 
 
 class CatalogueGroup(click.Group):
@@ -50,12 +46,34 @@ class CatalogueGroup(click.Group):
             ctx.exit(2)
 
 
-def db_option(fn: Callable) -> Callable:
+def db_option(fn: Callable | None = None, *, create: bool = False,
+              default: str | None = None) -> Callable:
+    """``--db``, checked before the command runs: ``@db_option`` for every command that
+    needs an existing catalogue, ``@db_option(create=True)`` only for the few that make
+    one (crawl, ingest, lists load, init, demo). A mistyped path must not become an empty
+    catalogue where every listing says "(none)".
+
+    The check runs when the command is invoked, not while its options are parsed: a group
+    with its own ``--db`` (``alerts``, ``subscriptions``, ``events``) checks it only when
+    no subcommand follows, since the subcommand checks its own.
+    """
+    if fn is None:
+        return functools.partial(db_option, create=create, default=default)
+
+    @functools.wraps(fn)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        if ctx.invoked_subcommand is None:
+            check_db(kwargs["db_path"], create=create)
+        return fn(*args, **kwargs)
+
+    checked.creates_catalogue = create  # type: ignore[attr-defined]
     return click.option(
-        "--db", "db_path", default=lambda: env("REGWATCH_DB", DEFAULT_DB),
-        show_default="$REGWATCH_DB or regwatch.db", type=click.Path(dir_okay=False),
-        callback=check_db, help="The catalogue (an SQLite file).",
-    )(fn)
+        "--db", "db_path",
+        default=default or (lambda: env("REGWATCH_DB", DEFAULT_DB)),
+        show_default=default or "$REGWATCH_DB or regwatch.db", type=click.Path(dir_okay=False),
+        help="The catalogue (an SQLite file)" + ("; created if missing." if create else "."),
+    )(checked)
 
 
 def _wide(ctx: click.Context, param: click.Parameter, value: bool) -> None:

@@ -18,8 +18,7 @@ from typing import Any
 
 import click
 
-from core.settings import env
-from regwatch.cli_options import DEFAULT_DB, db_option, emit_json, emit_table, json_option
+from regwatch.cli_options import db_option, emit_json, emit_table, json_option
 
 MIRROR_LISTS = Path(__file__).resolve().parents[1] / "mirror" / "data" / "entities.yaml"
 HIT_COLUMNS = ["score", "band", "entity_id", "name_en", "name_zh", "list", "announcement",
@@ -53,18 +52,9 @@ def lists_group() -> None:
     """China's entity lists (control list, watch list, Unreliable Entity List) in the catalogue."""
 
 
-def _creating_db_option(fn: Callable) -> Callable:
-    """``--db`` for ``lists load``, which may create the catalogue (like ``crawl``)."""
-    return click.option(
-        "--db", "db_path", default=lambda: env("REGWATCH_DB", DEFAULT_DB),
-        show_default="$REGWATCH_DB or regwatch.db", type=click.Path(dir_okay=False),
-        help="The catalogue (an SQLite file); created if missing.",
-    )(fn)
-
-
 @lists_group.command("load")
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
-@_creating_db_option
+@db_option(create=True)  # loads a source (the lists file), like crawl
 @json_option
 def lists_load(file: str | None, db_path: str, as_json: bool) -> None:
     """Store a lists file (default: the mirror's mirror/data/entities.yaml) in the catalogue."""

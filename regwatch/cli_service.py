@@ -9,6 +9,7 @@ import click
 from core import settings as config_mod
 from core.settings import env
 from crawler.sources import load_sources
+from regwatch.cli_options import db_option
 
 
 def _load_config(path: str | None) -> config_mod.Config:
@@ -39,13 +40,20 @@ def run_command(config_path: str | None, db_path: str | None, mirror_url: str | 
 
 @click.command("init")
 @click.argument("path", default="regwatch.toml", type=click.Path(dir_okay=False))
-def init_command(path: str) -> None:
-    """Write a commented default configuration to PATH (default regwatch.toml)."""
+@db_option(create=True)
+def init_command(path: str, db_path: str) -> None:
+    """Write a commented default configuration to PATH (default regwatch.toml) and create
+    the catalogue (--db) if there is none, so subscriptions and portfolios can be set up
+    before the first crawl."""
+    from store import catalogue
+
     try:
         written = config_mod.write_default(path)
     except FileExistsError as exc:
         raise click.ClickException(str(exc)) from exc
+    catalogue.open_db(db_path).close()
     click.echo(f"wrote {written}; check it with: regwatch config check {written}")
+    click.echo(f"catalogue: {db_path}")
 
 
 @click.group("config")

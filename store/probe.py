@@ -23,7 +23,7 @@ def problem(path: str | Path, create: bool = False) -> str | None:
     if not path.exists():
         if not create:
             return (f"no catalogue at {path} (a mistyped --db? `regwatch crawl` or "
-                    "`regwatch init` creates one)")
+                    f"`regwatch init --db {path}` creates one)")
         parent = path.parent if str(path.parent) else Path(".")
         if parent.exists() and not os.access(parent, os.W_OK):
             return f"cannot create a catalogue at {path}: {parent} is not writable"
@@ -39,6 +39,9 @@ def problem(path: str | Path, create: bool = False) -> str | None:
         return f"{path} is not an SQLite database"
     if not head:
         return None if create else f"{path} is an empty file, not a catalogue"
+    if not writable(path):
+        return (f"catalogue {path} is read-only (every command may write: migrations, "
+                "closing interrupted runs, SQLite's -wal and -shm files)")
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
@@ -48,6 +51,17 @@ def problem(path: str | Path, create: bool = False) -> str | None:
     except sqlite3.DatabaseError as exc:
         return f"{path} is not a usable catalogue ({exc})"
     return None
+
+
+def writable(path: Path) -> bool:
+    """Can this process write the catalogue: the file, and its -wal and -shm files (made
+    next to it when missing, so the folder must then be writable too)?"""
+    if not os.access(path, os.W_OK):
+        return False
+    companions = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+    if all(c.exists() for c in companions):
+        return all(os.access(c, os.W_OK) for c in companions)
+    return os.access(path.parent if str(path.parent) else Path("."), os.W_OK)
 
 
 def explain(exc: sqlite3.Error, path: str | Path | None = None) -> str:

@@ -55,6 +55,7 @@ def watched(tmp_path_factory):
     root = tmp_path_factory.mktemp("counterparties")
     path, csv_path = str(root / "catalogue.db"), root / "watched.csv"
     csv_path.write_text(WATCHED, encoding="utf-8")
+    catalogue.open_db(path).close()  # subscribe needs a catalogue; only crawl/init create one
     result = CliRunner().invoke(cli, ["subscribe", "--db", path, "--email", "cp@example.com",
                                       "--name", "cp", "--counterparties", str(csv_path),
                                       "--include-baseline", "--json",

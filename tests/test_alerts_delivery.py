@@ -111,6 +111,7 @@ def crawled(tmp_path_factory):
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     server = start_in_thread(Mirror(day=1))
     path = str(tmp_path_factory.mktemp("alerts") / "template.db")
+    catalogue.open_db(path).close()  # subscribe needs a catalogue; only crawl/init create one
     ids = {}
     for name, options, _ in subscriptions(receiver):
         result = CliRunner().invoke(cli, ["subscribe", "--db", path, "--name", name, *options,
@@ -347,6 +348,7 @@ def test_a_list_that_stops_yielding_alerts_source_unhealthy_then_recovered(make_
                                                                           monkeypatch):
     """Source health needs no extraction: crawl runs and their errors are enough."""
     monkeypatch.setenv("REGWATCH_ALERTS_NOW", NOW.isoformat())
+    catalogue.open_db(db_path).close()
     result = CliRunner().invoke(cli, ["subscribe", "--db", db_path, "--email", "ops@example.com",
                                       "--material", "gallium", "--source", "gacc"])
     assert result.exit_code == 0, result.output

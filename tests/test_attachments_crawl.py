@@ -70,6 +70,7 @@ def test_attachment_only_items_reach_status_queries_and_alerts(make_mirror, db_p
     from regwatch.cli import cli
     from timeline.queries import status
 
+    catalogue.open_db(db_path).close()  # subscribe needs a catalogue; only crawl/init create one
     subscribe = CliRunner().invoke(cli, ["subscribe", "--db", db_path, "--email", "ree@example.org",
                                          "--control-code-prefix", "1C902"])
     assert subscribe.exit_code == 0, subscribe.output

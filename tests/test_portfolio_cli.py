@@ -8,6 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from regwatch.cli import cli
+from store import catalogue
 
 ROOT = Path(__file__).parent.parent
 SAMPLE = ROOT / "portfolio" / "samples" / "exporter.csv"
@@ -16,16 +17,19 @@ FIVE_BAD = ROOT / "tests" / "fixtures" / "portfolio" / "five_bad.csv"
 
 def test_import_reports_every_problem_and_imports_nothing(tmp_path: Path) -> None:
     db = tmp_path / "c.db"
+    catalogue.open_db(db).close()  # import needs a catalogue; only crawl/init create one
+    before = db.read_bytes()
     result = CliRunner().invoke(cli, ["portfolio", "import", str(FIVE_BAD), "--db", str(db)])
     assert result.exit_code == 1
     assert "5 problems" in result.output and "nothing imported" in result.output
     for cell in ("C3", "E4", "A5", "A6", "D7"):
         assert cell in result.output
-    assert not db.exists()  # the catalogue is not even opened for a bad file
+    assert db.read_bytes() == before  # the catalogue is not even opened for a bad file
 
 
 def test_import_then_reimport_and_show(tmp_path: Path) -> None:
     db = str(tmp_path / "c.db")
+    catalogue.open_db(db).close()
     runner = CliRunner()
     first = runner.invoke(cli, ["portfolio", "import", str(SAMPLE), "--db", db])
     assert first.exit_code == 0, first.output

@@ -67,6 +67,9 @@ def _consistent(db_path: str) -> None:
 def test_service_picks_up_day_two_without_restart(make_mirror, db_path):
     server = make_mirror(day=1)
     day1 = len(Mirror(day=1).visible)  # the entries and their copies at other URLs
+    config = Path(db_path).with_name("regwatch.toml")
+    made = subprocess.run([REGWATCH, "init", str(config), "--db", db_path], capture_output=True, text=True)
+    assert made.returncode == 0 and Path(db_path).exists(), made.stderr  # subscribe needs one
     subscribed = subprocess.run([REGWATCH, "subscribe", "--db", db_path, "--email", "desk@example.org",
                                  "--material", "rare earths"], capture_output=True, text=True)
     assert subscribed.returncode == 0, subscribed.stderr
@@ -192,6 +195,9 @@ def test_config_check_reports_line_and_key(tmp_path, body, problem):
 
 def test_init_writes_a_config_that_checks(tmp_path):
     path = tmp_path / "regwatch.toml"
-    assert subprocess.run([REGWATCH, "init", str(path)], capture_output=True).returncode == 0
+    env = {k: v for k, v in os.environ.items() if k != "REGWATCH_DB"}
+    assert subprocess.run([REGWATCH, "init", str(path)], capture_output=True, cwd=tmp_path,
+                          env=env).returncode == 0
+    assert (tmp_path / "regwatch.db").stat().st_size > 0  # and the catalogue, at the default --db
     result = subprocess.run([REGWATCH, "config", "check", str(path)], capture_output=True, text=True)
     assert result.returncode == 0 and "ok" in result.stdout
