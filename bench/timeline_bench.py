@@ -1,5 +1,8 @@
 """Query timings on the synthetic catalogue: each query kind, median and 95th percentile.
 
+Target (issue #21): every kind, the worst cases included, at p95 < 100 ms; the command
+exits 1 when one misses it.
+
 ``python -m bench.timeline_bench --db bench/synthetic.db`` (build it first with
 ``python -m bench.synthetic``; ``--build`` does both). Parameters are drawn at random
 (seeded) from what the catalogue holds, so every run asks about real codes, materials,
@@ -63,8 +66,16 @@ def query_kinds(db: Database, runs: int, seed: int) -> dict[str, list[Callable[[
             lambda i=i: status(db, materials[i % len(materials)], on=_dates(rng),
                                destination="US") for i in range(n)],
         "status HS code (10 digits)": [lambda c=c: status(db, c, on=_dates(rng)) for c in hs],
+        "status HS code (8 digits)": [lambda c=c: status(db, c[:8], on=_dates(rng))
+                                      for c in hs],
+        "status HS prefix (6 digits)": [lambda c=c: status(db, c[:6], on=_dates(rng))
+                                        for c in hs],
         "status HS prefix (4 digits)": [lambda c=c: status(db, c[:4], on=_dates(rng))
                                         for c in hs],
+        "status HS prefix (4) --destination JP": [
+            lambda c=c: status(db, c[:4], on=_dates(rng), destination="JP") for c in hs],
+        "status HS prefix (4), page 3": [
+            lambda c=c: status(db, c[:4], on=_dates(rng), offset=100) for c in hs],
         "status control code": [lambda c=c: status(db, c, on=_dates(rng)) for c in controls],
         "status control prefix (3)": [lambda c=c: status(db, c[:3], on=_dates(rng))
                                       for c in controls],
@@ -86,6 +97,9 @@ def query_kinds(db: Database, runs: int, seed: int) -> dict[str, list[Callable[[
                                       for _ in range(n)],
         "worst: status 2846 (top heading)": [lambda: status(db, "2846", on=_dates(rng))
                                              for _ in range(n)],
+        "worst: status rare earths --destination US": [
+            lambda: status(db, "rare earths", on=_dates(rng), destination="US")
+            for _ in range(n)],
         "worst: changes 1 year --material rare earths": [
             lambda i=i: changes(db, *period(i, 365), material="rare earths")
             for i in range(n)],
@@ -114,7 +128,7 @@ def run(db_path: str, runs: int = 30, seed: int = 11) -> dict[str, Any]:
             "runs": len(times), "median_ms": round(statistics.median(times), 1),
             "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)], 1),
             "max_ms": round(times[-1], 1),
-            "ok": statistics.median(times) < TARGET_MS or kind.startswith("worst"),
+            "ok": times[max(0, int(len(times) * 0.95) - 1)] < TARGET_MS,
         }
     db.close()
     return figures
@@ -151,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     if built:
         print(json.dumps(built, indent=2, ensure_ascii=False))
     width = max(len(k) for k in figures)
-    print(f"{'query':<{width}}  {'median ms':>9}  {'p95 ms':>7}  {'max ms':>7}  < {TARGET_MS:.0f}")
+    print(f"{'query':<{width}}  {'median ms':>9}  {'p95 ms':>7}  {'max ms':>7}  "
+          f"p95 < {TARGET_MS:.0f}")
     for kind, f in figures.items():
         print(f"{kind:<{width}}  {f['median_ms']:>9}  {f['p95_ms']:>7}  {f['max_ms']:>7}  "
               f"{'yes' if f['ok'] else 'NO'}")

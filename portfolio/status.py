@@ -180,7 +180,8 @@ def lane_status(db: Database, lane: dict[str, Any], on: str,
                 ask: Callable[..., dict[str, Any]] | None = None,
                 control_codes: dict | None = None) -> dict[str, Any]:
     """One lane's row: verdict, the parts that apply and how they matched, the chain."""
-    ask = ask or (lambda q, d, e: queries.status(db, q, on, d, e, limit=0))
+    ask = ask or (lambda q, d, e: queries.status(db, q, on, d, e, limit=0,
+                                                      announcements_limit=None))
     control_codes = control_codes if control_codes is not None else _control_codes(db)
     end_use = end_use_of(lane)
     parts: list[dict[str, Any]] = []
@@ -266,7 +267,8 @@ def portfolio_status(db: Database, lanes: list[dict[str, Any]], on: str | None =
     def ask(query: str, destination: str, end_use: str | None) -> dict[str, Any]:
         key = (query, destination, end_use)
         if key not in cache:
-            cache[key] = queries.status(db, query, on, destination, end_use, limit=0)
+            cache[key] = queries.status(db, query, on, destination, end_use, limit=0,
+                                        announcements_limit=None)
         return cache[key]
 
     screener = _screener(db) if screen else None

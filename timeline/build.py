@@ -28,6 +28,7 @@ from sqlite_utils import Database
 from extract.items import model_version
 from extract.numbers import canonical
 from store.catalogue import now, transaction
+from timeline import lots
 from timeline.derive import (
     Effect,
     Interval,
@@ -783,6 +784,7 @@ def _write_announcement(db: Database, writer: Writer, entry: Input,
     for row, intervals in zip(rows, per_row, strict=True):
         produced[ids[row["key"]]] = (row["kind"], intervals)
     writer.intervals(entry.number, produced)
+    lots.write(db.conn, entry.number, entry.issue, rows, per_row, ids)
     writer.deltas(ids[entry.number], [(m, day, ids[entry.number], state, measure or "",
                                        dest or "", n)
                                       for m, day, state, measure, dest, n
@@ -813,6 +815,7 @@ def _write_stub(db: Database, writer: Writer, number: str, effects: list[Effect]
         db.conn.execute("delete from material_deltas where announcement_sid in "
                         "(select id from subjects where key = ?)", [number])
     writer.terms(number, [])
+    lots.delete(db.conn, number)
     _write_refs(db, writer, number, None)
     whole = [e for e in effects if not e.clause]
     intervals = derive_intervals(None, None, whole)

@@ -134,11 +134,14 @@ class UnknownDestination(QueryError):
 
 def status(db: Database, query: str, on: str | None = None,
            destination: str | list[str] | None = None, end_use: str | None = None,
-           limit: int = 50) -> dict[str, Any]:
+           limit: int = 50, offset: int = 0,
+           announcements_limit: int | None = 50) -> dict[str, Any]:
     """What applies to ``query`` on ``on``: the strictest measure in force with its scope,
-    the announcements and their matched parts (state, since, until, cause, match kind),
-    the measures covering every dual-use item to the destination, and the first ``limit``
-    items. ``found`` is False when nothing in the catalogue matched; then ``message``
+    the newest ``announcements_limit`` announcements (None: all) and their matched parts
+    (state, since, until, cause, match kind), the measures covering every dual-use item to
+    the destination, and items ``offset`` to ``offset + limit``; counts cover everything
+    matched (``total_items``, ``announcements_total``; ``items_more`` and
+    ``announcements_more`` say how many were left out). ``found`` is False when nothing in the catalogue matched; then ``message``
     says what was searched, what the catalogue covers, and that this is not "not
     controlled". Plain dicts throughout (the CLI prints them; ``portfolio status`` reuses
     them).
@@ -159,8 +162,10 @@ def status(db: Database, query: str, on: str | None = None,
         wanted = destinations_of(destination)
     except UnknownCountry as exc:
         raise UnknownDestination(str(exc)) from exc
+    if limit < 0 or offset < 0:
+        raise QueryError("--limit and --offset must not be negative")
     return answer(db, query, on, wanted, end_use.lower() if end_use else None, limit,
-                  normalise_announcement)
+                  normalise_announcement, offset, announcements_limit)
 
 
 # -- changes --------------------------------------------------------------------------------

@@ -168,6 +168,18 @@ def item_model(db: Database) -> None:
                "items(extraction_id, model, ordinal)")
 
 
+def lots(db: Database) -> None:
+    """Lots, the summary ``status`` adds up instead of items (timeline/lots.py). The writer
+    keeps them; a catalogue derived before has none, so its announcements are marked as
+    built by no item model: the next update derives every one again and writes its lots
+    (until then ``status`` reads the items one by one)."""
+    from timeline.lots import create
+
+    create(db)
+    if "announcements" in db.table_names():
+        db.execute("update announcements set model = null")
+
+
 # Append-only from here on: a change of layout is a new function at the end of this list
 # (altering the tables in place), not a new LAYOUT that drops them.
-register("timeline", [ensure_tables, item_model])
+register("timeline", [ensure_tables, item_model, lots])

@@ -32,6 +32,7 @@ from sqlite_utils import Database
 from core import han
 from extract import items as model
 from extract.clauses import clause_parts
+from timeline import lots
 
 HS = re.compile(r"^\d{2,10}$")
 CONTROL = re.compile(r"^\d[A-Ea-e](\d{1,3}(\.[A-Za-z0-9]+)*\.?)?$")
@@ -104,20 +105,40 @@ def _matches(db: Database, kind: str, value: str, on: str
         args = [value, value, kind, value, value + "\uffff", kind, *prefixes]
         # clause-level measures (no codes of their own) reach the code through the materials
         # of its items controlled on the date: No. 46 二 names gallium, not gallium's codes
-        via = (f"select p.subject_id, 4, null, null, mt.term from ({direct}) d "
-               "join intervals di on di.subject_id = d.subject_id and di.retired_in is null "
-               "and di.state = 'in_force' and di.start <= ? and (di.end is null or di.end >= ?) "
-               "join item_terms mt on mt.subject_id = d.subject_id and mt.kind = 'material' "
-               "join item_terms p on p.kind = 'material' and p.term = mt.term "
+        # (the distinct materials first: joining each matched item to every item of its
+        # material would visit rows by the billion on a large catalogue)
+        via = (f"select p.subject_id, 4, null, null, min(p.term) from (select distinct mt.term "
+               f"from ({direct}) d join intervals di on di.subject_id = d.subject_id "
+               "and di.retired_in is null and di.state = 'in_force' and di.start <= ? "
+               "and (di.end is null or di.end >= ?) join item_terms mt on mt.kind = 'material' "
+               "and mt.subject_id = d.subject_id) ms "
+               "join item_terms p on p.kind = 'material' and p.term = ms.term "
                "join items pi on pi.subject_id = p.subject_id and pi.current = 1 "
-               "and pi.kind = 'provision'")
+               "and pi.kind = 'provision' group by p.subject_id")
         return f"{direct} union all {via}", [*args, *args, on, on], notes
     if kind == "text":
         ids = _text_subjects(db, value)
         notes["fallback"] = "text"
         notes["concepts"] = [list(c) for c in model.text_concepts(value)]
         return "select value, 3, null, null, null from json_each(?)", [json.dumps(ids)], notes
-    # material or group
+    direct, via = _material_terms(kind, value, notes)
+    parts = []
+    args: list[Any] = []
+    if direct:
+        parts.append("select subject_id, 3, null, null, null from item_terms "
+                     f"where kind = 'material' and term in ({','.join('?' for _ in direct)})")
+        args += direct
+    if via:
+        parts.append("select subject_id, 5, null, term, null from item_terms "
+                     f"where kind = 'material' and term in ({','.join('?' for _ in via)})")
+        args += via
+    return " union all ".join(parts), args, notes
+
+
+def _material_terms(kind: str, value: str, notes: dict[str, Any]
+                    ) -> tuple[list[str], list[str]]:
+    """(direct, via) material terms of a material or group query: a group covers its
+    members and subgroups; a material reaches the measures of the groups it belongs to."""
     direct = [value]
     via: list[str] = []
     if kind == "group":
@@ -130,17 +151,57 @@ def _matches(db: Database, kind: str, value: str, on: str
     else:
         via = model.groups_of(value)
     notes["groups"] = via
-    parts = []
-    args: list[Any] = []
-    if direct:
-        parts.append("select subject_id, 3, null, null, null from item_terms "
-                     f"where kind = 'material' and term in ({','.join('?' for _ in direct)})")
-        args += direct
-    if via:
-        parts.append("select subject_id, 5, null, term, null from item_terms "
-                     f"where kind = 'material' and term in ({','.join('?' for _ in via)})")
-        args += via
-    return " union all ".join(parts), args, notes
+    return direct, via
+
+
+def _lot_matches(db: Database, kind: str, value: str, on: str
+                 ) -> tuple[str, list[Any], dict[str, Any]] | None:
+    """The same matching as :func:`_matches`, on lots (timeline/lots.py): SQL ``(subject_id
+    = lot id, rank, match, via_group, via_material, n)``, one row per lot and match kind,
+    ``n`` the lot's items matched that way. None where items must be read one by one: no
+    lots built yet, control codes, announcements, text, or an HS query some code is a
+    proper prefix of (``contained_in``, whose precedence over ``contains`` is per item)."""
+    if kind not in ("material", "group", "hs") or not lots.available(db):
+        return None
+    notes: dict[str, Any] = {}
+    if kind in ("material", "group"):
+        direct, via = _material_terms(kind, value, notes)
+        parts = ["select lot_id, 3 as rank, null as via_group, n from lot_terms "
+                 f"where kind = 'material' and term in ({','.join('?' for _ in direct)})"]
+        if via:
+            parts.append("select lot_id, 5, term, n from lot_terms where kind = 'material' "
+                         f"and term in ({','.join('?' for _ in via)})")
+        return ("select lot_id as subject_id, min(rank) as rank, null as how, via_group, "
+                f"null as via_material, n from ({' union all '.join(parts)}) group by lot_id",
+                [*direct, *via], notes)
+    prefixes = [value[:k] for k in range(2, len(value))]
+    if prefixes and db.execute(
+            f"select 1 from item_terms where kind = 'hs' and term in "
+            f"({','.join('?' for _ in prefixes)}) limit 1", prefixes).fetchone():
+        return None
+    # per lot: members with the code itself, and members with a longer code under it
+    # (codes under the prefix added up, less the members counted twice: hs_overlap)
+    sql = ("with agg as (select lot_id, sum(case when term = ? then n else 0 end) as ex, "
+           "sum(n) as tot from lot_terms where kind = 'hs' and term >= ? and term < ? "
+           "group by lot_id), "
+           "d as materialized (select a.lot_id, a.ex, a.tot - coalesce(o.n, 0) - a.ex as co "
+           "from agg a left join lot_terms o on o.kind = 'hs_overlap' and o.term = ? "
+           "and o.lot_id = a.lot_id), "
+           # clause-level measures reach the code through the materials of its lots in force
+           "ms as materialized (select distinct mt.value as term from d "
+           "join lots l on l.id = d.lot_id join intervals di on di.subject_id = l.rep "
+           "and di.retired_in is null and di.state = 'in_force' and di.start <= ? "
+           "and (di.end is null or di.end >= ?) join json_each(l.materials) mt), "
+           "via as (select p.lot_id, min(p.term) as term from ms join lot_terms p "
+           "on p.kind = 'material' and p.term = ms.term join lots pl on pl.id = p.lot_id "
+           "and pl.kind = 'provision' group by p.lot_id) "
+           "select lot_id as subject_id, 0 as rank, 'exact' as how, null as via_group, "
+           "null as via_material, ex as n from d where ex > 0 "
+           "union all select lot_id, 2, 'contains', null, null, co from d where co > 0 "
+           "union all select v.lot_id, 4, null, null, v.term, pl.n - coalesce(d.ex + d.co, 0) "
+           "from via v join lots pl on pl.id = v.lot_id left join d on d.lot_id = v.lot_id "
+           "where pl.n - coalesce(d.ex + d.co, 0) > 0")
+    return sql, [value, value, value + "\uffff", value, on, on], notes
 
 
 def _text_subjects(db: Database, text: str, limit: int = 5000) -> list[int]:
@@ -174,54 +235,84 @@ def _best(matched_sql: str) -> str:
             "via_material from mm where subject_id is not null group by subject_id")
 
 
+def _where(kind: str, destinations: list[str]) -> tuple[str, list[Any]]:
+    """Rows of a non-announcement query that cover every dual-use item to a destination
+    are listed apart; rows bound to destinations count only for those asked about."""
+    where = "1" if kind == "announcement" else "coalesce(it.destination_wide, 0) = 0"
+    if not destinations:
+        return where, []
+    ors = " or ".join("instr(it.destinations, ?) > 0" for _ in destinations)
+    return f"{where} and (it.destinations is null or {ors})", [f",{d}," for d in destinations]
+
+
+def _item_base(best: str, kind: str, destinations: list[str]) -> tuple[str, list[Any]]:
+    """FROM … WHERE of matched items (``best``: one row per subject) with their interval on
+    the date (two ``?`` for the date, then the destinations)."""
+    where, dest_args = _where(kind, destinations)
+    return (f"from ({best}) m join items it on it.subject_id = m.subject_id and it.current = 1 "
+            "left join intervals i on i.subject_id = m.subject_id and i.retired_in is null "
+            f"and i.start <= ? and (i.end is null or i.end >= ?) where {where}", dest_args)
+
+
 def answer(db: Database, query: str, on: str, destinations: list[str], end_use: str | None,
-           limit: int, parse_number: Any) -> dict[str, Any]:
+           limit: int, parse_number: Any, offset: int = 0,
+           announcements_limit: int | None = 50) -> dict[str, Any]:
     """The status answer as plain dicts (see :func:`timeline.queries.status`)."""
     kind, value = classify(query, parse_number)
     unknown_number = kind == "announcement" and not db.execute(
         "select 1 from announcements where number = ?", [value]).fetchone()
-    matched_sql, args, notes = ("select null, 0, null, null, null where 0", [], {}) \
-        if unknown_number else _matches(db, kind, value, on)
-    best = _best(matched_sql)
-    dest_filter = ""
-    dest_args: list[Any] = []
-    if destinations:
-        ors = " or ".join("instr(it.destinations, ?) > 0" for _ in destinations)
-        dest_filter = f" and (it.destinations is null or {ors})"
-        dest_args = [f",{d}," for d in destinations]
-    base = (f"from ({best}) m join items it on it.subject_id = m.subject_id and it.current = 1 "
-            "left join intervals i on i.subject_id = m.subject_id and i.retired_in is null "
-            "and i.start <= ? and (i.end is null or i.end >= ?) "
-            f"where {'1' if kind == 'announcement' else 'coalesce(it.destination_wide, 0) = 0'}"
-            f"{dest_filter}")
+    lotted = None if unknown_number else _lot_matches(db, kind, value, on)
+    if lotted is not None:
+        # one row per lot and match kind: its interval is its representative's
+        matched_sql, args, notes = lotted
+        where, dest_args = _where(kind, destinations)
+        base = (f"from ({matched_sql}) m join lots it on it.id = m.subject_id "
+                "left join intervals i on i.subject_id = it.rep and i.retired_in is null "
+                f"and i.start <= ? and (i.end is null or i.end >= ?) where {where}")
+        count = "sum(m.n)"
+    else:
+        matched_sql, args, notes = ("select null, 0, null, null, null where 0", [], {}) \
+            if unknown_number else _matches(db, kind, value, on)
+        base, dest_args = _item_base(_best(matched_sql), kind, destinations)
+        count = "count(*)"
     params = [*args, on, on, *dest_args]
     groups = db.execute(
         "select it.announcement, it.provision, it.kind, it.measure, it.destinations, "
         "it.scope, it.destination_wide, i.state, i.start, i.end, i.cause, m.how, "
-        "m.via_group, m.via_material, count(*), max(it.announcement_date), min(it.ordinal) "
+        f"m.via_group, m.via_material, {count}, max(it.announcement_date), min(it.ordinal) "
         f"{base} group by it.announcement, it.provision, it.kind, it.measure, "
         "it.destinations, it.scope, i.state, i.start, i.end, i.cause, m.how, m.via_group, "
         "m.via_material", params).fetchall()
     parts: list[dict[str, Any]] = []
     counts: dict[str, int] = {}
     later = 0
+    scopes: dict[str | None, dict[str, Any]] = {}
     for row in groups:
+        if row[7] is None and kind != "announcement":
+            later += row[14]
+            continue
         part = dict(zip(PART_FIELDS, row[:14], strict=True))
-        part["scope"] = json.loads(part["scope"]) if part["scope"] else {}
+        if row[5] not in scopes:
+            scopes[row[5]] = json.loads(row[5]) if row[5] else {}
+        part["scope"] = scopes[row[5]]
         part["destination_wide"] = bool(part["destination_wide"])
         part["count"], part["announcement_date"], part["ordinal"] = row[14], row[15], row[16]
         part["clause"] = part["provision"]
-        if part["state"] is None and kind != "announcement":
-            later += part["count"]
-            continue
         part["state"] = part["state"] or "not_issued"
         counts[part["state"]] = counts.get(part["state"], 0) + part["count"]
         parts.append(part)
-    items = _listing(db, base, params, limit) if parts else []
+    total = sum(counts.values())
+    if not parts or limit <= 0:
+        items = []
+    elif lotted is not None:
+        items = _lot_listing(db, kind, value, (base, params), on, limit, offset, destinations)
+    else:
+        items = _listing(db, base, params, limit, offset)
     wide = _destination_wide(db, on, destinations)
-    announcements = _announcements(db, kind, value, parts, on, args if not unknown_number else None)
+    listed, announcements_total = _announcements(
+        db, kind, value, parts, on, args if not unknown_number else None, announcements_limit)
     headline = _headline(parts, wide, end_use)
-    found = bool(parts or (announcements and kind != "text"))
+    found = bool(parts or (announcements_total and kind != "text"))
     result = {
         "query": query, "kind": kind, "value": value, "on": on,
         "destination": destinations[0] if len(destinations) == 1 else
@@ -229,8 +320,11 @@ def answer(db: Database, query: str, on: str, destinations: list[str], end_use: 
         "found": found, "fallback": notes.get("fallback"), "members": notes.get("members"),
         "groups": notes.get("groups"), "controlled": counts.get("in_force", 0) > 0,
         "headline": headline, "measure": _legacy(headline), "counts": counts,
-        "total_items": sum(counts.values()), "not_yet_issued": later,
-        "announcements": announcements, "destination_wide": wide, "items": items,
+        "total_items": total, "not_yet_issued": later,
+        "announcements": listed, "announcements_total": announcements_total,
+        "announcements_more": announcements_total - len(listed),
+        "destination_wide": wide, "items": items, "offset": offset,
+        "items_more": max(0, total - offset - len(items)),
     }
     result["searched"] = _searched(result, notes)
     if not found:
@@ -239,13 +333,15 @@ def answer(db: Database, query: str, on: str, destinations: list[str], end_use: 
     return result
 
 
-def _listing(db: Database, base: str, params: list[Any], limit: int) -> list[dict[str, Any]]:
-    """The first ``limit`` matched rows, most recent announcement first, with their state."""
+def _listing(db: Database, base: str, params: list[Any], limit: int,
+             offset: int = 0) -> list[dict[str, Any]]:
+    """Matched rows ``offset`` to ``offset + limit``, most recent announcement first, with
+    their state."""
     rows = db.execute(
         f"select {', '.join('it.' + c for c in ROW_FIELDS)}, m.how, m.via_group, "
         f"m.via_material, i.state, i.start, i.end, i.cause, i.reason, i.chain {base} "
         "and i.id is not null order by it.announcement_date desc, it.announcement, it.ordinal "
-        "limit ?", [*params, limit]).fetchall()
+        "limit ? offset ?", [*params, limit, offset]).fetchall()
     out = []
     for row in rows:
         item = dict(zip(ROW_FIELDS, row[:len(ROW_FIELDS)], strict=True))
@@ -262,6 +358,54 @@ def _listing(db: Database, base: str, params: list[Any], limit: int) -> list[dic
         item["why"] = why(item["chain"])
         out.append(item)
     return out
+
+
+def _lot_listing(db: Database, kind: str, value: str, query: tuple[str, list[Any]], on: str,
+                 limit: int, offset: int, destinations: list[str]) -> list[dict[str, Any]]:
+    """:func:`_listing` for a lot answer: the lots of the first announcements that hold
+    ``offset + limit`` matched items, read item by item (each with how it matched)."""
+    base, params = query
+    wanted = offset + limit
+    chosen: list[tuple] = []
+    seen = 0
+    last = None
+    for row in db.execute(
+            f"select it.id, it.announcement, m.n, m.rank, m.how, m.via_group, m.via_material "
+            f"{base} and i.id is not null order by it.announcement_date desc, "
+            "it.announcement, it.ordinal", params):
+        if seen >= wanted and row[1] != last:
+            break
+        chosen.append(row)
+        seen += row[2]
+        last = row[1]
+    if not chosen:
+        return []
+    members = {lot_id: json.loads(m) for lot_id, m in db.execute(
+        "select id, members from lots where id in (select value from json_each(?))",
+        [json.dumps(sorted({r[0] for r in chosen}))])}
+    codes: dict[int, list[str]] = {}
+    if kind == "hs":
+        ids = [sid for r in chosen for sid in members[r[0]]]
+        codes = {sid: json.loads(h) if h else [] for sid, h in db.execute(
+            "select subject_id, hs_codes from items where current = 1 and subject_id in "
+            "(select value from json_each(?))", [json.dumps(ids)])}
+    matched: dict[int, list[Any]] = {}
+    for lot_id, _, _, rank, how, via_group, via_material in sorted(chosen, key=lambda r: r[3]):
+        for sid in members[lot_id]:
+            if sid in matched:
+                continue
+            if kind == "hs" and how is not None:
+                has = codes.get(sid, [])
+                if how != ("exact" if value in has else "contains" if any(
+                        c.startswith(value) for c in has) else None):
+                    continue
+            matched[sid] = [sid, rank, how, via_group, via_material]
+    best = ("select json_extract(value, '$[0]') as subject_id, json_extract(value, '$[1]') "
+            "as rank, json_extract(value, '$[2]') as how, json_extract(value, '$[3]') as "
+            "via_group, json_extract(value, '$[4]') as via_material from json_each(?)")
+    item_base, dest_args = _item_base(best, kind, destinations)
+    return _listing(db, item_base, [json.dumps(list(matched.values())), on, on, *dest_args],
+                    limit, offset)
 
 
 def why(chain: list[dict[str, Any]]) -> str:
@@ -293,29 +437,40 @@ def _destination_wide(db: Database, on: str, destinations: list[str]) -> list[di
 
 
 def _announcements(db: Database, kind: str, value: str, parts: list[dict[str, Any]], on: str,
-                   args: list[Any] | None) -> list[dict[str, Any]]:
-    """Each announcement with matched parts (and those whose own lists name the query)."""
+                   args: list[Any] | None, limit: int | None = None
+                   ) -> tuple[list[dict[str, Any]], int]:
+    """The announcements with matched parts (and those whose own lists name the query),
+    newest first: the first ``limit`` of them (all for None) with their state, and how
+    many there are."""
     by_number: dict[str, list[dict[str, Any]]] = {}
+    dates: dict[str, str] = {}
     for part in parts:
         by_number.setdefault(part["announcement"], []).append(part)
-    numbers = list(by_number)
-    if kind == "announcement" and args is not None and value not in numbers:
-        numbers.append(value)
+        dates[part["announcement"]] = part["announcement_date"] or ""
+    extra: list[str] = []
+    if kind == "announcement" and args is not None and value not in by_number:
+        extra.append(value)
     if kind in ("material", "group", "hs", "control") and args is not None:
-        numbers += [n for n in _own_lists(db, kind, value) if n not in numbers]
-    out = []
-    for number in numbers:
+        extra += [n for n in _own_lists(db, kind, value) if n not in by_number and n not in extra]
+    states: dict[str, dict[str, Any] | None] = {}
+    for number in extra:  # few: kept only when known and issued (or asked for by number)
         info = announcement_state(db, number, on)
-        if info is None or (info["state"] == "not_issued" and number not in by_number
-                            and kind != "announcement"):
+        if info is None or (info["state"] == "not_issued" and kind != "announcement"):
+            continue
+        states[number] = info
+        dates[number] = info["issue_date"] or ""
+    numbers = sorted([*by_number, *states], key=lambda n: (dates[n], n), reverse=True)
+    out = []
+    for number in numbers if limit is None else numbers[:limit]:
+        info = states.get(number) or announcement_state(db, number, on)
+        if info is None:
             continue
         matched = sorted(by_number.get(number, []), key=lambda p: (
             clause_parts(p["provision"]), MATCH_RANK.get(p["match"], 3), p["ordinal"] or 0))
         info["matched"] = [{k: p[k] for k in (*PART_FIELDS, "clause", "count")}
                            for p in matched]
         out.append(info)
-    out.sort(key=lambda a: (a["issue_date"] or "", a["number"]), reverse=True)
-    return out
+    return out, len(numbers)
 
 
 def _own_lists(db: Database, kind: str, value: str) -> list[str]:

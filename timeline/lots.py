@@ -1,0 +1,147 @@
+"""Lots: the items of one announcement that every status query sees alike, stored once.
+
+Items of one announcement with the same part (kind, clause, measure, scope, destinations),
+the same materials and the same intervals differ, for ``status``, only in their HS codes.
+A lot keeps them as one row with their count and one representative subject (its
+intervals are every member's), so a question about a material with 250,000 items adds up
+a few thousand lots instead of joining every item to its intervals (timeline/status.py).
+
+``lot_terms`` (kind, term, lot, n) looks lots up:
+
+- ``material``: the lot's materials (every member has them; ``n`` is the lot's size);
+- ``hs``: each code with how many members carry it;
+- ``hs_overlap``: for a prefix under which some member has two or more codes, how many
+  times too many those members are counted when the codes under the prefix are added
+  up, so that a prefix range counts distinct items.
+
+The writer (timeline/build.py) replaces an announcement's lots whenever it derives it, in
+the same transaction as its items and intervals.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from sqlite_utils import Database
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def create(db: Database) -> None:
+    """The two tables and their indexes (idempotent)."""
+    db.execute("create table if not exists lots (id integer primary key, announcement text "
+               "not null, rep integer not null, n integer not null, ordinal integer, "
+               "kind text, provision text, measure text, destinations text, scope text, "
+               "destination_wide integer, announcement_date text, materials text, "
+               "members text)")
+    db.execute("create index if not exists lots_announcement on lots(announcement)")
+    db.execute("create table if not exists lot_terms (kind text not null, term text not null, "
+               "lot_id integer not null, n integer not null, primary key (kind, term, lot_id)) "
+               "without rowid")
+    db.execute("create index if not exists lot_terms_lot on lot_terms(lot_id)")
+
+
+def _overlaps(codes: list[str]) -> Counter[str]:
+    """Prefix → how many codes beyond the first of one item start with it."""
+    out: Counter[str] = Counter()
+    if len(codes) < 2:
+        return out
+    counts: Counter[str] = Counter()
+    for code in codes:
+        for length in range(1, len(code) + 1):
+            counts[code[:length]] += 1
+    for prefix, k in counts.items():
+        if k > 1:
+            out[prefix] += k - 1
+    return out
+
+
+def lots_of(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Group one announcement's current rows into lots.
+
+    :param members: per row ``subject_id``, ``kind``, ``provision``, ``measure``,
+        ``destinations``, ``scope`` (JSON text), ``destination_wide``, ``ordinal``,
+        ``announcement_date``, ``materials`` (its material terms), ``hs`` (its HS terms)
+        and ``signature`` (equal for rows with equal intervals)
+    """
+    lots: dict[tuple, dict[str, Any]] = {}
+    for row in sorted(members, key=lambda r: (r["ordinal"] is None, r["ordinal"] or 0,
+                                              r["subject_id"])):
+        materials = sorted(set(row["materials"]))
+        key = (row["kind"], row["provision"], row["measure"], row["destinations"],
+               row["scope"], row["destination_wide"], tuple(materials), row["signature"])
+        lot = lots.get(key)
+        if lot is None:
+            lot = lots[key] = {
+                "rep": row["subject_id"], "ordinal": row["ordinal"], "kind": row["kind"],
+                "provision": row["provision"], "measure": row["measure"],
+                "destinations": row["destinations"], "scope": row["scope"],
+                "destination_wide": row["destination_wide"],
+                "announcement_date": row["announcement_date"], "materials": materials,
+                "members": [], "hs": Counter(), "overlap": Counter()}
+        lot["members"].append(row["subject_id"])
+        codes = sorted(set(row["hs"]))
+        lot["hs"].update(codes)
+        lot["overlap"].update(_overlaps(codes))
+    return list(lots.values())
+
+
+def delete(conn: Any, number: str) -> None:
+    """Remove an announcement's lots (before it is written again, or when it is gone)."""
+    conn.execute("delete from lot_terms where lot_id in "
+                 "(select id from lots where announcement = ?)", [number])
+    conn.execute("delete from lots where announcement = ?", [number])
+
+
+def replace(conn: Any, number: str, lots: list[dict[str, Any]]) -> None:
+    """Make ``lots`` the announcement's lots."""
+    delete(conn, number)
+    if not lots:
+        return
+    first = (conn.execute("select max(id) from lots").fetchone()[0] or 0) + 1
+    rows, terms = [], []
+    for lot_id, lot in enumerate(lots, first):
+        n = len(lot["members"])
+        rows.append((lot_id, number, lot["rep"], n, lot["ordinal"], lot["kind"],
+                     lot["provision"], lot["measure"], lot["destinations"], lot["scope"],
+                     lot["destination_wide"], lot["announcement_date"],
+                     _ENCODE(lot["materials"]), _ENCODE(lot["members"])))
+        terms += [("material", m, lot_id, n) for m in lot["materials"]]
+        terms += [("hs", code, lot_id, k) for code, k in lot["hs"].items()]
+        terms += [("hs_overlap", prefix, lot_id, k) for prefix, k in lot["overlap"].items()]
+    conn.executemany("insert into lots (id, announcement, rep, n, ordinal, kind, provision, "
+                     "measure, destinations, scope, destination_wide, announcement_date, "
+                     "materials, members) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     rows)
+    conn.executemany("insert into lot_terms (kind, term, lot_id, n) values (?, ?, ?, ?)", terms)
+
+
+def write(conn: Any, number: str, issue: str | None, rows: list[dict[str, Any]],
+          per_row: list[list[Any]], ids: dict[str, int]) -> None:
+    """The writer's call: the lots of the catalogue rows it just derived (``per_row`` are
+    their intervals; rows that share an interval list share it as one object)."""
+    from timeline.items import destinations, terms_of
+
+    members = []
+    for row, intervals in zip(rows, per_row, strict=True):
+        terms = terms_of(row)
+        members.append({
+            "subject_id": ids[row["key"]], "kind": row["kind"], "provision": row["provision"],
+            "measure": row["measure"], "destinations": destinations(row),
+            "scope": _ENCODE(row.get("scope") or {}),
+            "destination_wide": int(bool(row.get("destination_wide"))),
+            "ordinal": row["ordinal"], "announcement_date": issue,
+            "materials": [t for k, t in terms if k == "material"],
+            "hs": [t for k, t in terms if k == "hs"], "signature": id(intervals)})
+    replace(conn, number, lots_of(members))
+
+
+def available(db: Database) -> bool:
+    """Whether the catalogue's lots are built (a catalogue migrated to them but not yet
+    derived again has none: status then reads items one by one)."""
+    try:
+        return db.execute("select 1 from lots limit 1").fetchone() is not None
+    except Exception:  # noqa: BLE001 - no such table: a catalogue before timeline migration 3
+        return False
