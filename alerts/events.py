@@ -99,6 +99,9 @@ def record_events(db: Database, runs: list[dict[str, Any]] | None = None,
     _reminder_events(db, index, at, settings, report)
     _transition_events(db, index, at, report)
     entities.record(db, index, at, report)  # counterparties listed, suspended, removed
+    from alerts import portfolio  # it imports this module back
+
+    portfolio.record(db, index, at, settings, report)  # watched portfolios' verdicts (#17)
     summary = {"events": report["events"], "alerts": report["alerts"],
                "baseline": report["baseline"],
                "by_kind": {k[5:]: v for k, v in sorted(report.items()) if k.startswith("kind:")}}

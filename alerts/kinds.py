@@ -68,6 +68,17 @@ REMINDER_KINDS = (EFFECTIVE_SOON, PERIOD_ENDING)
 # A day the timeline reached: a suspension ended, a pending measure took effect.
 TRANSITION_KINDS = (IN_FORCE_AGAIN, TOOK_EFFECT)
 
+# A portfolio's products (#17 item 4, alerts/portfolio.py): a verdict changed, or a date
+# ahead changes one. Only the subscriptions naming the portfolio get them, so they are not
+# among the default kinds; a subscription made with --portfolio takes these two.
+PORTFOLIO_CHANGED = "portfolio_changed"
+PORTFOLIO_UPCOMING = "portfolio_upcoming"
+KINDS.update({
+    PORTFOLIO_CHANGED: ("high", "portfolio verdict changed", "产品管制结论变化"),
+    PORTFOLIO_UPCOMING: ("normal", "portfolio verdict changes soon", "产品管制结论即将变化"),
+})
+PORTFOLIO_KINDS = (PORTFOLIO_CHANGED, PORTFOLIO_UPCOMING)
+
 
 def label(kind: str, lang: str) -> str:
     priority, en, zh = KINDS.get(kind, ("normal", kind, kind))

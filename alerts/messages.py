@@ -189,6 +189,10 @@ def alert_view(alert: dict[str, Any], lang: str) -> dict[str, Any]:
         return view
     if kind in kinds.ENTITY_KINDS:
         return _entity_view(view, alert, lang)
+    if kind in kinds.PORTFOLIO_KINDS:
+        from alerts.portfolio import view as portfolio_view
+
+        return portfolio_view(view, alert, lang)
     view["facts"] = [
         (field_label("title", lang), title),
         (field_label("number", lang), number or word("no_number", lang)),

@@ -43,7 +43,7 @@ TOML_KEYS = {
     "sources": "sources", "keywords": "keywords", "events": "event_kinds",
     "digest": "digest_at", "timezone": "timezone", "lang": "lang",
     "reminder_days": "reminder_days", "include_baseline": "include_baseline",
-    "counterparties": "counterparties",
+    "counterparties": "counterparties", "portfolio": "portfolio",
 }
 
 
@@ -66,7 +66,7 @@ def build(channel: str, target: str, *, name: str | None = None,
           event_kinds: Any = None, digest_at: str | None = None, timezone: str | None = None,
           lang: str | None = None, reminder_days: Any = None, secret_env: str | None = None,
           include_baseline: bool = False, origin: str = "cli",
-          counterparties: Any = None) -> dict[str, Any]:
+          counterparties: Any = None, portfolio: str | None = None) -> dict[str, Any]:
     """A validated subscription row (not yet stored).
 
     :raises InvalidSubscription: on anything that could not work as written
@@ -79,7 +79,8 @@ def build(channel: str, target: str, *, name: str | None = None,
         "issuers": [i.upper() for i in _clean_list(issuers)],
         "sources": [s.lower() for s in _clean_list(sources)],
         "keywords": _clean_list(keywords),
-        "event_kinds": _clean_list(event_kinds) or list(kinds.DEFAULT_KINDS),
+        "event_kinds": _clean_list(event_kinds) or list(
+            kinds.PORTFOLIO_KINDS if (portfolio or "").strip() else kinds.DEFAULT_KINDS),
         "mode": "digest" if digest_at else "immediate",
         "digest_at": digest_at or None, "timezone": timezone or "UTC", "lang": lang or load_settings().default_lang,
         "reminder_days": sorted({int(d) for d in _clean_list(reminder_days)})
@@ -87,6 +88,7 @@ def build(channel: str, target: str, *, name: str | None = None,
         "secret_env": secret_env or None, "include_baseline": int(bool(include_baseline)),
         "active": 1, "origin": origin,
         "counterparties": _counterparties(counterparties),
+        "portfolio": (portfolio or "").strip() or None,  # alerts/portfolio.py
     }
     if channel == "webhook" and not row["secret_env"]:
         row["secret_env"] = load_settings().webhook_secret_env

@@ -57,6 +57,8 @@ def _subscription_row(sub: dict[str, Any]) -> dict[str, Any]:
         filters += [f"{label}:{v}" for v in sub.get(key) or []]
     if sub.get("counterparties"):
         filters.append(f"counterparties:{len(sub['counterparties'])}")
+    if sub.get("portfolio"):
+        filters.append(f"portfolio:{sub['portfolio']}")
     event_kinds = sub.get("event_kinds") or []
     return {**sub, "filters": " ".join(filters) or "(everything)",
             "when": f"digest {sub['digest_at']} {sub['timezone']}" if sub["mode"] == "digest"
@@ -106,6 +108,10 @@ def _subscription_row(sub: dict[str, Any]) -> dict[str, Any]:
 @click.option("--counterparties", type=click.Path(exists=True, dir_okay=False), metavar="FILE.csv",
               help="Watch these counterparties (CSV: name, country, optional address, aliases): "
                    "alert when a matching entity is listed, suspended or removed.")
+@click.option("--portfolio", metavar="NAME",
+              help="Watch a portfolio (regwatch portfolio import): alert when any product's "
+                   "verdict changes (before → after), and --remind-days before a date ahead "
+                   "that changes one. Takes the portfolio event kinds unless --event is given.")
 @json_option
 @alerts_errors
 def subscribe_command(db_path: str, email: str | None, webhook: str | None, apprise: str | None,
@@ -123,7 +129,12 @@ def subscribe_command(db_path: str, email: str | None, webhook: str | None, appr
         raise click.UsageError("give exactly one of --email, --webhook, --apprise")
     channel, target = channels[0]
     row = subscriptions.build(channel, target, **options)
-    sub = subscriptions.add(_open(db_path), row)
+    db = _open(db_path)
+    if row.get("portfolio"):
+        from alerts.portfolio import check
+
+        check(db, row["portfolio"])
+    sub = subscriptions.add(db, row)
     if as_json:
         emit_json(sub)
         return
