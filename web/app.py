@@ -19,6 +19,7 @@ from datasette.database import Database
 from datasette.plugins import pm
 
 from web import atom, calendar, cells, dashboard, enforcement, feeds, guard, lists, pages, search
+from web import portfolio as portfolio_page
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -26,7 +27,8 @@ STATIC = HERE / "static"
 METADATA_FILE = HERE / "metadata.yaml"
 DATABASE = "regwatch"
 STATIC_MOUNT = "regwatch-assets"
-PLUGINS = (guard, search, pages, atom, feeds, dashboard, calendar, cells, lists, enforcement)
+PLUGINS = (guard, search, pages, atom, feeds, dashboard, calendar, cells, lists, enforcement,
+           portfolio_page)
 
 # Datasette settings: no download of the whole file (it holds private tables); time
 # enough for a sort over a 100k-document view (about 4 s), while a facet that takes
