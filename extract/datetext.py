@@ -51,11 +51,14 @@ _MON = (r"(?P<mon>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|Jul
         r"Sep(?:t(?:e(?:m|rn)ber)?)?|Oct(?:ober)?|Nov(?:e(?:m|rn)ber)?|Dec(?:e(?:m|rn)ber)?)\.?")
 _DAY = r"(?P<d>3[01]|[12][0-9]|0?[1-9])(?:st|nd|rd|th)?"
 _YEAR = r"(?P<y>(?:19|20)[0-9]{2})(?![0-9])"
-EN_MDY = re.compile(rf"(?i)\b{_MON}\s+{_DAY}\b\s*,?\s*{_YEAR}")
-EN_DMY = re.compile(rf"(?i)\b{_DAY}\s+(?:day\s+)?(?:of\s+)?{_MON}\s*,?\s*{_YEAR}")
-EN_YMD = re.compile(rf"(?i)\b{_YEAR}\s*,?\s+{_MON}\s+{_DAY}\b")
-EN_NOYEAR_MD = re.compile(rf"(?i)\b{_MON}\s+{_DAY}\b(?!\s*,?\s*[0-9])")
-EN_NOYEAR_DM = re.compile(rf"(?i)\b{_DAY}\s+(?:of\s+)?{_MON}(?!\s*,?\s*[0-9])")
+# The English patterns open with a lookahead on their first character (a month's
+# initial, a digit), so re skips most positions without trying the alternation.
+_MON_FIRST = "JFMASONDjfmasond"
+EN_MDY = re.compile(rf"(?=[{_MON_FIRST}])(?i:\b{_MON}\s+{_DAY}\b\s*,?\s*{_YEAR})")
+EN_DMY = re.compile(rf"(?=[0-9])(?i:\b{_DAY}\s+(?:day\s+)?(?:of\s+)?{_MON}\s*,?\s*{_YEAR})")
+EN_YMD = re.compile(rf"(?=[12])(?i:\b{_YEAR}\s*,?\s+{_MON}\s+{_DAY}\b)")
+EN_NOYEAR_MD = re.compile(rf"(?=[{_MON_FIRST}])(?i:\b{_MON}\s+{_DAY}\b(?!\s*,?\s*[0-9]))")
+EN_NOYEAR_DM = re.compile(rf"(?=[0-9])(?i:\b{_DAY}\s+(?:of\s+)?{_MON}(?!\s*,?\s*[0-9]))")
 
 
 MONTH_HINT = re.compile(r"(?=[JFMASONDjfmasond])(?i:\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|"
@@ -103,8 +106,7 @@ def find_dates(text: str, *, lang: str = "zh", compact: bool = False) -> list[Da
     :param compact: also accept ``20251009`` (only safe inside a labelled field)
     """
     found: list[DateMention] = []
-    has_year = "年" in text
-    for m in ZH_DATE.finditer(text) if has_year else ():
+    for m in _at_marks(ZH_DATE, text, "年", (4,)):
         y, mo, d = zh_number(m["y"]), zh_number(m["m"]), zh_number(m["d"])
         if y and mo and d:
             iso = make_iso(y, mo, d)
@@ -140,11 +142,40 @@ def find_dates(text: str, *, lang: str = "zh", compact: bool = False) -> list[Da
                     continue  # the verb "may"
                 found.append(DateMention(m.start(), m.end(), None, "en_noyear",
                                          _month(m["mon"]), int(m["d"])))
-    for m in ZH_NOYEAR.finditer(text) if "月" in text else ():
+    for m in _at_marks(ZH_NOYEAR, text, "月", (2, 1)):
         mo, d = zh_number(m["m"]), zh_number(m["d"])
         if mo and d and 1 <= mo <= 12 and 1 <= d <= 31:
             found.append(DateMention(m.start(), m.end(), None, "zh_noyear", mo, d))
     return _dedupe(found)
+
+
+def _at_marks(rx: re.Pattern[str], text: str, mark: str,
+              widths: tuple[int, ...]) -> list[re.Match[str]]:
+    """``rx.finditer(text)`` for a pattern whose match holds ``mark`` after a head of one
+    of ``widths`` characters (and spaces): tried only just before each ``mark``.
+
+    A Chinese date opens with a digit or a numeral, so a scan tries the pattern at every
+    one of them; anchoring on 年/月 tries it a few times per date instead. Matches come
+    left to right and do not overlap, as with ``finditer``.
+    """
+    out: list[re.Match[str]] = []
+    pos = text.find(mark)
+    floor = 0
+    while pos >= 0:
+        head = pos
+        while head > 0 and text[head - 1].isspace():
+            head -= 1
+        for width in widths:
+            start = head - width
+            if start < floor:
+                continue
+            m = rx.match(text, start)
+            if m:
+                out.append(m)
+                floor = m.end()
+                break
+        pos = text.find(mark, max(pos + 1, floor))
+    return out
 
 
 def _dedupe(found: list[DateMention]) -> list[DateMention]:

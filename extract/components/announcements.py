@@ -28,7 +28,10 @@ from ..datetext import zh_number
 from ..issuer_table import IssuerTable
 from ..lexicon import RuleComponent, state, view
 
-YEAR = r"(?:19|20)[0-9]{2}"
+# A year in digits, or in Chinese numerals (二〇二五年, as in 商务部公告二〇二五年第七十二号).
+YEAR_DIGIT = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0}
+DIGIT_YEAR = r"(?:19|20)[0-9]{2}"
+YEAR = rf"(?:{DIGIT_YEAR}|[一二][〇零九][〇零一二三四五六七八九]{{2}})"
 ZH_DIGITS = "一二三四五六七八九十百零〇"
 NUM = rf"(?:[0-9]{{1,4}}(?![0-9])|[{ZH_DIGITS}]{{1,5}})"
 KW = r"公\s*告"
@@ -38,8 +41,13 @@ ZH_FORMS = [
     # 公告〔2025〕123号 / 公告[2025]第4号
     re.compile(rf"{KW}\s*[〔\[(【]\s*(?P<y>{YEAR})\s*[〕\])】]\s*(?P<di>第)?\s*(?P<n>{NUM})(?P<hao>\s*号)"),
     # 2025年第18号公告 / 商务部2025年第18号 (issuers, if any, stand before the year)
-    re.compile(rf"(?=[12])(?<!公告)(?<!告)(?P<y>{YEAR})\s*年\s*(?P<di>第)\s*(?P<n>{NUM})(?P<hao>\s*号)?"),
+    re.compile(rf"(?=[12])(?<!公告)(?<!告)(?P<y>{DIGIT_YEAR})\s*年\s*(?P<di>第)\s*(?P<n>{NUM})(?P<hao>\s*号)?"),
 ]
+# The same form with a year in Chinese numerals (二〇二六年第一号公告), searched only when
+# the text holds such a year: 一 and 二 are too common to open a search at each of them.
+ZH_NUMERAL_YEAR = re.compile(rf"(?=[一二])(?:{YEAR})\s*年")
+ZH_FORM_ZH_YEAR = re.compile(rf"(?=[一二])(?<!公告)(?<!告)(?P<y>{YEAR})\s*年\s*(?P<di>第)\s*(?P<n>{NUM})"
+                             rf"(?P<hao>\s*号)?")
 CONT_ZH = re.compile(
     rf"\s*(?P<sep>、|,|和|及|与|以及|至|到|-|~)\s*(?:(?P<y>{YEAR})\s*年\s*)?(?:第\s*)?"
     rf"(?P<n>{NUM})(?!\s*[年月日.%])(?P<hao>\s*号)?"
@@ -48,14 +56,19 @@ CONT_ZH = re.compile(
 BARE_KW_ZH = re.compile(rf"{KW}\s*(?P<di>第)\s*(?P<n>{NUM})(?P<hao>\s*号)?")
 BARE_DI_ZH = re.compile(rf"(?=第)(?<![0-9年〕\]）)])(?<!公告)(?<!告)(?P<di>第)\s*(?P<n>{NUM})(?P<hao>\s*号)")
 FILE_ZH = re.compile(rf"(?=[0-9])(?:(?P<y>{YEAR})\s*年\s*)?(?<![0-9第])(?P<n>[0-9]{{1,3}})\s*号\s*文件")
-# （2025年第123号） after a 公告 whose issuer is named earlier in the sentence.
-PAREN_ZH = re.compile(rf"(?=[\s（(])(?<=[告])\s*[（(]\s*(?P<y>{YEAR})\s*年\s*(?P<di>第)?\s*(?P<n>{NUM})"
-                      rf"(?P<hao>\s*号)\s*[)）]")
+# （2025年第123号） after a 公告 (or 《…公告》) whose issuer is named earlier in the sentence.
+PAREN_ZH = re.compile(rf"(?=[\s（(])(?:(?<=告)|(?<=告》)|(?<=告”)|(?<=告\"))\s*[（(]\s*(?P<y>{YEAR})"
+                      rf"\s*年\s*(?P<di>第)?\s*(?P<n>{NUM})(?P<hao>\s*号)\s*[)）]")
+PAREN_HINT = re.compile(r"告[》”\"]?\s*[（(]")
+# 〔2025〕5号 without 公告 before it: read only when a 公告 is named earlier in the sentence
+# (…工作机制公告〔2025〕7号…，〔2025〕5号、6号…), never after 字/令 (a case or decree number).
+BRACKET_ZH = re.compile(rf"(?=[〔\[])(?<!告)(?<![字令])[〔\[]\s*(?P<y>{YEAR})\s*[〕\]]\s*(?P<di>第)?"
+                        rf"\s*(?P<n>{NUM})(?P<hao>\s*号)")
 # "(No. 56)" in English, read only beside other announcement mentions.
 PAREN_EN = re.compile(r"(?=\()\(\s*(?i:nos?)\s*\.?\s*(?P<n>\d{1,4})(?P<more>(?:\s*(?:,|and|&)\s*"
                       r"\d{1,4})*)\s*\)")
 EN_CORE = re.compile(
-    r"(?i:(?:(?:joint|public)\s+)?announcements?)"
+    r"(?=[AaJjPp])(?i:(?:(?:joint|public)\s+)?announcements?)"
     r"(?P<mid>\s*(?:\[\s*(?P<y1>(?:19|20)\d\d)\s*\]|\(\s*(?P<y2>(?:19|20)\d\d)\s*\)|"
     r"〔\s*(?P<y3>(?:19|20)\d\d)\s*〕|(?i:of|for|in)\s+(?P<y4>(?:19|20)\d\d))?\s*,?\s*)"
     r"(?i:no|nos|number)\s*\.?\s*(?P<n>\d{1,4})(?![0-9])"
@@ -67,10 +80,23 @@ EN_CORE = re.compile(
 )
 # "Nos. 55 to 58 and 61, 62 of 2025": a plural list stands for announcements on its own.
 EN_NOS = re.compile(EN_CORE.pattern.replace(
-    r"(?i:(?:(?:joint|public)\s+)?announcements?)", r"(?=Nos\b)(?<![A-Za-z])", 1))
+    r"(?=[AaJjPp])(?i:(?:(?:joint|public)\s+)?announcements?)", r"(?=Nos\b)(?<![A-Za-z])", 1))
 EN_YEAR_AFTER = re.compile(r"\s*,?\s*(?i:in|of|for)\s+(?P<y>(?:19|20)\d\d)(?![0-9])"
                            r"|\s*\[\s*(?P<y2>(?:19|20)\d\d)\s*\]")
+# "…No. 39 of 2023 and No. 33 of 2024 of the Ministry…": a further number with its own year.
+EN_CONT = re.compile(r"\s*,?\s*(?i:and|&|,)\s*(?i:nos?)\s*\.?\s*(?P<n>\d{1,4})(?![0-9])"
+                     r"(?P<more>(?:\s*(?:,|(?i:and)|&)\s*(?:(?i:nos?)\s*\.?\s*)?\d{1,4}(?![0-9]))*)"
+                     r"\s*,?\s*(?i:of|in|for)\s+(?P<y>(?:19|20)\d\d)(?![0-9])")
 MAX_RANGE = 30
+
+
+def year_of(printed: str | None) -> int | None:
+    """A printed year as a number: 2025, or 二〇二五 digit by digit."""
+    if not printed:
+        return None
+    if printed.isdigit():
+        return int(printed)
+    return int("".join(str(YEAR_DIGIT[c]) for c in printed))
 
 
 class Announcements(RuleComponent):
@@ -97,14 +123,20 @@ class Announcements(RuleComponent):
         """All mentions in ``text``, left to right, overlaps resolved (longest wins)."""
         found: list[dict[str, Any]] = []
         if "公" in text or "告" in text:
-            for rx in ZH_FORMS:
+            forms = ZH_FORMS + [ZH_FORM_ZH_YEAR] if ZH_NUMERAL_YEAR.search(text) else ZH_FORMS
+            for rx in forms:
                 for m in rx.finditer(text):
                     mention = self._zh(text, m)
                     if mention:
                         found.append(mention)
-            if "告(" in text or "告 (" in text:
+            if PAREN_HINT.search(text):
                 for m in PAREN_ZH.finditer(text):
                     mention = self._zh(text, m, context_issuers=True)
+                    if mention:
+                        found.append(mention)
+            if "〔" in text or "[" in text:
+                for m in BRACKET_ZH.finditer(text):
+                    mention = self._bracket(text, m)
                     if mention:
                         found.append(mention)
         if "第" in text:
@@ -157,7 +189,7 @@ class Announcements(RuleComponent):
         first = zh_number(m["n"])
         if not first or (not m["n"].isdigit() and not has_hao):
             return None  # 2025年第一季度 is not a number; 第一号 must say 号
-        year = int(m["y"]) if "y" in m.re.groupindex and m["y"] else None
+        year = year_of(m["y"]) if "y" in m.re.groupindex else None
         numbers = [(year, first, m.start("n"), m.end())]
         pos = m.end()
         cont = []
@@ -180,7 +212,7 @@ class Announcements(RuleComponent):
         for c in cont:
             n = zh_number(c["n"]) or 0
             if c["y"]:
-                year = int(c["y"])  # 2023年第23号、2024年第33号: each keeps its own year
+                year = year_of(c["y"])  # 2023年第23号、2024年第33号: each keeps its own year
             if c["sep"] in ("至", "到", "-", "~") and last_n < n <= last_n + MAX_RANGE:
                 # 第55号至第58号: 56 and 57 are not printed; their evidence is the range
                 numbers += [(year, k, last_start if k < n else c.start("n"), c.end())
@@ -198,7 +230,7 @@ class Announcements(RuleComponent):
             if not tail and not (opened and closed):
                 return None
         start, issuers = self._prefix_zh(text, m.start())
-        if m.re is ZH_FORMS[2]:
+        if m.re is ZH_FORMS[2] or m.re is ZH_FORM_ZH_YEAR:
             # Without 公告 before the year, 公告 must follow, or issuers precede (not 令).
             if not tail and (not issuers or re.match(r"\s*令", text[end:end + 3])):
                 return None
@@ -213,9 +245,21 @@ class Announcements(RuleComponent):
             "targets": [{"year": y, "no": n, "start": s, "end": e} for y, n, s, e in numbers],
         }
 
+    def _bracket(self, text: str, m: re.Match[str]) -> dict[str, Any] | None:
+        """〔2025〕5号 after a 公告 earlier in the same sentence; its issuers from there."""
+        lo = max(0, m.start() - 160)
+        cut = max(text.rfind(c, lo, m.start()) for c in "。\n;!?")
+        sentence = text[max(lo, cut + 1):m.start()]
+        if not re.search(KW, sentence):
+            return None
+        mention = self._zh(text, m, context_issuers=True)
+        if mention and mention["issuers"]:
+            return mention
+        return None
+
     def _file(self, text: str, m: re.Match[str]) -> dict[str, Any]:
         """The informal 4号文件: its issuer from the sentence, its year printed or inherited."""
-        year = int(m["y"]) if m["y"] else None
+        year = year_of(m["y"])
         issuers = self._sentence_issuers(text, m.start())
         return {"start": m.start(), "end": m.end(), "core_start": m.start(), "lang": "zh",
                 "issuers": issuers, "bare": not issuers, "inherit": year is None,
@@ -249,7 +293,15 @@ class Announcements(RuleComponent):
             else:
                 numbers.append((n, s, e))
             last, last_start = n, s
+        year = int(years[0]) if years else None
+        targets = [{"year": year, "no": n, "start": s, "end": e} for n, s, e in numbers]
         end = m.end()
+        while year is not None and (c := EN_CONT.match(text, end)):
+            more = [(int(c["n"]), c.start("n"), c.end("n"))] + [
+                (int(d.group(0)), c.start("more") + d.start(), c.start("more") + d.end())
+                for d in re.finditer(r"\d{1,4}", c["more"] or "")]
+            targets += [{"year": int(c["y"]), "no": n, "start": s, "end": e} for n, s, e in more]
+            end = c.end()
         after = self.en_after.match(text, end)
         issuers_after: list[str] = []
         if after:
@@ -267,11 +319,13 @@ class Announcements(RuleComponent):
             issuers_before = self.table.codes_in(before.group(0), "en")
             start = m.start() - (len(window) - before.start())
         issuers = issuers_before + [c for c in issuers_after if c not in issuers_before]
-        year = int(years[0]) if years else None
+        if year is None and years:  # the year printed after the issuers ("… of MOFCOM, 2025")
+            year = int(years[0])
+            targets = [dict(t, year=year) for t in targets]
         return {
             "start": start, "end": end, "core_start": m.start(), "lang": "en",
             "issuers": issuers, "bare": not issuers, "inherit": year is None,
-            "targets": [{"year": year, "no": n, "start": s, "end": e} for n, s, e in numbers],
+            "targets": targets,
         }
 
 

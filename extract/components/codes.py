@@ -87,8 +87,8 @@ class Codes(RuleComponent):
         self.hs_label_zh = re.compile(gate(zh_terms) + "(?:" + "|".join(
             zh_pattern(t) for t in sorted(set(zh_terms), key=lambda t: (-len(t), t))) + ")"
             if zh_terms else "(?!)")
-        self.hs_label_en = re.compile(r"(?i)\b(?:" + "|".join(
-            en_pattern(t) for t in en_terms) + r")(?![A-Za-z])" if en_terms else "(?!)")
+        self.hs_label_en = re.compile(gate(en_terms) + r"(?i:\b(?:" + "|".join(
+            en_pattern(t) for t in en_terms) + r"))(?![A-Za-z])" if en_terms else "(?!)")
         self.marker = re.compile("|".join(p.pattern for p in self.rx.get("item_marker", [])) or
                                  "(?!)")
 

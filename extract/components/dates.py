@@ -52,6 +52,11 @@ PROV_EN = re.compile(
 )
 
 
+# A date in a headline or lead that says when something starts (…8月1日起实施) is not
+# the issue date.
+TITLE_EFFECT_AFTER = re.compile(r"\s*(?:起|开始|生效|实施|施行|执行|前)")
+TITLE_EFFECT_BEFORE = re.compile(r"(?:自|从|于|(?i:from|effective|effect\s+on|until|by|starting))\s*$")
+
 class Dates(RuleComponent):
     """Finds every date, then decides which one is the issue date and which are effective."""
 
@@ -108,7 +113,10 @@ class Dates(RuleComponent):
                 return {"date": hit.iso, "start": hit.start, "end": hit.end, "how": "heading"}
         title = st["structure"].get("title")
         if title and title["start"] >= 0:
-            in_title = [d for d in full_dates if title["start"] <= d.start < title["end"]]
+            # not a date the title gives as the start of the measure (…8月1日起实施…)
+            in_title = [d for d in full_dates if title["start"] <= d.start < title["end"]
+                        and not TITLE_EFFECT_AFTER.match(text, d.end)
+                        and not TITLE_EFFECT_BEFORE.search(text[max(0, d.start - 24):d.start])]
             if in_title:
                 d = in_title[0]
                 return {"date": d.iso, "start": d.start, "end": d.end, "how": "title"}
@@ -131,7 +139,10 @@ class Dates(RuleComponent):
         """A dated lead without a year ("7月3日，商务部、海关总署发布公告…"): the year of the
         first announcement number the page names, else of the nearest full date."""
         for start, end in lines[:3]:
-            lead = next((d for d in dates if start <= d.start < end and not d.iso), None)
+            lead = next((d for d in dates if start <= d.start < end and not d.iso
+                         and not TITLE_EFFECT_AFTER.match(text, d.end)
+                         and not TITLE_EFFECT_BEFORE.search(text[max(0, d.start - 24):d.start])),
+                        None)
             if lead is None:
                 continue
             years = [t["year"] for m in st.get("mentions", []) for t in m["targets"] if t["year"]]

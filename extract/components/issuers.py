@@ -29,6 +29,9 @@ GLUE_WORDS = re.compile(r"(?i)\b(?:the|and|of|[a-z]+ \d{1,2}, \d{4})\b")
 SEPARATORS = re.compile(r"[\s、,，&()（）]+")
 DEPT_HINT = re.compile(r"[局司厅室心处]")
 DATE_BITS = re.compile(r"[0-9〇零一二三四五六七八九十年月日号\-/., ]+")
+# Characters no signature line holds (sentence and quote punctuation): such a line is
+# skipped before any name is searched in it.
+NOT_SIGNATURE = re.compile(r"[。：:；;！？!?《》“”\"]")
 
 
 class Issuers(RuleComponent):
@@ -111,6 +114,8 @@ class Issuers(RuleComponent):
             if end - start > 120:
                 continue  # a signature line is short; a paragraph is not one
             line = text[start:end]
+            if NOT_SIGNATURE.search(line):
+                continue
             dept = DEPARTMENT.match(DATE_BITS.sub(" ", line).strip()) if DEPT_HINT.search(
                 line) else None
             if dept:

@@ -39,6 +39,15 @@ RARE_EARTHS = {
 # Gaps that always join a list (钨、碲 / samarium, gadolinium and yttrium), and what breaks one.
 PLAIN_GAPS = frozenset(("", "、", ",", "，", "和", "及", "与", "/", ", ", " and ", ", and ", " or "))
 RUN_BREAK = re.compile(r"[。;:\n()（）.]")
+# An annex line that only lists forms of materials (五、金属镱、镱合金、氧化镱 /
+# 其他物项：金属镝、氧化镝、金属钇) names what it lists: what is left once the mentions,
+# these form words, list separators and a leading label are taken out must be nothing.
+FORM_WORDS = re.compile(r"金属|单质|氧化物?|合金|靶材|化合物|混合物|及其|的|粉末?|锭|"
+                        r"(?i:\b(?:metals?|oxides?|alloys?|targets?|compounds?|mixtures?|powders?|"
+                        r"and|or|its|their|of)\b)")
+LIST_LABEL = re.compile(r"^\s*(?:[0-9]{1,2}[.、)]|[一二三四五六七八九十]{1,3}[、.]|[(（][^)）]{1,3}[)）]|"
+                        r"[A-Za-z][.)])?\s*(?:[^:：\n]{1,8}[:：])?")
+LIST_SEP = re.compile(r"[、,，;；和及与/]")
 
 
 class Materials(RuleComponent):
@@ -156,7 +165,37 @@ class Materials(RuleComponent):
                     or heading):
                 for m in run:
                     chosen[m["start"]] = m
+        for line in self._form_lists(text, mentions):
+            for m in line:
+                chosen[m["start"]] = m
         return [chosen[k] for k in sorted(chosen)]
+
+    @staticmethod
+    def _form_lists(text: str, mentions: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+        """Lines that are only a list of material forms: two or more strong mentions, every
+        gap between two mentions holds a list separator (spaces alone do not), and nothing
+        but form words, separators and a leading label is left over."""
+        by_line: dict[int, list[dict[str, Any]]] = {}
+        for m in mentions:
+            by_line.setdefault(text.rfind("\n", 0, m["start"]) + 1, []).append(m)
+        out = []
+        for start, found in by_line.items():
+            strong = [m for m in found if m["strong"]]
+            if len(strong) < 2:
+                continue
+            end = text.find("\n", start)
+            end = len(text) if end < 0 else end
+            parts, pos = [], start
+            for m in found:
+                parts.append(text[pos:m["start"]])
+                pos = max(pos, m["end"])
+            parts.append(text[pos:end])
+            parts[0] = LIST_LABEL.sub("", parts[0], count=1)
+            if not all(LIST_SEP.search(p) or not p for p in parts[1:-1]):
+                continue
+            if all(not LIST_SEP.sub("", FORM_WORDS.sub("", p)).strip() for p in parts):
+                out.append(strong)
+        return out
 
     def _runs(self, text: str, mentions: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
         """Mentions listed together: 钨、碲、铋 / samarium, gadolinium and yttrium."""
