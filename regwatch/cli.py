@@ -163,6 +163,7 @@ def show_command(document: str, db_path: str, as_json: bool) -> None:
     doc["extraction"] = latest_extraction(db, latest["id"])
     doc["translations"] = translations_of(db, document_id)
     doc["mismatches"] = [m for m in mismatches(db, doc["number"]) if doc["number"]]
+    doc["spans"], doc["spans_into"] = _spans(doc["extraction"], doc["text"])
     if as_json:
         emit_json(doc)
         return
@@ -187,9 +188,24 @@ def show_command(document: str, db_path: str, as_json: bool) -> None:
     for problem in doc["mismatches"]:
         field("MISMATCH", f"{problem['field']}: original {problem['original']} "
                           f"≠ translation {problem['translation']}")
+    into = doc["text"] if doc["spans_into"] == "text" else extraction.get("text") or ""
+    for key, spans in doc["spans"].items():
+        for span in spans if key not in ("kind", "mentions") else []:
+            snippet = " ".join(into[span["start"]:span["end"]].split())
+            field(f"{label(key)} ←", f"{word(span['value'])}: {snippet} [{span['start']}:{span['end']}]")
     line()
     for paragraph in (doc["text"] or "").splitlines():
         line(paragraph)
+
+
+def _spans(extraction: dict[str, Any] | None, text: str | None) -> tuple[dict[str, Any], str]:
+    """Each extracted value's spans, and what their offsets point into: the stored text
+    (``"text"``) when the extraction read that very text, else ``"extraction.text"`` (a
+    page stored before the content finder changed: the offsets are the analysed text's)."""
+    extraction = extraction or {}
+    spans = {k: v for k, v in (extraction.get("spans") or {}).items() if v}
+    analysed = extraction.get("text")
+    return spans, "text" if analysed is None or analysed == text else "extraction.text"
 
 
 def _reference(ref: Any) -> str:

@@ -18,6 +18,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from markupsafe import Markup, escape
 from sqlite_utils import Database
 
 from core import clock
@@ -84,6 +85,72 @@ def _extraction(db: Database, version_id: int | None) -> dict[str, Any]:
     row = db.execute("select result from extractions where version_id = ? order by id desc "
                      "limit 1", [version_id]).fetchone()
     return json.loads(row[0]) if row else {}
+
+
+# Fields whose values the page links to their evidence in the page text.
+EVIDENCE_FIELDS = ("number", "title", "issuers", "issue_date", "effective_dates", "materials",
+                   "control_codes", "hs_codes", "references")
+
+
+def _spans(extraction: dict[str, Any], text: str) -> list[dict[str, Any]]:
+    """The extraction's value spans that point inside ``text``, each with an anchor id."""
+    out = []
+    for field in EVIDENCE_FIELDS:
+        for index, span in enumerate((extraction.get("spans") or {}).get(field) or []):
+            if not isinstance(span, dict):
+                continue
+            start, end = span.get("start"), span.get("end")
+            if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
+                out.append({"field": field, "value": span.get("value"), "start": start,
+                            "end": end, "id": f"ev-{field}-{index}"})
+    return out
+
+
+def evidence(extraction: dict[str, Any], fallback_text: str | None = None) -> dict[str, Any]:
+    """The analysed page text with every extracted value's span marked, and where each
+    value's first span is.
+
+    Offsets point into the extraction's own ``text`` (the stored page text). Each span
+    becomes ``<mark id="ev-FIELD-N">``; a span that crosses the end of another is split
+    and only its first part carries the id. The text is escaped here, piece by piece, so
+    the result is safe markup: no crawled string reaches the page unescaped. Returns
+    ``{"html": Markup | None, "links": {field: {value: anchor id}}}``.
+    """
+    text = extraction.get("text") if isinstance(extraction.get("text"), str) else None
+    text = text if text is not None else (fallback_text or "")
+    spans = _spans(extraction, text)
+    links: dict[str, dict[str, str]] = {}
+    for span in spans:
+        links.setdefault(span["field"], {}).setdefault(str(span["value"]), span["id"])
+    if not spans:
+        return {"html": None, "links": links}
+    opens: dict[int, list[dict[str, Any]]] = {}
+    for span in sorted(spans, key=lambda s: (s["start"], -s["end"])):
+        opens.setdefault(span["start"], []).append(span)
+    cuts = sorted({0, len(text)} | {s["start"] for s in spans} | {s["end"] for s in spans})
+    parts: list[str] = []
+    stack: list[dict[str, Any]] = []
+
+    def open_tag(span: dict[str, Any], first: bool) -> str:
+        anchor = f' id="{span["id"]}"' if first else ""
+        return (f'<mark class="ev ev-{span["field"]}"{anchor} data-ev="{span["id"]}"'
+                f' title="{escape(span["field"])}: {escape(str(span["value"]))}">')
+
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        while stack and stack[-1]["end"] <= a:  # the innermost marks that end here
+            parts.append("</mark>")
+            stack.pop()
+        if any(s["end"] <= a for s in stack):  # a span crossing another's end: split it
+            keep = [s for s in stack if s["end"] > a]
+            parts.append("</mark>" * len(stack))
+            stack = keep
+            parts.extend(open_tag(s, False) for s in stack)
+        for span in opens.get(a, []):
+            parts.append(open_tag(span, True))
+            stack.append(span)
+        parts.append(str(escape(text[a:b])))
+    parts.append("</mark>" * len(stack))
+    return {"html": Markup("".join(parts)), "links": links}
 
 
 def _state_today(intervals: list[dict[str, Any]], today: str) -> dict[str, Any] | None:
@@ -224,6 +291,7 @@ def announcement_page(db: Database, number: str, today: str | None = None
         "references": references, "referenced_by": referenced_by,
         "documents": documents, "events": _events(db, number, tables),
         "mismatches": _mismatches(db, number, tables), "chart": chart,
+        "evidence": evidence(extraction, (main or {}).get("text")),
         **_copies_and_statements(db, number),
     }
 
@@ -259,4 +327,5 @@ def document_page(db: Database, document_id: int) -> dict[str, Any] | None:
         "state": None, "has_timeline": False, "intervals": [], "provisions": [],
         "item_rows": _extraction_items(extraction), "references": [], "referenced_by": [],
         "documents": documents, "events": [], "mismatches": [],
+        "evidence": evidence(extraction, doc.get("text")),
     }
