@@ -9,81 +9,30 @@ The server fixture is also the real-server smoke test of the CLI command.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-SERVE = "from regwatch.cli_web import serve_command; serve_command()"
+from conftest import ARTEFACTS, CHROMIUM, serve_web
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
 
 
-def _serve(db_path: str) -> tuple[subprocess.Popen, str]:
-    """``regwatch serve --port 0`` in a subprocess; its URL read from its first line."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", SERVE, "--db", db_path, "--port", "0"], cwd=ROOT,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    line = process.stdout.readline()
-    if "http://" not in line:
-        process.kill()
-        raise RuntimeError(f"serve did not start: {line}{process.stderr.read()}")
-    url = line.split("http://", 1)[1].split("/", 1)[0]
-    url = f"http://{url}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/-/versions.json", timeout=2) as response:
-                if response.status == 200:
-                    return process, url
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise
-            time.sleep(0.1)
-
-
 @pytest.fixture(scope="module")
 def servers(catalogue: dict[str, Any], hostile: dict[str, Any]) -> Iterator[dict[str, str]]:
-    started = [_serve(catalogue["path"]), _serve(hostile["path"])]
-    try:
-        yield {"main": started[0][1], "hostile": started[1][1], "number": hostile["number"]}
-    finally:
-        for process, _ in started:
-            process.terminate()
-            process.wait(timeout=10)
-            process.stdout.close()
-            process.stderr.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with ExitStack() as stack:
+        main = stack.enter_context(serve_web(catalogue["path"]))
+        other = stack.enter_context(serve_web(hostile["path"]))
+        yield {"main": main, "hostile": other, "number": hostile["number"]}
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+def page(chromium: Any) -> Iterator[Any]:
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     tab = context.new_page()
     tab.dialogs = []
     tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))

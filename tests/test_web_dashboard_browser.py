@@ -10,24 +10,13 @@ left 127.0.0.1 (the charts need no CDN), and saves screenshots in tests/artefact
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ARTEFACTS, CHROMIUM, serve_web
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-SERVE = "from regwatch.cli_web import serve_command; serve_command()"
 TODAY_UTC = "2025-12-20T04:00:00Z"  # 2025-12-20 in Beijing
 WIDTHS = (1400, 390)
 
@@ -36,39 +25,8 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is
 
 @pytest.fixture(scope="module")
 def server(catalogue: dict[str, Any]) -> Iterator[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-c", SERVE, "--db", catalogue["path"], "--port", "0"], cwd=ROOT,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", "REGWATCH_ALERTS_NOW": TODAY_UTC})
-    line = process.stdout.readline()
-    assert "http://" in line, line + process.stderr.read()
-    url = "http://" + line.split("http://", 1)[1].split("/", 1)[0]
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/-/versions.json", timeout=2):
-                break
-        except OSError:
-            assert time.monotonic() < deadline, "serve did not answer"
-            time.sleep(0.1)
-    try:
+    with serve_web(catalogue["path"], env={"REGWATCH_ALERTS_NOW": TODAY_UTC}) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        process.stdout.close()
-        process.stderr.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _open(browser: Any, url: str, width: int) -> tuple[Any, Any, list[str]]:
@@ -95,8 +53,8 @@ def _bars(tab: Any) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_home_page_in_chromium(server, browser, width):
-    context, tab, requests = _open(browser, server + "/", width)
+def test_home_page_in_chromium(server, chromium, width):
+    context, tab, requests = _open(chromium, server + "/", width)
     try:
         coming = tab.locator("#coming-up li.coming")
         entries = [(li.get_attribute("data-date"), li.get_attribute("data-announcement"))
@@ -122,8 +80,8 @@ def test_home_page_in_chromium(server, browser, width):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_material_page_chart_in_chromium(server, browser, width):
-    context, tab, requests = _open(browser, server + "/material/gallium", width)
+def test_material_page_chart_in_chromium(server, chromium, width):
+    context, tab, requests = _open(chromium, server + "/material/gallium", width)
     try:
         bars = _bars(tab)
         rows = {b["row"] for b in bars}
@@ -139,8 +97,8 @@ def test_material_page_chart_in_chromium(server, browser, width):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_announcement_chart_in_chromium(server, browser, width):
-    context, tab, requests = _open(browser, server + "/announcement/MOFCOM-2025-61", width)
+def test_announcement_chart_in_chromium(server, chromium, width):
+    context, tab, requests = _open(chromium, server + "/announcement/MOFCOM-2025-61", width)
     try:
         bars = _bars(tab)
         whole = [b for b in bars if b["row"] == "MOFCOM-2025-61"]
@@ -161,8 +119,8 @@ def test_announcement_chart_in_chromium(server, browser, width):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_catalogue_table_in_chromium(server, browser, width):
-    context, tab, _ = _open(browser, server + "/regwatch/catalogue", width)
+def test_catalogue_table_in_chromium(server, chromium, width):
+    context, tab, _ = _open(chromium, server + "/regwatch/catalogue", width)
     try:
         assert tab.locator("table.rows-and-columns td a", has_text="MOFCOM-2025-61").count() >= 1
         _shot(tab, f"catalogue-{width}")
@@ -170,8 +128,8 @@ def test_catalogue_table_in_chromium(server, browser, width):
         context.close()
 
 
-def test_feed_opens_as_a_page_in_chromium(server, browser):
-    context, tab, _ = _open(browser, server + "/-/feeds/changes.atom", 1400)
+def test_feed_opens_as_a_page_in_chromium(server, chromium):
+    context, tab, _ = _open(chromium, server + "/-/feeds/changes.atom", 1400)
     try:
         assert tab.locator("h1.feed-title").inner_text() == "regwatch: all changes"
         assert tab.locator(".feed-entry").count() >= 10
