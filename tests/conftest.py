@@ -366,3 +366,83 @@ def chromium() -> Iterator[Any]:
                                              args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+# -- a real Scrapyd on 127.0.0.1 (tests/test_scrapyd.py, tests/test_scrapyd_nodes.py) --
+
+import json as _json  # noqa: E402
+import socket  # noqa: E402
+import urllib.parse  # noqa: E402
+
+BIN = Path(sys.executable).parent  # the venv's scripts: scrapyd, scrapyd-deploy, regwatch
+
+
+def scrapyd_get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return _json.loads(response.read())
+
+
+def scrapyd_post(url: str, fields: list[tuple[str, str]]) -> dict:
+    with urllib.request.urlopen(url, data=urllib.parse.urlencode(fields).encode(),
+                                timeout=10) as response:
+        return _json.loads(response.read())
+
+
+def scrapyd_deploy(url: str, project: Path) -> None:
+    """``scrapyd-deploy local`` from a copy of the project, its scrapy.cfg aimed at ``url``."""
+    root = Path(__file__).resolve().parent.parent
+    cfg = (root / "scrapy.cfg").read_text().replace("http://127.0.0.1:6800/", url + "/")
+    (project / "scrapy.cfg").write_text(cfg)
+    done = subprocess.run([str(BIN / "scrapyd-deploy"), "local", "-p", "regwatch"],
+                          cwd=project, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def scrapyd_run(url: str, fields: list[tuple[str, str]], seconds: float, what: str) -> None:
+    """Schedule a job of project regwatch and wait until Scrapyd lists it as finished."""
+    job = scrapyd_post(f"{url}/schedule.json", [("project", "regwatch"), *fields])
+    assert job["status"] == "ok", job
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        jobs = scrapyd_get(f"{url}/listjobs.json?project=regwatch")
+        if any(j["id"] == job["jobid"] for j in jobs["finished"]):
+            return
+        time.sleep(0.5)
+    pytest.fail(f"{what} did not finish")
+
+
+@pytest.fixture
+def scrapyd(tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """Start Scrapyd nodes, each in its own folder under tmp_path on a free port; yields
+    ``start(name, max_proc=1) -> url`` and stops every node it started."""
+    if not (BIN / "scrapyd").exists():
+        pytest.skip("scrapyd is not installed (make test installs it)")
+    started: list[subprocess.Popen] = []
+
+    def start(name: str, max_proc: int = 1) -> str:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        home = tmp_path / name
+        home.mkdir()
+        (home / "scrapyd.conf").write_text(
+            f"[scrapyd]\nbind_address = 127.0.0.1\nhttp_port = {port}\n"
+            f"eggs_dir = {home}/eggs\nlogs_dir = {home}/logs\ndbs_dir = {home}/dbs\n"
+            f"items_dir =\nmax_proc = {max_proc}\npoll_interval = 0.5\n")
+        proc = subprocess.Popen([str(BIN / "scrapyd")], cwd=home, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        started.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                scrapyd_get(f"{url}/daemonstatus.json")
+                return url
+            except OSError:
+                assert time.monotonic() < deadline, f"scrapyd {name} did not answer"
+                time.sleep(0.3)
+
+    yield start
+    for proc in started:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -11,72 +11,22 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import sqlite3
 import subprocess
-import sys
-import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import BIN, scrapyd_deploy, scrapyd_run
 
 from mirror.site import load_entries, state_on
 from store import catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.loads(response.read())
-
-
-def _post(url: str, fields: list[tuple[str, str]]) -> dict:
-    with urllib.request.urlopen(url, data=urllib.parse.urlencode(fields).encode(),
-                                timeout=10) as response:
-        return json.loads(response.read())
-
-
-def _node(home: Path) -> tuple[str, subprocess.Popen]:
-    port = _free_port()
-    home.mkdir()
-    (home / "scrapyd.conf").write_text(
-        f"[scrapyd]\nbind_address = 127.0.0.1\nhttp_port = {port}\n"
-        f"eggs_dir = {home}/eggs\nlogs_dir = {home}/logs\ndbs_dir = {home}/dbs\n"
-        "items_dir =\nmax_proc = 1\npoll_interval = 0.5\n")
-    proc = subprocess.Popen([str(BIN / "scrapyd")], cwd=home, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            _get(f"{url}/daemonstatus.json")
-            return url, proc
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise
-            time.sleep(0.3)
 
 
 @pytest.fixture
-def nodes(tmp_path):
-    if not (BIN / "scrapyd").exists():
-        pytest.skip("scrapyd is not installed (make test installs it)")
-    started = [_node(tmp_path / "node-a"), _node(tmp_path / "node-b")]
-    yield [url for url, _ in started]
-    for _, proc in started:
-        proc.terminate()
-        proc.wait(timeout=10)
+def nodes(scrapyd):
+    return [scrapyd("node-a"), scrapyd("node-b")]
 
 
 def _deploy(url: str, tmp_path: Path, name: str) -> None:
@@ -88,30 +38,18 @@ def _deploy(url: str, tmp_path: Path, name: str) -> None:
                         ignore=shutil.ignore_patterns("__pycache__"))
     for file in ("setup.py", "pyproject.toml", "README.md"):
         shutil.copy(ROOT / file, project / file)
-    cfg = (ROOT / "scrapy.cfg").read_text().replace("http://127.0.0.1:6800/", url + "/")
-    (project / "scrapy.cfg").write_text(cfg)
-    done = subprocess.run([str(BIN / "scrapyd-deploy"), "local", "-p", "regwatch"],
-                          cwd=project, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
+    scrapyd_deploy(url, project)
 
 
 def _crawl(url: str, spider: str, mirror: str, spool: Path) -> None:
     feeds = {f"file://{spool}/%(name)s-%(time)s.jsonl": {"format": "jsonlines"}}
-    job = _post(f"{url}/schedule.json", [
-        ("project", "regwatch"), ("spider", spider), ("mirror", mirror),
+    scrapyd_run(url, [
+        ("spider", spider), ("mirror", mirror),
         ("setting", 'ITEM_PIPELINES={"crawler.spool.SpoolPipeline": 300}'),
         ("setting", f"REGWATCH_SNAPSHOT={spool}/snapshot.json"),
         ("setting", f"FEEDS={json.dumps(feeds)}"),
         ("setting", "AUTOTHROTTLE_ENABLED=False"), ("setting", "DOWNLOAD_DELAY=0"),
-    ])
-    assert job["status"] == "ok", job
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        jobs = _get(f"{url}/listjobs.json?project=regwatch")
-        if any(j["id"] == job["jobid"] for j in jobs["finished"]):
-            return
-        time.sleep(0.5)
-    pytest.fail(f"the {spider} job on {url} did not finish")
+    ], 120, f"the {spider} job on {url}")
 
 
 def _ingest(db_path: str, spool: Path) -> dict:
