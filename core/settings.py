@@ -226,11 +226,8 @@ def validate(data: dict[str, Any], text: str = "",
         if section not in SCHEMA:
             problems.append(f"{_where(text, section)}: unknown section")
             continue
-        for key, item in value.items():
-            if key not in SCHEMA[section]:
-                problems.append(f"{_where(text, section, key)}: unknown key")
-            elif not isinstance(item, SCHEMA[section][key][0]) or isinstance(item, bool):
-                problems.append(f"{_where(text, section, key)}: expected {_type_name(SCHEMA[section][key][0])}")
+        kinds = {key: kind for key, (kind, _) in SCHEMA[section].items()}
+        problems += _key_problems(text, section, value, kinds)
         for key, (_, required) in SCHEMA[section].items():
             if required and key not in value:
                 problems.append(f"{_where(text, section)}: missing key {key!r}")
@@ -239,11 +236,7 @@ def validate(data: dict[str, Any], text: str = "",
         if known_sources is not None and name not in known_sources:
             problems.append(f"{_where(text, where)}: unknown source (known: {', '.join(sorted(known_sources))})")
             continue
-        for key, item in spec.items():
-            if key not in SOURCE_KEYS:
-                problems.append(f"{_where(text, where, key)}: unknown key")
-            elif not isinstance(item, SOURCE_KEYS[key]) or (isinstance(item, bool) and key != "enabled"):
-                problems.append(f"{_where(text, where, key)}: expected {_type_name(SOURCE_KEYS[key])}")
+        problems += _key_problems(text, where, spec, SOURCE_KEYS)
         if "cron" in spec and "interval_minutes" in spec:
             problems.append(f"{_where(text, where)}: give either cron or interval_minutes, not both")
         if "cron" in spec and isinstance(spec["cron"], str):
@@ -260,6 +253,19 @@ def validate(data: dict[str, Any], text: str = "",
     lang = data.get("alerts", {}).get("default_lang")
     if lang is not None and lang not in ("zh", "en"):
         problems.append(f"{_where(text, 'alerts', 'default_lang')}: must be 'zh' or 'en'")
+    return problems
+
+
+def _key_problems(text: str, where: str, values: dict[str, Any],
+                  kinds: dict[str, type | tuple[type, ...]]) -> list[str]:
+    """Unknown keys and values of the wrong type in one table (true/false is not a number:
+    a bool passes only where bool is the declared type)."""
+    problems = []
+    for key, item in values.items():
+        if key not in kinds:
+            problems.append(f"{_where(text, where, key)}: unknown key")
+        elif not isinstance(item, kinds[key]) or (isinstance(item, bool) and kinds[key] is not bool):
+            problems.append(f"{_where(text, where, key)}: expected {_type_name(kinds[key])}")
     return problems
 
 
