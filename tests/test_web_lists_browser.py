@@ -4,8 +4,9 @@
 (conftest.py ``catalogue``). Chromium, driven by Playwright, opens ``/lists`` on a day,
 changes the day through the form, follows a listing to its announcement, and screens a
 pasted list on ``/-/screen`` by typing it into the form: the states and hits as the
-browser shows them, no request leaving 127.0.0.1, the list page no wider than a phone's
-screen, and screenshots at 1400 px and 390 px in tests/artefacts/.
+browser shows them, no request leaving 127.0.0.1, the list and screening pages no wider
+than a phone's screen, the screening results labelled on a phone, and screenshots at
+1400 px and 390 px in tests/artefacts/.
 """
 
 from __future__ import annotations
@@ -85,6 +86,17 @@ def test_screening_page_in_chromium(server, chromium, width):
         assert "Acme Widgets Ltd (CN)" in misses
         assert any("<img src=x" in m for m in misses)  # pasted markup shown as text ...
         assert tab.locator("img[src=x]").count() == 0 and not dialogs  # ... never run
+        # nothing wider than the screen: the form and every result cell fit
+        widest = tab.evaluate("""() => Math.max(document.documentElement.scrollWidth, ...[
+            ...document.querySelectorAll('form.regwatch-screen *, .regwatch-screen-results td')
+        ].map(e => e.getBoundingClientRect().right))""")
+        assert widest <= width + 1, widest
+        if width < 576:  # a phone: the rows are cards, each cell labelled with its header
+            headers = [th.text_content() for th in tab.locator(
+                "table.regwatch-screen-results thead th").all()]
+            labels = tab.eval_on_selector_all("tr.screened.hit", """rows => rows.map(r =>
+                [...r.cells].map(c => getComputedStyle(c, '::before').content.slice(1, -1)))""")
+            assert labels and all(row == headers for row in labels), (headers, labels)
         ARTEFACTS.mkdir(exist_ok=True)
         tab.screenshot(path=str(ARTEFACTS / f"screen-{width}.png"), full_page=False)
         tab.locator('tr.screened.hit[data-entity="skydio"] a[href="/announcement/MOFCOM-2025-13"]'
