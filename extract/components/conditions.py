@@ -62,7 +62,8 @@ class Conditions(RuleComponent):
                    for f in frames_en]
         self.frames = [re.compile(f) for f in frames]
         names = sorted({n for n, _, _ in self.countries}, key=lambda n: -len(n))
-        self.country_any = re.compile("|".join(re.escape(n) for n in names) or "(?!)")
+        self.country_any = re.compile(gate(names) + "(?:" + "|".join(re.escape(n) for n in names)
+                                      + ")" if names else "(?!)")
         term_alt = [rx.pattern.replace("(?i)", "") for rx, _, _ in self.terms]
         words = [t for r in self.patterns if r["kind"] in ("end_user", "end_use")
                  for k in ("zh", "en") for t in r.get(k, [])]

@@ -66,8 +66,23 @@ class Dates(RuleComponent):
         self.rx: dict[tuple[str, str], list[re.Pattern[str]]] = {}
         for row in self.patterns:
             self.rx.setdefault((row["kind"], row["lang"]), []).append(re.compile(row["pattern"]))
+        # _any only asks "does one of them match?": an alternation answers it in one pass
+        # (kept apart when the patterns cannot be joined, e.g. a repeated group name).
+        self.joined: dict[tuple[str, str], re.Pattern[str]] = {}
+        for key, pats in self.rx.items():
+            parts = [f"(?i:{p.pattern[4:]})" if p.pattern.startswith("(?i)") else f"(?:{p.pattern})"
+                     for p in pats]
+            if len(parts) > 1 and not any("(?" in p.pattern[4:] and "(?i)" in p.pattern[4:]
+                                          for p in pats):
+                try:
+                    self.joined[key] = re.compile("|".join(parts))
+                except re.error:
+                    pass
 
     def _any(self, kind: str, lang: str, text: str, search: bool = True) -> re.Match[str] | None:
+        one = self.joined.get((kind, lang))
+        if one is not None:  # the patterns of a kind as one alternation: one pass, not many
+            return one.search(text) if search else one.match(text)
         for rx in self.rx.get((kind, lang), []):
             m = rx.search(text) if search else rx.match(text)
             if m:

@@ -20,6 +20,7 @@ nothing: what it names is kept as ``discussed`` (the result's ``mentions``), not
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable
 from typing import Any
 
@@ -130,9 +131,11 @@ class Materials(RuleComponent):
         st["material_spans"] = spans if has_effect else []
         st["discussed"] = [] if has_effect else sorted(named)
         st["discussed_spans"] = [] if has_effect else spans
+        starts = [m["start"] for m in mentions]  # sorted: find() returns them in order
         for item in st.get("items", []):
             s, e = item["vspan"]
-            found = {mat for m in mentions if s <= m["start"] < e for mat in m["materials"]}
+            inside = mentions[bisect_left(starts, s):bisect_left(starts, e)]
+            found = {mat for m in inside for mat in m["materials"]}
             item["materials"] = sorted(found & set(reported))
         return doc
 
