@@ -368,6 +368,17 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
+def open_tab(chromium: Any, url: str, width: int) -> tuple[Any, Any, list[str]]:
+    """A fresh context ``width`` px wide opened at ``url``; also every URL it requested, so a
+    test can check that nothing left 127.0.0.1. The caller closes the context."""
+    context = chromium.new_context(viewport={"width": width, "height": 900})
+    tab = context.new_page()
+    requests: list[str] = []
+    tab.on("request", lambda request: requests.append(request.url))
+    tab.goto(url)
+    return context, tab, requests
+
+
 # -- a real Scrapyd on 127.0.0.1 (tests/test_scrapyd.py, tests/test_scrapyd_nodes.py) --
 
 import json as _json  # noqa: E402

@@ -10,26 +10,17 @@ crawled history; the page is opened in a real headless Chromium against
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import serve_web
 
 from regwatch.cli import cli
 from web.announcement import evidence
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SERVE = "from regwatch.cli_web import serve_command; serve_command()"
 ZH_DIGITS = "〇一二三四五六七八九"
 
 
@@ -123,56 +114,14 @@ def test_evidence_marks_are_escaped_balanced_and_lossless():
 
 # -- in the browser ---------------------------------------------------------------------------
 
-def _serve(db_path: str) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        [sys.executable, "-c", SERVE, "--db", db_path, "--port", "0"], cwd=ROOT,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    line = process.stdout.readline()
-    if "http://" not in line:
-        process.kill()
-        raise RuntimeError(f"serve did not start: {line}{process.stderr.read()}")
-    url = "http://" + line.split("http://", 1)[1].split("/", 1)[0].strip()
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/-/versions.json", timeout=2):
-                return process, url
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise
-            time.sleep(0.1)
-
-
 @pytest.fixture(scope="module")
 def served(catalogue: dict[str, Any]) -> Iterator[str]:
-    process, url = _serve(catalogue["path"])
-    try:
+    with serve_web(catalogue["path"]) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        process.stdout.close()
-        process.stderr.close()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield chromium
-        chromium.close()
-
-
-def test_clicking_a_value_highlights_its_span_in_the_page_text(served, browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
+def test_clicking_a_value_highlights_its_span_in_the_page_text(served, chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
     page = context.new_page()
     try:
         page.goto(served + "/announcement/MOFCOM-2025-18")

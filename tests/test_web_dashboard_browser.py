@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ARTEFACTS, CHROMIUM, serve_web
+from conftest import ARTEFACTS, CHROMIUM, open_tab, serve_web
 
 TODAY_UTC = "2025-12-20T04:00:00Z"  # 2025-12-20 in Beijing
 WIDTHS = (1400, 390)
@@ -27,15 +27,6 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is
 def server(catalogue: dict[str, Any]) -> Iterator[str]:
     with serve_web(catalogue["path"], env={"REGWATCH_ALERTS_NOW": TODAY_UTC}) as url:
         yield url
-
-
-def _open(browser: Any, url: str, width: int) -> tuple[Any, Any, list[str]]:
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    tab = context.new_page()
-    requests: list[str] = []
-    tab.on("request", lambda request: requests.append(request.url))
-    tab.goto(url)
-    return context, tab, requests
 
 
 def _shot(tab: Any, name: str) -> None:
@@ -54,7 +45,7 @@ def _bars(tab: Any) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_home_page_in_chromium(server, chromium, width):
-    context, tab, requests = _open(chromium, server + "/", width)
+    context, tab, requests = open_tab(chromium, server + "/", width)
     try:
         coming = tab.locator("#coming-up li.coming")
         entries = [(li.get_attribute("data-date"), li.get_attribute("data-announcement"))
@@ -81,7 +72,7 @@ def test_home_page_in_chromium(server, chromium, width):
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_material_page_chart_in_chromium(server, chromium, width):
-    context, tab, requests = _open(chromium, server + "/material/gallium", width)
+    context, tab, requests = open_tab(chromium, server + "/material/gallium", width)
     try:
         bars = _bars(tab)
         rows = {b["row"] for b in bars}
@@ -98,7 +89,7 @@ def test_material_page_chart_in_chromium(server, chromium, width):
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_announcement_chart_in_chromium(server, chromium, width):
-    context, tab, requests = _open(chromium, server + "/announcement/MOFCOM-2025-61", width)
+    context, tab, requests = open_tab(chromium, server + "/announcement/MOFCOM-2025-61", width)
     try:
         bars = _bars(tab)
         whole = [b for b in bars if b["row"] == "MOFCOM-2025-61"]
@@ -120,7 +111,7 @@ def test_announcement_chart_in_chromium(server, chromium, width):
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_catalogue_table_in_chromium(server, chromium, width):
-    context, tab, _ = _open(chromium, server + "/regwatch/catalogue", width)
+    context, tab, _ = open_tab(chromium, server + "/regwatch/catalogue", width)
     try:
         assert tab.locator("table.rows-and-columns td a", has_text="MOFCOM-2025-61").count() >= 1
         _shot(tab, f"catalogue-{width}")
@@ -129,7 +120,7 @@ def test_catalogue_table_in_chromium(server, chromium, width):
 
 
 def test_feed_opens_as_a_page_in_chromium(server, chromium):
-    context, tab, _ = _open(chromium, server + "/-/feeds/changes.atom", 1400)
+    context, tab, _ = open_tab(chromium, server + "/-/feeds/changes.atom", 1400)
     try:
         assert tab.locator("h1.feed-title").inner_text() == "regwatch: all changes"
         assert tab.locator(".feed-entry").count() >= 10

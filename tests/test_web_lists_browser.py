@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import ARTEFACTS, serve_web
+from conftest import ARTEFACTS, open_tab, serve_web
 
 WIDTHS = (1400, 390)
 
@@ -26,18 +26,9 @@ def server(catalogue: dict[str, Any]) -> Iterator[str]:
         yield url
 
 
-def _open(chromium: Any, url: str, width: int) -> tuple[Any, Any, list[str]]:
-    context = chromium.new_context(viewport={"width": width, "height": 900})
-    tab = context.new_page()
-    requests: list[str] = []
-    tab.on("request", lambda request: requests.append(request.url))
-    tab.goto(url)
-    return context, tab, requests
-
-
 @pytest.mark.parametrize("width", WIDTHS)
 def test_lists_page_in_chromium(server, chromium, width):
-    context, tab, requests = _open(chromium, server + "/lists?on=2026-01-01", width)
+    context, tab, requests = open_tab(chromium, server + "/lists?on=2026-01-01", width)
     try:
         sections = [s.get_attribute("id") for s in tab.locator("section.regwatch-list").all()]
         assert sorted(sections) == ["list-control", "list-unreliable"]
@@ -66,7 +57,7 @@ def test_lists_page_in_chromium(server, chromium, width):
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_screening_page_in_chromium(server, chromium, width):
-    context, tab, requests = _open(chromium, server + "/-/screen", width)
+    context, tab, requests = open_tab(chromium, server + "/-/screen", width)
     try:
         names = "Skydio, Inc.\n斯凱迪奧公司\nAcme Widgets Ltd, CN\n<img src=x onerror=alert(1)>"
         dialogs: list[str] = []
