@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from alerts import kinds
+from alerts import kinds, reminder_dates
 from alerts.matching import Facts, SubscriptionIndex
 from store.catalogue import transaction as write_transaction
 from timeline import completeness
@@ -36,13 +36,20 @@ def open_gaps(db: Database) -> set[str]:
                             kinds.GAP_FILLED]) if opened > filled}
 
 
-def gap_events(db: Database) -> list[dict[str, Any]]:
-    """Events for gaps that opened or were filled since the last call (as plain dicts)."""
+def gap_events(db: Database, numbers: set[str] | None = None) -> list[dict[str, Any]]:
+    """Events for gaps that opened or were filled since the last call (as plain dicts);
+    ``numbers``: gaps only in the series and years of those numbers."""
     from alerts.events import is_baseline
 
-    current = {g["number"]: g for g in completeness.gaps(db)}
+    current = {g["number"]: g for g in completeness.gaps(db, numbers=numbers)}
     already = open_gaps(db)
-    seen = {n for (n,) in db.execute("select number from announcements where in_catalogue = 1")}
+    seen: set[str] = set()
+    values = sorted(already)
+    for start in range(0, len(values), 500):
+        chunk = values[start:start + 500]
+        seen |= {n for (n,) in db.execute(
+            "select number from announcements where in_catalogue = 1 and number in "
+            f"({','.join('?' for _ in chunk)})", chunk)}
     out = []
     for number, gap in sorted(current.items()):
         if number in already:
@@ -71,12 +78,13 @@ def gap_events(db: Database) -> list[dict[str, Any]]:
     return out
 
 
-def copy_events(db: Database) -> list[dict[str, Any]]:
-    """One event per copy whose text differs from the primary page (per difference)."""
+def copy_events(db: Database, numbers: set[str] | None = None) -> list[dict[str, Any]]:
+    """One event per copy whose text differs from the primary page (per difference);
+    ``numbers``: only the copies of those numbers."""
     from alerts.events import is_baseline
 
     out = []
-    for number, pages in sorted(completeness.copies(db).items()):
+    for number, pages in sorted(completeness.copies(db, numbers=numbers).items()):
         primary = pages[0]
         for page in pages[1:]:
             if not page["differs"]:
@@ -98,14 +106,66 @@ def copy_events(db: Database) -> list[dict[str, Any]]:
     return out
 
 
+CURSOR = "completeness"  # alert_state: the catalogue and timeline marks of the last pass
+
+
+def _timeline_mark(db: Database) -> str | None:
+    row = db.execute("select value from meta where key = 'timeline_watermark'").fetchone()
+    return row[0] if row else None
+
+
+def touched(db: Database, index: SubscriptionIndex) -> tuple[set[str] | None, dict[str, Any]]:
+    """The numbers whose pages or derived rows changed since the last pass (None: all, on
+    a first pass or when the subscriptions changed), and the state to store after this
+    one. A page counts when it arrived (new version or extraction) and again when the
+    timeline derives it."""
+    subs = hashlib.sha256(json.dumps(index.subs, sort_keys=True, default=str).encode()
+                          ).hexdigest()[:16]
+    state = {"marks": list(reminder_dates.marks(db)), "timeline": _timeline_mark(db),
+             "subscriptions": subs}
+    row = db.execute("select value from alert_state where key = ?", [CURSOR]).fetchone()
+    try:
+        last = json.loads(row[0]) if row else None
+        if last["subscriptions"] != subs:
+            return None, state
+        documents = reminder_dates.changed_since(db, tuple(last["marks"]))
+        if state["timeline"] != last["timeline"]:
+            if last["timeline"] is not None:
+                versions, extractions, _ = (int(v) for v in last["timeline"].split(":"))
+                documents |= reminder_dates.changed_since(db, (versions, extractions))
+            else:
+                return None, state
+    except (TypeError, ValueError, KeyError):
+        return None, state
+    numbers: set[str] = set()
+    ids = sorted(documents)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" for _ in chunk)
+        numbers |= {r[0] for r in db.execute(
+            f"select number from documents where id in ({marks}) and number is not null", chunk)}
+        numbers |= {r[0] for r in db.execute(
+            "select e.number from documents d join extractions e on e.id = (select max(x.id) "
+            "from extractions x where x.version_id = d.current_version_id) "
+            f"where d.id in ({marks}) and e.number is not null", chunk)}
+    from timeline.build import normalise_number
+
+    return {n for n in (normalise_number(v) for v in numbers) if n} | numbers, state
+
+
 def record(db: Database, index: SubscriptionIndex, at: datetime, report: Counter[str]) -> None:
-    """Write the completeness events and queue their alerts, in one transaction."""
+    """Write the completeness events and queue their alerts, in one transaction.
+
+    Only the numbers touched since the last pass are looked at (:func:`touched`): a copy or
+    a gap can only appear or close where a page arrived or the timeline changed.
+    """
     from alerts.events import Event, _write
 
-    found = gap_events(db) + copy_events(db)
-    if not found:
-        return
+    numbers, state = touched(db, index)
+    found = gap_events(db, numbers) + copy_events(db, numbers)
     with write_transaction(db):
+        db.execute("insert or replace into alert_state (key, value) values (?, ?)",
+                   [CURSOR, json.dumps(state)])
         for row in found:
             facts = Facts(kind=row["kind"], source=row["source"], baseline=row["baseline"])
             facts.text = "\n".join(str(v) for v in (row["number"], row["payload"].get("title"))

@@ -33,7 +33,16 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from alerts import completeness, diff, entities, health, kinds, outbox, subscriptions
+from alerts import (
+    completeness,
+    diff,
+    entities,
+    health,
+    kinds,
+    outbox,
+    reminder_dates,
+    subscriptions,
+)
 from alerts.matching import Facts, SubscriptionIndex
 from alerts.settings import Settings, iso, load_settings
 from alerts.settings import now as current_time
@@ -394,18 +403,34 @@ def _health_event(transition: health.Transition, ref: str) -> Event:
 
 def _reminder_events(db: Database, index: SubscriptionIndex, at: datetime, settings: Settings,
                      report: Counter[str]) -> None:
-    """``effective_soon`` / ``period_ending`` for dates within someone's reminder window."""
+    """``effective_soon`` / ``period_ending`` for dates within someone's reminder window.
+
+    Only documents with a date in the window are read (alerts/reminder_dates.py). On the
+    same day, with the same subscriptions, a pass already made reads only the documents
+    changed since (and those suspending one of them): the rest would give the same events
+    and alerts again, which their dedupe keys would drop.
+    """
+    synced = reminder_dates.sync(db)
     slots = sorted(index.reminder_days)
     if not slots or not index.subs:
         return
     today = at.astimezone(ZoneInfo(settings.reminder_timezone)).date()
     horizon = max(slots)
-    rows = db.query(
-        "select d.id, d.source, d.url, d.title, d.number, d.current_version_id, e.result "
-        "from documents d join extractions e on e.id = (select max(id) from extractions "
-        "where version_id = d.current_version_id) order by d.id")
+    first, last = today.isoformat(), (today + timedelta(days=horizon)).isoformat()
+    cursor = reminder_dates.read_cursor(db)  # what reminder_dates holds now
+    state = _reminder_state(db)
+    key = {"day": first, "subscriptions": _digest([index.subs, settings.reminder_timezone,
+                                                    settings.alert_on_baseline])}
+    candidates = reminder_dates.in_window(db, first, last)
+    if state and cursor and {k: state.get(k) for k in key} == key \
+            and isinstance(state.get("cursor"), list):
+        changed = reminder_dates.changed_since(db, tuple(state["cursor"]))
+        if synced["documents"] is not None:
+            changed |= set(synced["documents"])
+        numbers = _numbers(db, changed)
+        candidates &= changed | reminder_dates.citing(db, numbers, first, last)
     events: list[Event] = []
-    for row in rows:
+    for row in _current_extractions(db, sorted(candidates)):
         extraction = json.loads(row["result"])
         doc = {**row, "document_id": row["id"]}
         payload = announcement(extraction, doc)
@@ -428,6 +453,45 @@ def _reminder_events(db: Database, index: SubscriptionIndex, at: datetime, setti
     for event in events:
         with write_transaction(db):
             _write(db, event, index, at, report)
+    with write_transaction(db):
+        db.execute("insert or replace into alert_state (key, value) values (?, ?)",
+                   [REMINDER_STATE, json.dumps({**key, "cursor": list(cursor or (0, 0))})])
+
+
+REMINDER_STATE = "reminders"  # alert_state key: the day, subscriptions and cursor of the last pass
+
+
+def _reminder_state(db: Database) -> dict[str, Any] | None:
+    row = db.execute("select value from alert_state where key = ?", [REMINDER_STATE]).fetchone()
+    try:
+        state = json.loads(row[0]) if row else None
+    except ValueError:
+        return None
+    return state if isinstance(state, dict) else None
+
+
+def _numbers(db: Database, documents: set[int]) -> set[str]:
+    found: set[str] = set()
+    ids = sorted(documents)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        found |= {r[0] for r in db.execute(
+            f"select number from documents where id in ({','.join('?' for _ in chunk)}) "
+            "and number is not null", chunk)}
+    return found
+
+
+def _current_extractions(db: Database, documents: list[int]) -> list[dict[str, Any]]:
+    """The documents with the latest extraction of their current version, by id."""
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(documents), 500):
+        chunk = documents[start:start + 500]
+        rows += [dict(r) for r in db.query(
+            "select d.id, d.source, d.url, d.title, d.number, d.current_version_id, e.result "
+            "from documents d join extractions e on e.id = (select max(id) from extractions "
+            "where version_id = d.current_version_id) "
+            f"where d.id in ({','.join('?' for _ in chunk)}) order by d.id", chunk)]
+    return sorted(rows, key=lambda r: r["id"])
 
 
 TRANSITION_DAYS = 30  # a transition older than this when first seen is history, not news

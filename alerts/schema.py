@@ -9,6 +9,7 @@
 | ``events_processed`` | version or crawl run already turned into events (the cursor) |
 | ``source_health`` | source: healthy or unhealthy, since when, why |
 | ``alert_state`` | key/value: the catalogue's random instance token for idempotency keys |
+| ``reminder_dates`` | date a document's current extraction names (effective dates, item dates, suspension ends): where reminders look (migration 3) |
 """
 
 from __future__ import annotations
@@ -99,5 +100,20 @@ def add_counterparties(db: Database) -> None:
         db["subscriptions"].add_column("counterparties", str)
 
 
+def add_reminder_dates(db: Database) -> None:
+    """Migration 3: the dates reminders are about, per document, so a reminder pass reads
+    the few documents with a date in the coming days instead of every extraction; and
+    documents by number, which every event about a referenced announcement looks up."""
+    db.execute("create table if not exists reminder_dates (document_id integer not null, "
+               "day text not null, target text not null default '')")
+    db.execute("create unique index if not exists reminder_dates_key "
+               "on reminder_dates(document_id, day, target)")
+    db.execute("create index if not exists reminder_dates_day on reminder_dates(day)")
+    db.execute("create index if not exists reminder_dates_target on reminder_dates(target) "
+               "where target != ''")
+    # events look announcements up by number (alerts/events.py document_by_number)
+    db.execute("create index if not exists documents_number on documents(number)")
+
+
 # Append-only: a change to these tables is a new function at the end of this list.
-register("alerts", [create_tables, add_counterparties])
+register("alerts", [create_tables, add_counterparties, add_reminder_dates])

@@ -39,6 +39,7 @@ PINNED = {
     ("store", 7): "ff2ced13596d122b5b2f0ebd0addf96fabaf6d5f0ab6fbb6111ab7731208d541",
     ("alerts", 1): "c6e363565576e850d26738fc2e228ca858bad2d5c5932c4e6c969fad1b69277e",
     ("alerts", 2): "35f1a767559e7b69dc55dfea8cf3cc1a6c98dfc1e493e222c6dfa03f548fc011",
+    ("alerts", 3): "46b744ee3a1fe9f244708431ec99ac448e2d0bd8c2f47690fadf3e9fcbde3307",
     ("timeline", 1): "03fe826eb5b9700e2f5b4347b94e35257629254273efd0fc9c70b1ebfb09257b",
     ("timeline", 2): "e90cdd578e13936424c3dc714f72ef042854fc3ded6626cd2e516a453c7cad4a",
     ("timeline", 3): "76c315717277269e5143ded8aa111ab05274b67d77a70ae9aa7ea635d60c9cf3",

@@ -35,16 +35,21 @@ _SENTENCE = re.compile(r"(?<=[。；;！？!?])|\n")
 _NUMBER_LINE = re.compile(r"^[^。；]{0,40}(公告|〔\d{4}〕)[^。；]{0,20}号?$")
 
 
-def _numbered_pages(db: Database) -> list[dict[str, Any]]:
-    """Documents whose current version's latest extraction carries an own number."""
+def _numbered_pages(db: Database, documents: list[int] | None = None) -> list[dict[str, Any]]:
+    """Documents whose current version's latest extraction carries an own number
+    (``documents``: only those)."""
     from timeline.build import normalise_number
 
+    where, params = "", []
+    if documents is not None:
+        params = sorted(set(documents))
+        where = f" and d.id in ({','.join('?' for _ in params)})"
     rows = db.execute(
         "select d.id, d.source, d.url, d.current_version_id, e.number, v.title, v.text, "
         "d.first_seen from documents d join versions v on v.id = d.current_version_id "
         "join extractions e on e.id = (select max(x.id) from extractions x "
         "where x.version_id = d.current_version_id) "
-        "where e.number is not null and e.number != ''").fetchall()
+        "where e.number is not null and e.number != ''" + where, params).fetchall()
     out = []
     for doc_id, source, url, version_id, number, title, text, first_seen in rows:
         number = normalise_number(number)
@@ -81,19 +86,46 @@ def text_difference(primary: list[str], copy: list[str]) -> list[str]:
     return lines[:MAX_DIFF_LINES]
 
 
-def copies(db: Database, number: str | None = None) -> dict[str, list[dict[str, Any]]]:
+def _carrying(db: Database, numbers: set[str]) -> list[int]:
+    """Documents that carry (or the timeline reads for) one of ``numbers``."""
+    found: set[int] = set()
+    values = sorted(numbers)
+    for start in range(0, len(values), 500):
+        chunk = values[start:start + 500]
+        marks = ",".join("?" for _ in chunk)
+        found |= {r[0] for r in db.execute(
+            f"select id from documents where number in ({marks})", chunk)}
+        if "announcements" in db.table_names():
+            found |= {r[0] for r in db.execute(
+                f"select document_id from announcements where number in ({marks}) "
+                "and document_id is not null", chunk)}
+    return sorted(found)
+
+
+def copies(db: Database, number: str | None = None,
+           numbers: set[str] | None = None) -> dict[str, list[dict[str, Any]]]:
     """Per number with more than one page in one language: each page, primary first.
 
     The primary is the page the timeline reads (``announcements.document_id``); every other
     page carries ``differs`` and, when it does, ``difference`` (its differing sentences).
+    ``numbers`` limits the reading to the pages of those numbers (the alerts' incremental
+    pass), instead of every numbered page's text.
     """
     languages = source_languages(db)
+    wanted = ({number} if number else set()) | (numbers or set())
+    limited = number is not None or numbers is not None
     primary_of = dict(db.execute("select number, document_id from announcements "
                                  "where in_catalogue = 1").fetchall()) \
-        if "announcements" in db.table_names() else {}
+        if "announcements" in db.table_names() and not limited else {}
+    if limited and "announcements" in db.table_names():
+        for value in _chunks(sorted(wanted)):
+            primary_of.update(db.execute(
+                "select number, document_id from announcements where in_catalogue = 1 "
+                f"and number in ({','.join('?' for _ in value)})", value).fetchall())
     by_number: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for page in _numbered_pages(db):
-        if number is None or page["number"] == number:
+    pages = _numbered_pages(db, _carrying(db, wanted)) if limited else _numbered_pages(db)
+    for page in pages:
+        if not limited or page["number"] in wanted:
             by_number[page["number"]].append(page)
     out: dict[str, list[dict[str, Any]]] = {}
     for num, pages in by_number.items():
@@ -118,16 +150,37 @@ def copies(db: Database, number: str | None = None) -> dict[str, list[dict[str, 
     return out
 
 
-def gaps(db: Database, gap_max: int = GAP_MAX) -> list[dict[str, Any]]:
-    """Numbers not seen between two seen numbers of one series and year, one row each."""
+def _chunks(values: list[Any], size: int = 500) -> list[list[Any]]:
+    return [values[start:start + size] for start in range(0, len(values), size)]
+
+
+def gaps(db: Database, gap_max: int = GAP_MAX,
+         numbers: set[str] | None = None) -> list[dict[str, Any]]:
+    """Numbers not seen between two seen numbers of one series and year, one row each
+    (``numbers``: only in the series and years of those numbers)."""
     if "announcements" not in db.table_names():
         return []
     seen: dict[tuple[str, int], dict[int, int | None]] = defaultdict(dict)
-    for series, year, seq, doc_id in db.execute(
-            "select series, year, seq, document_id from announcements "
-            "where in_catalogue = 1 and series is not null and seq is not null"):
+    sql = ("select series, year, seq, document_id from announcements "
+           "where in_catalogue = 1 and series is not null and seq is not null")
+    if numbers is None:
+        rows = db.execute(sql).fetchall()
+    else:
+        pairs: set[tuple[str, int]] = set()
+        for value in _chunks(sorted(numbers)):
+            pairs |= set(db.execute(
+                "select series, year from announcements where series is not null and "
+                f"number in ({','.join('?' for _ in value)})", value).fetchall())
+        rows = [row for series, year in sorted(pairs)
+                for row in db.execute(sql + " and series = ? and year = ?", [series, year])]
+    for series, year, seq, doc_id in rows:
         seen[(series, year)][seq] = doc_id
-    sources = dict(db.execute("select id, source from documents").fetchall())
+    ids = sorted({doc_id for numbers_seen in seen.values() for doc_id in numbers_seen.values()
+                  if doc_id is not None})
+    sources: dict[int, str] = {}
+    for value in _chunks(ids):
+        sources.update(db.execute(f"select id, source from documents where id in "
+                                  f"({','.join('?' for _ in value)})", value).fetchall())
     out = []
     for (series, year), numbers in sorted(seen.items()):
         ordered = sorted(numbers)
