@@ -18,8 +18,10 @@ import hashlib
 import json
 import re
 import time
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -598,71 +600,199 @@ def derive_announcement(entry: Input, rows: list[dict[str, Any]],
     return own, per_row
 
 
+LEASE_SECONDS = 120.0  # a derivation's claim on the timeline, renewed with every batch
+POLL_SECONDS = 0.05  # how often a run waiting for another's derivation looks again
+LEASE_KEY = "timeline_lease"
+
+
+@dataclass
+class Draft:
+    """What one derivation will write, read from one snapshot of the catalogue."""
+
+    mark: str  # the watermark of the inputs read
+    stored: str | None  # the timeline's watermark when they were read
+    inputs: dict[str, Input]
+    changes: dict[str, str]
+    total: int
+    incremental: bool
+    previous: bool = True  # the timeline had rows before (False: a first build)
+    dirty: set[str] = field(default_factory=set)
+    effects: dict[str, list[Effect]] = field(default_factory=dict)
+    inputs_hash: str | None = None
+
+
 def update_timeline(db: Database, trigger: str = "run", full: bool = False) -> dict[str, Any]:
     """Recompute the timeline where its inputs changed; index new documents for search.
 
-    The whole update holds the write lock (BEGIN IMMEDIATE; the inner transactions become
-    savepoints): two processing runs at once would otherwise both read "no such subject"
-    and both insert it.
+    Nothing holds the write lock for long: the inputs are read in one read transaction (a
+    snapshot; other writers and readers go on), the rows written in short BEGIN IMMEDIATE
+    transactions, one batch of announcements each. Two processing runs at once must not
+    interleave derivations read from different snapshots, so a writer first claims the
+    timeline (a lease in ``meta``, taken in the same short transaction that checks the
+    timeline did not move since its snapshot): a run that finds it claimed waits, one that
+    finds it moved reads again. Every write is idempotent (subjects and items are looked up
+    before they are added, inside the batch's transaction), so a rerun adds nothing twice.
 
     :param trigger: recorded with the derivation (run, cli, bench, …)
     :param full: recompute every announcement even when its input did not change
     :returns: counts of the derivation (``changed`` False when nothing needed doing)
     """
-    with transaction(db):
-        return _update_timeline(db, trigger, full)
-
-
-def _update_timeline(db: Database, trigger: str, full: bool) -> dict[str, Any]:
     from timeline.search import index_documents
 
     if "model" not in db["items"].columns_dict:
-        item_model(db)  # tables remade by an older layout's rebuild lack the model's columns
-    mark = watermark(db)
-    model = model_version()
-    partial = None if full else incremental_inputs(db, model)
-    if partial is None:
-        inputs = read_inputs(db)
-        previous = {number: (extraction_id, in_catalogue, built_with) for number, extraction_id,
-                    in_catalogue, built_with in db.execute(
-                        "select number, extraction_id, in_catalogue, model from announcements")}
-        old_targets: dict[str, set[str]] = defaultdict(set)
-        for source, target in db.execute("select source, target from announcement_refs"):
-            old_targets[source].add(target)
-    else:
-        inputs, previous, old_targets = partial.inputs, partial.previous, partial.old_targets
-    changes: dict[str, str] = {}
-    for number, entry in inputs.items():
-        before = previous.get(number)
-        if before is None or not before[1]:
-            changes[number] = "added"
-        elif before[0] != entry.extraction_id or before[2] != model:
-            changes[number] = "updated"  # a new extraction, or a new item model
-    for number, (_, in_catalogue, _) in previous.items():
-        if in_catalogue and number not in inputs and (partial is None or number in partial.touched):
-            changes[number] = "removed"
-    clock = time.perf_counter()
-    search = index_documents(db)
-    search["seconds"] = round(time.perf_counter() - clock, 2)
-    if not changes and not full:
-        _set_watermark(db, mark)
-        return {"changed": False, "announcements": len(inputs) if partial is None
-                else partial.total, "search": search}
+        with transaction(db):
+            item_model(db)  # tables remade by an older layout's rebuild lack the model's columns
+    began = time.perf_counter()
+    search = index_documents(db)  # short transactions of its own; idempotent per document
+    search["seconds"] = round(time.perf_counter() - began, 2)
+    token = uuid.uuid4().hex
+    waited = 0.0
+    while True:
+        began = time.perf_counter()
+        draft = _read_draft(db, full)
+        claim = _claim(db, draft, token)
+        while claim == "busy":
+            time.sleep(POLL_SECONDS)
+            waited += POLL_SECONDS
+            claim = _claim(db, draft, token)
+        if claim != "moved":
+            break
+    if claim == "done":
+        return {"changed": False, "announcements": draft.total, "search": search,
+                **({"waited": round(waited, 2)} if waited else {})}
+    try:
+        result = _write_draft(db, draft, trigger, token)
+    finally:
+        _release(db, token)
+    result.update(seconds=round(time.perf_counter() - began, 2), search=search)
+    if waited:
+        result["waited"] = round(waited, 2)
+    return result
 
-    seeds = set(inputs) if full else set(changes)
-    if partial is not None:
-        partial.widen(db, seeds)  # the closure and the actors on it, read from the catalogue
-    dirty = dirty_closure(seeds, inputs, old_targets)
-    if partial is not None:
-        partial.actors_of(db, dirty)
-    effects = plan_effects(inputs)
-    total = len(inputs) if partial is None else partial.total
-    inputs_hash = hashlib.sha1(_dump(sorted((n, e.extraction_id) for n, e in inputs.items()))
-                               .encode()).hexdigest() if partial is None else None
+
+@contextmanager
+def _snapshot(db: Database) -> Iterator[None]:
+    """A read transaction: every read inside sees one state of the catalogue (WAL)."""
+    if db.conn.in_transaction:
+        yield
+        return
+    db.execute("BEGIN")
+    try:
+        yield
+    finally:
+        db.conn.rollback()
+
+
+def _stored_mark(db: Database) -> str | None:
+    row = db.execute("select value from meta where key = 'timeline_watermark'").fetchone()
+    return row[0] if row else None
+
+
+def _read_draft(db: Database, full: bool) -> Draft:
+    """Read the inputs and plan the derivation (no writes, no write lock)."""
+    with _snapshot(db):
+        stored = _stored_mark(db)
+        mark = watermark(db)
+        model = model_version()
+        partial = None if full else incremental_inputs(db, model)
+        if partial is None:
+            inputs = read_inputs(db)
+            previous = {number: (extraction_id, in_catalogue, built_with)
+                        for number, extraction_id, in_catalogue, built_with in db.execute(
+                            "select number, extraction_id, in_catalogue, model "
+                            "from announcements")}
+            old_targets: dict[str, set[str]] = defaultdict(set)
+            for source, target in db.execute("select source, target from announcement_refs"):
+                old_targets[source].add(target)
+        else:
+            inputs, previous, old_targets = partial.inputs, partial.previous, partial.old_targets
+        changes: dict[str, str] = {}
+        for number, entry in inputs.items():
+            before = previous.get(number)
+            if before is None or not before[1]:
+                changes[number] = "added"
+            elif before[0] != entry.extraction_id or before[2] != model:
+                changes[number] = "updated"  # a new extraction, or a new item model
+        for number, (_, in_catalogue, _) in previous.items():
+            if in_catalogue and number not in inputs and (partial is None
+                                                          or number in partial.touched):
+                changes[number] = "removed"
+        total = len(inputs) if partial is None else partial.total
+        draft = Draft(mark, stored, inputs, changes, total, partial is not None,
+                      previous=bool(previous))
+        seeds = set(inputs) if full else set(changes)
+        if partial is not None:
+            # Every announcement of a changed document, even one whose row is current: a
+            # run that stopped part-way wrote it, but maybe not what it reaches.
+            seeds |= partial.touched & set(inputs)
+        if not seeds:
+            return draft
+        if partial is not None:
+            partial.widen(db, seeds)  # the closure and the actors on it, read from the catalogue
+        draft.dirty = dirty_closure(seeds, inputs, old_targets)
+        if partial is not None:
+            partial.actors_of(db, draft.dirty)
+        draft.previous = bool(previous)  # read after the closure: it loads more rows
+    draft.effects = plan_effects(inputs)
+    if partial is None:
+        draft.inputs_hash = hashlib.sha1(_dump(sorted((n, e.extraction_id)
+                                                      for n, e in inputs.items()))
+                                         .encode()).hexdigest()
+    return draft
+
+
+def _claim(db: Database, draft: Draft, token: str) -> str:
+    """Claim the timeline for ``draft``: "ok", "done" (nothing to write; the watermark is
+    set), "busy" (another run holds it) or "moved" (derived since the snapshot: read again)."""
+    with transaction(db):
+        stored = _stored_mark(db)
+        lease = db.execute("select value from meta where key = ?", [LEASE_KEY]).fetchone()
+        if lease and _lease_live(lease[0]) and not lease[0].startswith(token):
+            return "busy"
+        if stored != draft.stored:
+            return "done" if stored == draft.mark else "moved"
+        if not draft.changes and not draft.dirty:
+            _set_mark(db, draft.mark)
+            return "done"
+        _hold(db, token)
+    return "ok"
+
+
+def _lease_live(value: str) -> bool:
+    try:
+        return float(value.split()[1]) > time.time()
+    except (IndexError, ValueError):
+        return False
+
+
+def _hold(db: Database, token: str) -> None:
+    """Take or renew the lease (inside the caller's transaction)."""
+    db.execute("insert or replace into meta (key, value) values (?, ?)",
+               [LEASE_KEY, f"{token} {time.time() + LEASE_SECONDS:.3f}"])
+
+
+def _holds(db: Database, token: str) -> bool:
+    row = db.execute("select value from meta where key = ?", [LEASE_KEY]).fetchone()
+    return bool(row and row[0].startswith(token + " "))
+
+
+def _release(db: Database, token: str) -> None:
+    with transaction(db):
+        db.execute("delete from meta where key = ? and value like ?", [LEASE_KEY, token + " %"])
+
+
+class LeaseLost(RuntimeError):
+    """Another run took the timeline over (this one stalled past its lease)."""
+
+
+def _write_draft(db: Database, draft: Draft, trigger: str, token: str) -> dict[str, Any]:
+    """Write a claimed draft in short transactions, renewing the lease with each."""
+    inputs, changes, dirty, effects = draft.inputs, draft.changes, draft.dirty, draft.effects
     with transaction(db):
         derivation_id = db["derivations"].insert({
             "started_at": now(), "status": "running", "trigger": trigger,
-            "announcements": total, "dirty": len(dirty), "inputs_hash": inputs_hash,
+            "announcements": draft.total, "dirty": len(dirty),
+            "inputs_hash": draft.inputs_hash,
         }).last_pk
         db["derivation_inputs"].insert_all(
             [{"derivation_id": derivation_id, "announcement": number,
@@ -670,7 +800,7 @@ def _update_timeline(db: Database, trigger: str, full: bool) -> dict[str, Any]:
               "change": change} for number, change in sorted(changes.items())])
     # A first build has nothing to compare with: append only, and for a large one build
     # the secondary indexes once at the end instead of row by row.
-    bulk = not previous
+    bulk = not draft.previous
     writer = Writer(db, derivation_id, bulk=bulk)
     order = sorted(dirty, key=lambda n: (inputs[n].issue or "" if n in inputs else "", n))
     large = len(dirty) > BULK_THRESHOLD
@@ -682,6 +812,9 @@ def _update_timeline(db: Database, trigger: str, full: bool) -> dict[str, Any]:
     try:
         for batch in _batches(order, BATCH):
             with transaction(db):
+                if not _holds(db, token):
+                    raise LeaseLost(f"derivation {derivation_id}: the timeline was claimed")
+                _hold(db, token)
                 for number in batch:
                     if number in inputs:
                         _write_announcement(db, writer, inputs[number],
@@ -698,12 +831,11 @@ def _update_timeline(db: Database, trigger: str, full: bool) -> dict[str, Any]:
     with transaction(db):
         db["derivations"].update(derivation_id, {"finished_at": now(), "status": "ok",
                                                  **writer.counts})
-    _set_watermark(db, mark)
-    return {"changed": True, "derivation_id": derivation_id, "announcements": total,
-            "incremental": partial is not None, "inputs_read": len(inputs),
-            "inputs_changed": len(changes), "dirty": len(dirty), **writer.counts,
-            "seconds": round(time.perf_counter() - clock - search["seconds"], 2),
-            "search": search}
+        _set_mark(db, draft.mark)
+        db.execute("delete from meta where key = ? and value like ?", [LEASE_KEY, token + " %"])
+    return {"changed": True, "derivation_id": derivation_id, "announcements": draft.total,
+            "incremental": draft.incremental, "inputs_read": len(inputs),
+            "inputs_changed": len(changes), "dirty": len(dirty), **writer.counts}
 
 
 def _drop_indexes(db: Database) -> None:
@@ -717,9 +849,10 @@ def _drop_indexes(db: Database) -> None:
             db.execute(f'drop index "{name}"')
 
 
-def _set_watermark(db: Database, mark: str) -> None:
-    with transaction(db):
-        db["meta"].upsert({"key": "timeline_watermark", "value": mark}, pk="key")
+def _set_mark(db: Database, mark: str) -> None:
+    """Record the inputs the timeline now reflects (inside the caller's transaction)."""
+    db.execute("insert or replace into meta (key, value) values ('timeline_watermark', ?)",
+               [mark])
 
 
 def _batches(values: list[str], size: int) -> Iterator[list[str]]:
