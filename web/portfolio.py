@@ -57,8 +57,10 @@ def portfolios(db: Database) -> list[dict[str, Any]]:
         "order by p.name")]
 
 
-def _history(db: Database, lanes: list[dict[str, Any]], on: str) -> dict[str, list[dict]]:
-    """Lane → its verdict intervals from HISTORY_FROM to a year past ``on``."""
+def _history(db: Database, lanes: list[dict[str, Any]],
+             on: str) -> tuple[dict[str, list[dict]], list[dict[str, Any]]]:
+    """(lane → its verdict intervals from HISTORY_FROM to a year past ``on``, the verdict
+    changes after ``on``: what ``portfolio.changes.upcoming`` says, read off the same pass)."""
     from portfolio.changes import verdict_changes
     from portfolio.status import portfolio_status
 
@@ -82,7 +84,9 @@ def _history(db: Database, lanes: list[dict[str, Any]], on: str) -> dict[str, li
                               "until": None if last else _day(path[n + 1][0], -1),
                               "cause": ", ".join(numbers)})
         out["\x1f".join(key)] = intervals
-    return out
+    ahead = sorted((c for c in found if c["verdict_changed"] and c["date"] > on),
+                   key=lambda c: (c["date"], c["sku"], c["destination"]))
+    return out, ahead
 
 
 def portfolio_page(db: Database, name: str, on: str, verdict: str = "",
@@ -104,9 +108,11 @@ def portfolio_page(db: Database, name: str, on: str, verdict: str = "",
     shown = [(lane, row) for lane, row in zip(lanes, rows, strict=True)
              if (not verdict or row["class"] == verdict)
              and (not destination or row["destination"] == destination)]
-    chart = None
+    chart, ahead = None, []
     if shown:
-        history = _history(db, [lane for lane, _ in shown], on)
+        history, ahead = _history(db, [lane for lane, _ in shown], on)
+        if on < HISTORY_FROM:  # the pass starts later than the day shown
+            ahead = upcoming(db, [lane for lane, _ in shown], AHEAD_DAYS, on)["dates"]
         chart = gantt.chart([{
             "label": f"{row['sku']} → {row['destination']}",
             "title": f"{row['sku']} → {row['destination']}: {row.get('description') or ''}",
@@ -124,7 +130,6 @@ def portfolio_page(db: Database, name: str, on: str, verdict: str = "",
                 words[bar["state"]] = LABELS[bar["state"]]
         chart["states"] = [c for c, _ in CLASSES if c in words]
         chart["words"] = LABELS
-    ahead = upcoming(db, [lane for lane, _ in shown], AHEAD_DAYS, on)["dates"] if shown else []
     return {"name": name, "on": on, "verdict": verdict, "destination": destination,
             "classes": [{"value": c, "label": label, "count": counts[c]} for c, label in CLASSES],
             "destinations": destinations, "total": len(rows),
