@@ -149,11 +149,12 @@ class Materials(RuleComponent):
             for m in strong:
                 if title["start"] <= m["start"] < title["end"]:
                     chosen[m["start"]] = m
+        strong_starts = [m["start"] for m in strong]
         for item in st.get("items", []):
             s, e = item["vspan"]
-            first = next((m for m in strong if s <= m["start"] < e), None)
-            if first:
-                chosen[first["start"]] = first
+            k = bisect_left(strong_starts, s)  # the first strong mention inside the item
+            if k < len(strong) and strong[k]["start"] < e:
+                chosen[strong[k]["start"]] = strong[k]
         for run in self._runs(text, strong):
             before = text[max(0, run[0]["start"] - 40):run[0]["start"]]
             after = text[run[-1]["end"]:run[-1]["end"] + 12]
