@@ -158,3 +158,14 @@ def test_every_announcement_once_across_the_new_copies(crawled):
     primary = {r[0] for r in db.execute(
         "select d.source from announcements a join documents d on d.id = a.document_id")}
     assert primary == {"mofcom"}
+
+
+def test_javascript_list_without_api_or_browser_is_a_js_shell_error(mirror_server, db_path):
+    from crawler.run import crawl
+
+    runs = crawl(["mofcom_aqygzj"], db_path, mirror=mirror_server.url, timeout=120,
+                 overrides={"REGWATCH_BROWSER_ENABLED": False})
+    assert [(r["source"], r["new_documents"]) for r in runs] == [("mofcom_aqygzj", 0)]
+    db = open_db(db_path)
+    reasons = [r[0] for r in db.execute("select reason from source_errors")]
+    assert "js-shell" in reasons  # said loudly, not an empty list taken at its word
