@@ -48,6 +48,7 @@ PINNED = {
     ("screening", 1): "bb07ca124053d0be855f9f33d3f4f92b86b808cf5de905202d9f01ba659a404d",
     ("screening", 2): "e74bee11ecd865533a6006c070fb9cd2075c526606f7f83c42242825789be559",
     ("portfolio", 1): "d71667c67be35dacbbacf5f8af316c1edd95e83d3e47227f879b465df934a534",
+    ("summary", 1): "526ff3580f1230109e70abd0ff6fbe3ff4c8a471e0c3b6353b5cbee94ffc0974",
     ("alerts_portfolio", 1): "489caa2ba77d6f115390d08739aaa1180035016e11256cc9f45411277277576c",
 }
 PROJECT = ("core", "store", "alerts", "timeline", "web")

@@ -30,7 +30,7 @@ from sqlite_utils import Database
 from extract.items import model_version
 from extract.numbers import canonical
 from store.catalogue import now, transaction
-from timeline import lots
+from timeline import lots, summary
 from timeline.derive import (
     Effect,
     Interval,
@@ -833,6 +833,7 @@ def _write_draft(db: Database, draft: Draft, trigger: str, token: str) -> dict[s
                                                  **writer.counts})
         _set_mark(db, draft.mark)
         db.execute("delete from meta where key = ? and value like ?", [LEASE_KEY, token + " %"])
+        summary.refresh(db)  # the web's facet counts and matrix sums (timeline/summary.py)
     return {"changed": True, "derivation_id": derivation_id, "announcements": draft.total,
             "incremental": draft.incremental, "inputs_read": len(inputs),
             "inputs_changed": len(changes), "dirty": len(dirty), **writer.counts}

@@ -18,7 +18,19 @@ from datasette.app import Datasette
 from datasette.database import Database
 from datasette.plugins import pm
 
-from web import atom, calendar, cells, dashboard, enforcement, feeds, guard, lists, pages, search
+from web import (
+    atom,
+    calendar,
+    cells,
+    dashboard,
+    enforcement,
+    facets,
+    feeds,
+    guard,
+    lists,
+    pages,
+    search,
+)
 from web import portfolio as portfolio_page
 
 HERE = Path(__file__).resolve().parent
@@ -28,7 +40,7 @@ METADATA_FILE = HERE / "metadata.yaml"
 DATABASE = "regwatch"
 STATIC_MOUNT = "regwatch-assets"
 PLUGINS = (guard, search, pages, atom, feeds, dashboard, calendar, cells, lists, enforcement,
-           portfolio_page)
+           portfolio_page, facets)
 
 # Datasette settings: no download of the whole file (it holds private tables); time
 # enough for a sort over a 100k-document view (about 4 s), while a facet that takes
@@ -83,6 +95,12 @@ def prepare(db_path: str | Path) -> list[str]:
     db = open_db(db_path)
     try:
         ensure_table(db)
+        if "summary_dirty" in db.table_names():
+            from store.catalogue import transaction
+            from timeline.summary import refresh
+
+            with transaction(db):
+                refresh(db)  # the facet counts and matrix sums the pages read, as of today
         return ensure_views(db)
     finally:
         db.close()

@@ -151,15 +151,29 @@ def _group_of(term: str) -> str:
     return "other materials"
 
 
+def _summed(db: Database, today: str) -> list[tuple]:
+    """(term, measure, dest, state, items) on ``today``: the writer's sums as of a day
+    (timeline/summary.py) when no delta falls between that day and today, else summed
+    here from every delta (a scan of the table)."""
+    if "summary_materials" in _tables(db):
+        marks = dict(db.execute("select key, value from meta where key in "
+                                "('summary.materials_as_of', 'summary.materials_until')"))
+        as_of, until = marks.get("summary.materials_as_of"), marks.get("summary.materials_until")
+        if as_of and as_of <= today and (until is None or today < until):
+            return db.execute("select term, measure, dest, state, count from summary_materials "
+                              "where count > 0").fetchall()
+    return db.execute(
+        "select term, measure, dest, state, sum(delta) from material_deltas where day <= ? "
+        "group by term, measure, dest, state having sum(delta) > 0", [today]).fetchall()
+
+
 def state_matrix(db: Database, today: str | None = None) -> dict[str, Any]:
     """Materials (rows, grouped) × measure and destination (columns): the state today of
     the items each cell counts, from the writer's running sums (``material_deltas``)."""
     today = today or clock.today()
     if "material_deltas" not in _tables(db):
         return {"columns": [], "groups": []}
-    sums = db.execute(
-        "select term, measure, dest, state, sum(delta) from material_deltas where day <= ? "
-        "group by term, measure, dest, state having sum(delta) > 0", [today]).fetchall()
+    sums = _summed(db, today)
     cells: dict[tuple[str, str], dict[str, int]] = {}
     columns: dict[str, dict[str, str]] = {}
     for term, measure, dest, state, count in sums:

@@ -1,0 +1,151 @@
+"""Datasette plugin: facets from the writer's summary tables, not a scan per request.
+
+Datasette computes a facet by grouping every row of the table (or view) the page shows:
+at 100k announcements and 1.2M items, seconds per facet, so the catalogue and item
+pages timed out. The writer keeps the counts of the unfiltered views in
+``summary_facets`` and each document's state (``summary_documents``, timeline/summary.py);
+these facet classes read them when the page is unfiltered and the summary is current
+(nothing marked in ``summary_dirty``), and otherwise run the query over the filtered rows
+(an array facet without Datasette's ``distinct inner.*``, which copies every column).
+They replace Datasette's own column and array facets (same names, same output).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from datasette import hookimpl
+from datasette.facets import ArrayFacet, ColumnFacet
+from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
+from datasette.utils.asgi import Request
+
+from web.views import _STATE_TODAY, TODAY_SQL
+
+DATABASE = "regwatch"
+# The views whose unfiltered facets the writer counts, and each view's unique column.
+SUMMARISED = {"catalogue": "id", "items_current": "id"}
+# The facets timeline/summary.py counts (besides the catalogue's state, from its documents).
+KEPT = {"catalogue": ("source", "year", "issuers", "materials"),
+        "items_current": ("materials", "measure")}
+STATE_LIVE = _STATE_TODAY.format(
+    subject="(select s2.id from subjects s2 where s2.key = d.number and s2.kind = 'announcement')")
+STATE_FACET_SQL = (
+    "select value, count(*) as count from (select case when d.state_as_of <= {today} and "
+    "d.state_next > {today} then d.state else coalesce(" + STATE_LIVE + ", 'unknown') end "
+    "as value from summary_documents d where d.number is not null) group by value "
+    "order by count desc, value limit :limit"
+).format(today=TODAY_SQL)
+
+
+def _unfiltered(facet: Any) -> bool:
+    """The page shows the whole view: no filter, no search (Datasette adds them as WHERE)."""
+    sql = " ".join(facet.sql.lower().split())
+    return (facet.database == DATABASE and facet.table in SUMMARISED and not facet.params
+            and " where " not in sql and sql.endswith(f" from {facet.table}"))
+
+
+async def _summary_rows(facet: Any, column: str, limit: int) -> list[dict[str, Any]] | None:
+    """(value, count) rows of ``column``'s facet from the summary, or None when the
+    summary cannot answer (not kept for it, stale, or missing)."""
+    db = facet.ds.get_database(DATABASE)
+    try:
+        if (await db.execute("select 1 from summary_dirty limit 1")).first():
+            return None
+        if facet.table == "catalogue" and column == "state":
+            rows = await db.execute(STATE_FACET_SQL, {"limit": limit},
+                                    custom_time_limit=facet.ds.setting("facet_time_limit_ms"))
+            return [{"value": r[0], "count": r[1]} for r in rows]
+        if column not in KEPT.get(facet.table, ()):
+            return None
+        rows = await db.execute(
+            "select value, count from summary_facets where view = ? and facet = ? and count > 0 "
+            "order by count desc, value limit ?", [facet.table, column, limit])
+    except Exception:  # noqa: BLE001 — an older catalogue without the summary tables
+        return None
+    return [{"value": r[0], "count": r[1]} for r in rows]
+
+
+def _result(facet: Any, column: str, kind: str, rows: list[dict[str, Any]], size: int,
+            source: str, arg: str, toggle_arg: str) -> dict[str, Any]:
+    """A facet result as Datasette's own classes shape it."""
+    request: Request = facet.request
+    pairs = facet.get_querystring_pairs()
+    values = []
+    for row in rows[:size]:
+        value = str(row["value"])
+        selected = (arg, value) in pairs
+        path = (path_with_removed_args(request, {arg: value}) if selected
+                else path_with_added_args(request, {arg: row["value"]}))
+        values.append({"value": row["value"], "label": row["value"], "count": row["count"],
+                       "toggle_url": facet.ds.absolute_url(request, facet.ds.urls.path(path)),
+                       "selected": selected})
+    return {"name": column, "type": kind, "hideable": source != "metadata",
+            "toggle_url": facet.ds.urls.path(path_with_removed_args(request,
+                                                                    {toggle_arg: column})),
+            "results": values, "truncated": len(rows) > size}
+
+
+class SummaryColumnFacet(ColumnFacet):
+    """Datasette's column facet, answered from the summary when the page is unfiltered."""
+
+    async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
+        if not _unfiltered(self):
+            return await super().facet_results()
+        size = self.get_facet_size()
+        results, timed_out, rest = [], [], []
+        for found in self.get_configs():
+            column = found["config"].get("column") or found["config"]["simple"]
+            rows = await _summary_rows(self, column, size + 1)
+            if rows is None:
+                rest.append(found)
+                continue
+            arg = f"{column}__exact" if column.startswith("_") else column
+            results.append(_result(self, column, self.type, rows, size, found["source"],
+                                   arg, "_facet"))
+        if rest:
+            self.get_configs = lambda: rest  # type: ignore[method-assign]
+            more, late = await super().facet_results()
+            results += more
+            timed_out += late
+        return results, timed_out
+
+
+class SummaryArrayFacet(ArrayFacet):
+    """Datasette's array facet: from the summary when unfiltered, else one pass over the
+    filtered rows counting each row once per value."""
+
+    async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
+        from datasette.database import QueryInterrupted
+
+        size = self.get_facet_size()
+        results, timed_out = [], []
+        key = SUMMARISED.get(self.table or "")
+        for found in self.get_configs():
+            column = found["config"].get("column") or found["config"]["simple"]
+            rows = await _summary_rows(self, column, size + 1) if _unfiltered(self) else None
+            if rows is None and key is None:
+                return await super().facet_results()
+            if rows is None:
+                sql = (f"select value, count(*) as count from (select distinct x.{key}, j.value "
+                       f"from ({self.sql}) x, json_each(x.{escape_sqlite(column)}) j) "
+                       f"group by value order by count desc, value limit {size + 1}")
+                try:
+                    found_rows = await self.ds.execute(
+                        self.database, sql, self.params, truncate=False,
+                        custom_time_limit=self.ds.setting("facet_time_limit_ms"))
+                except QueryInterrupted:
+                    timed_out.append(column)
+                    continue
+                rows = [{"value": r[0], "count": r[1]} for r in found_rows.rows]
+            results.append(_result(self, column, self.type, rows, size, found["source"],
+                                   f"{column}__arraycontains", "_facet_array"))
+        return results, timed_out
+
+
+@hookimpl(hookwrapper=True)
+def register_facet_classes() -> Any:
+    """Swap Datasette's column and array facets for these (same type names)."""
+    outcome = yield
+    swap = {ColumnFacet: SummaryColumnFacet, ArrayFacet: SummaryArrayFacet}
+    outcome.force_result([[swap.get(cls, cls) for cls in classes]
+                          for classes in outcome.get_result()])
