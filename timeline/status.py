@@ -86,6 +86,16 @@ def classify(query: str, parse_number: Any) -> tuple[str, str]:
 
 # -- matching: subject id → how it matched --------------------------------------------------
 
+# the current provisions with a material: through the lots (a few) when they are built,
+# else through every item with the material
+PROVISIONS_BY_LOT = ("p.value", "join lot_terms pt on pt.kind = 'material' "
+                     "and pt.term = ms.term join lots pl on pl.id = pt.lot_id "
+                     "and pl.kind = 'provision' join json_each(pl.members) p group by p.value")
+PROVISIONS_BY_ITEM = ("p.subject_id", "join item_terms p on p.kind = 'material' "
+                      "and p.term = ms.term join items pi on pi.subject_id = p.subject_id "
+                      "and pi.current = 1 and pi.kind = 'provision' group by p.subject_id")
+
+
 def _matches(db: Database, kind: str, value: str, on: str
              ) -> tuple[str, list[Any], dict[str, Any]]:
     """SQL ``(subject_id, rank, match, via_group, via_material)`` for the query, and notes."""
@@ -107,14 +117,12 @@ def _matches(db: Database, kind: str, value: str, on: str
         # of its items controlled on the date: No. 46 二 names gallium, not gallium's codes
         # (the distinct materials first: joining each matched item to every item of its
         # material would visit rows by the billion on a large catalogue)
-        via = (f"select p.subject_id, 4, null, null, min(p.term) from (select distinct mt.term "
+        subject, provisions = PROVISIONS_BY_LOT if lots.available(db) else PROVISIONS_BY_ITEM
+        via = (f"select {subject}, 4, null, null, min(ms.term) from (select distinct mt.term "
                f"from ({direct}) d join intervals di on di.subject_id = d.subject_id "
                "and di.retired_in is null and di.state = 'in_force' and di.start <= ? "
                "and (di.end is null or di.end >= ?) join item_terms mt on mt.kind = 'material' "
-               "and mt.subject_id = d.subject_id) ms "
-               "join item_terms p on p.kind = 'material' and p.term = ms.term "
-               "join items pi on pi.subject_id = p.subject_id and pi.current = 1 "
-               "and pi.kind = 'provision' group by p.subject_id")
+               f"and mt.subject_id = d.subject_id) ms {provisions}")
         return f"{direct} union all {via}", [*args, *args, on, on], notes
     if kind == "text":
         ids = _text_subjects(db, value)
@@ -596,8 +604,30 @@ def _searched(result: dict[str, Any], notes: dict[str, Any]) -> str:
     return what + where
 
 
+_COVERAGE: dict[tuple[str, str | None], dict[str, Any]] = {}
+
+
 def coverage(db: Database) -> dict[str, Any]:
-    """What the catalogue holds: announcements, items, sources and the dates they span."""
+    """What the catalogue holds: announcements, items, sources and the dates they span.
+
+    Counting a million items takes a third of a second, so the figures are kept per
+    catalogue file and timeline watermark (they change only when the timeline does)."""
+    key = None
+    if "meta" in db.table_names():
+        mark = db.execute("select value from meta where key = 'timeline_watermark'").fetchone()
+        path = db.execute("select file from pragma_database_list where name = 'main'"
+                          ).fetchone()
+        if mark and path and path[0]:
+            key = (path[0], mark[0])
+    if key in _COVERAGE:
+        return dict(_COVERAGE[key])
+    found = _coverage(db)
+    if key is not None:
+        _COVERAGE[key] = found
+    return dict(found)
+
+
+def _coverage(db: Database) -> dict[str, Any]:
     row = db.execute("select count(*), min(issue_date), max(issue_date) from announcements "
                      "where in_catalogue = 1").fetchone()
     items = db.execute("select count(*) from items where current = 1 and kind = 'item'"
