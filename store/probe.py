@@ -11,8 +11,6 @@ import os
 import sqlite3
 from pathlib import Path
 
-HEADER = b"SQLite format 3\x00"
-
 
 def problem(path: str | Path, create: bool = False) -> str | None:
     """Why ``path`` cannot be used as the catalogue, or None.
@@ -30,14 +28,11 @@ def problem(path: str | Path, create: bool = False) -> str | None:
         return None
     if path.is_dir():
         return f"{path} is a directory, not a catalogue"
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(len(HEADER))
-    except OSError as exc:
-        return f"cannot read {path}: {exc.strerror}"
-    if head and head != HEADER:
-        return f"{path} is not an SQLite database"
-    if not head:
+    # Only SQLite itself opens the file: closing a plain handle on it would drop every
+    # POSIX lock this process holds on the catalogue through its open connections.
+    if not os.access(path, os.R_OK):
+        return f"cannot read {path}: permission denied"
+    if path.stat().st_size == 0:
         return None if create else f"{path} is an empty file, not a catalogue"
     if not writable(path):
         return (f"catalogue {path} is read-only (every command may write: migrations, "
@@ -49,6 +44,8 @@ def problem(path: str | Path, create: bool = False) -> str | None:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc):
+            return f"{path} is not an SQLite database"
         return f"{path} is not a usable catalogue ({exc})"
     return None
 
