@@ -366,7 +366,7 @@ def test_cli_feed_tokens(catalogue):
     missing = runner.invoke(feeds_group, ["token", "9999", "--db", catalogue["path"]])
     assert missing.exit_code == 1 and "no subscription 9999" in missing.output
     nodb = runner.invoke(serve_command, ["--db", "/nonexistent/regwatch.db"])
-    assert nodb.exit_code == 1 and "no catalogue" in nodb.output
+    assert nodb.exit_code == 2 and "no catalogue" in nodb.output
 
 
 

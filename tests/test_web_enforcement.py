@@ -198,6 +198,27 @@ async def test_home_links_to_the_page(ds):
 
 # -- in the browser ----------------------------------------------------------------------
 
+@pytest.mark.anyio
+async def test_a_catalogue_without_decisions(tmp_path):
+    import regwatch.cli  # noqa: F401  (every stage's migrations)
+    from store.catalogue import open_db
+    from web.app import make_datasette, prepare
+
+    path = str(tmp_path / "catalogue.db")
+    open_db(path).close()
+    prepare(path)
+    datasette = make_datasette(path)
+    await datasette.invoke_startup()
+    soup = await _page(datasette, "/enforcement")
+    assert "No export-control decision" in soup.get_text()
+    assert not soup.select("tr.case") and not soup.select("svg")
+    soup = await _page(datasette, "/enforcement?period=2025H1")
+    assert _figures(soup)["count"] == ["0", "0"]
+    assert soup.select_one("[data-growth]")["data-growth"] == ""  # no growth on nothing
+    assert len(soup.select("#chart-category g.quarter")) == 6
+    assert not soup.select("#chart-category rect.seg, #chart-fine-ratio, #chart-hs")
+
+
 @pytest.fixture(scope="module")
 def server(crawled: str) -> Iterator[str]:
     with serve_web(crawled) as url:
@@ -295,24 +316,3 @@ def test_table_filters_in_chromium(server, chromium, crawled, width):
         assert all(u.startswith(server) for u in requests), requests
     finally:
         context.close()
-
-
-@pytest.mark.anyio
-async def test_a_catalogue_without_decisions(tmp_path):
-    import regwatch.cli  # noqa: F401  (every stage's migrations)
-    from store.catalogue import open_db
-    from web.app import make_datasette, prepare
-
-    path = str(tmp_path / "catalogue.db")
-    open_db(path).close()
-    prepare(path)
-    datasette = make_datasette(path)
-    await datasette.invoke_startup()
-    soup = await _page(datasette, "/enforcement")
-    assert "No export-control decision" in soup.get_text()
-    assert not soup.select("tr.case") and not soup.select("svg")
-    soup = await _page(datasette, "/enforcement?period=2025H1")
-    assert _figures(soup)["count"] == ["0", "0"]
-    assert soup.select_one("[data-growth]")["data-growth"] == ""  # no growth on nothing
-    assert len(soup.select("#chart-category g.quarter")) == 6
-    assert not soup.select("#chart-category rect.seg, #chart-fine-ratio, #chart-hs")
