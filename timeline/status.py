@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from typing import Any
 
 from sqlite_utils import Database
@@ -615,8 +616,13 @@ def coverage(db: Database) -> dict[str, Any]:
     key = None
     if "meta" in db.table_names():
         mark = db.execute("select value from meta where key = 'timeline_watermark'").fetchone()
-        path = db.execute("select file from pragma_database_list where name = 'main'"
-                          ).fetchone()
+        try:
+            path = db.execute("select file from pragma_database_list where name = 'main'"
+                              ).fetchone()
+        except sqlite3.DatabaseError:
+            # The web catalogue hides file paths from SQL; its connections live as long
+            # as the server, so the connection itself names the catalogue there.
+            path = (f"connection {id(db.conn)}",)
         if mark and path and path[0]:
             key = (path[0], mark[0])
     if key in _COVERAGE:
