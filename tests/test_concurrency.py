@@ -3,7 +3,7 @@
 Each crawl loop crawls the mirror and processes what it brought (extraction, timeline,
 events); each reader loop runs `regwatch runs` and `regwatch documents` as processes.
 No process may meet "database is locked", and at the end every announcement is stored
-once. Smoke length here (REGWATCH_SOAK_SECONDS, default 8); the issue's 60 s on a
+once and has its events, none of them twice. Smoke length here (REGWATCH_SOAK_SECONDS, default 8); the issue's 60 s on a
 ~2,000-announcement mirror is ``REGWATCH_SOAK_SECONDS=60 REGWATCH_SOAK_SIZE=2000``.
 """
 
@@ -72,6 +72,13 @@ def test_two_crawls_and_four_readers(db_path):
                             ).fetchone()[0]
         stored = {r[0] for r in db.execute("select url from documents")}
         duplicates = db.execute("select count(*) - count(distinct url) from documents").fetchone()[0]
+        numbers = {r[0] for r in db.execute(
+            "select distinct number from documents where coalesce(number, '') != ''")}
+        evented = {r[0] for r in db.execute(
+            "select distinct number from events where coalesce(number, '') != ''")}
+        doubled = [r[0] for r in db.execute(
+            "select number from events where kind = 'new' and coalesce(number, '') != '' "
+            "group by number having count(*) > 1")]
         db.close()
     finally:
         server.shutdown()
@@ -79,6 +86,9 @@ def test_two_crawls_and_four_readers(db_path):
     want = {REAL[e["site"]] + detail_path(e) for e in site.visible
             if not e.get("fault") and e["site"] in REAL}
     print(f"soak {SECONDS:g}s size {SIZE}: {counts['crawls']} crawls, {counts['reads']} reads, "
-          f"{len(problems)} problems, {errors} locked errors, {len(stored)} stored of {len(want)}")
+          f"{len(problems)} problems, {errors} locked errors, {len(stored)} stored of {len(want)}, "
+          f"{len(evented & numbers)} of {len(numbers)} numbers with events, {len(doubled)} doubled")
     assert problems == [] and errors == 0 and duplicates == 0
+    assert numbers and numbers <= evented, sorted(numbers - evented)[:5]  # no lost events
+    assert doubled == []  # and none twice
     assert want <= stored, sorted(want - stored)[:5]
