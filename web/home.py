@@ -268,10 +268,13 @@ def material_chart(db: Database, numbers: list[str], today: str) -> dict[str, An
     """One bar per announcement that concerns the material, each with its own states."""
     rows = []
     for number in numbers:
+        # Through the announcement's subject: intervals are indexed by subject, and a
+        # scan by announcement column took 50 ms a bar at 100k (40 s a material page).
         found = db.execute(
-            "select state, start, \"end\", cause from intervals where announcement = ? and "
+            "select state, start, \"end\", cause from intervals where subject_id in "
+            "(select id from subjects where key = ?) and announcement = ? and "
             "subject_kind = 'announcement' and retired_in is null order by start",
-            [number]).fetchall()
+            [number, number]).fetchall()
         rows.append({"label": number, "href": f"/announcement/{number}",
                      "intervals": _intervals(found)})
     return chart(rows, today)
