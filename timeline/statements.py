@@ -22,12 +22,15 @@ def statements(db: Database) -> list[dict[str, Any]]:
     """Every statement page with the announcement numbers it discusses, oldest first."""
     from timeline.build import normalise_number
 
+    # A statement has no number of its own (extract/components/kind.py), so only the
+    # unnumbered extractions' JSON is read: parsing every result took 0.7 s at 100k.
     rows = db.execute(
         "select d.id, d.source, d.url, v.title, e.issue_date, e.result "
-        "from documents d join versions v on v.id = d.current_version_id "
-        "join extractions e on e.id = (select max(x.id) from extractions x "
-        "where x.version_id = d.current_version_id) "
-        "where json_extract(e.result, '$.kind') = 'statement'").fetchall()
+        "from extractions e join versions v on v.id = e.version_id "
+        "join documents d on d.current_version_id = v.id "
+        "where coalesce(e.number, '') = '' and json_extract(e.result, '$.kind') = 'statement' "
+        "and e.id = (select max(x.id) from extractions x where x.version_id = v.id)"
+    ).fetchall()
     out = []
     for doc_id, source, url, title, issued, result in rows:
         refs = json.loads(result).get("references") or []
