@@ -126,6 +126,8 @@ async def test_unknown_portfolio_and_the_index(path):
     status, soup = await _get(path, "/portfolio")
     assert status == 200
     assert soup.select_one("a[href='/portfolio/exporter']").get_text() == "exporter"
+    status, soup = await _get(path, "/")
+    assert status == 200 and soup.select_one("a[href='/portfolio']") is not None
 
 
 # -- in the browser ----------------------------------------------------------------------
