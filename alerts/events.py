@@ -160,14 +160,23 @@ def _source_rank(languages: dict[str, str], source: str) -> int:
 
 def _unprocessed_versions(db: Database) -> list[dict[str, Any]]:
     rows = [dict(r) for r in db.query(
-        "select v.id, v.document_id, v.seq, v.crawl_run_id, v.title, v.text, d.source, d.url "
+        "select v.id, v.document_id, v.seq, v.crawl_run_id, v.title, v.text, d.source, d.url, "
+        "d.number "
         "from versions v join documents d on d.id = v.document_id "
         "where exists (select 1 from extractions e where e.version_id = v.id) "
         "and not exists (select 1 from events_processed p where p.kind = 'version' "
         "and p.ref_id = v.id) order by v.id")]
     languages = source_languages(db)
     ranks = {source: _source_rank(languages, source) for source in {r["source"] for r in rows}}
-    return sorted(rows, key=lambda r: (ranks[r["source"]], r["id"]))  # stable per document
+    # the issuer's own site before a repost (whichever was crawled first), so one change
+    # seen on both makes its event, and its link, from the ministry's page
+    return sorted(rows, key=lambda r: (ranks[r["source"]], not _own_site(r), r["id"]))
+
+
+def _own_site(row: dict[str, Any]) -> bool:
+    """Is the page on the issuing authority's own site (MOFCOM-… on mofcom, GACC-… on gacc)?"""
+    series = (row.get("number") or "").split("-")[0].lower()
+    return bool(series) and row["source"] == series
 
 
 def extraction_of(db: Database, version_id: int, prefer: str | None = None) -> dict[str, Any] | None:
