@@ -11,13 +11,7 @@ at 1400 px and 390 px, and the screenshots are saved in tests/artefacts/.
 
 from __future__ import annotations
 
-import os
-import shutil
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,14 +19,11 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
+from conftest import open_tab, serve_web
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "portfolio" / "samples" / "exporter.csv"
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-SERVE = "from regwatch.cli_web import serve_command; serve_command()"
 ON = "2026-10-01"
 SUSPENDED = {"BAT-CELL-JP", "BAT-CELL-US", "BAT-LFP", "BAT-NCM-PRE", "SH-DIA-US", "SH-DIA-VN"}
 WIDTHS = (1400, 390)
@@ -134,41 +125,8 @@ async def test_unknown_portfolio_and_the_index(path):
 
 @pytest.fixture(scope="module")
 def server(path: str) -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed")
-    process = subprocess.Popen(
-        [sys.executable, "-c", SERVE, "--db", path, "--port", "0"], cwd=ROOT,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", "REGWATCH_ALERTS_NOW": f"{ON}T04:00:00Z"})
-    line = process.stdout.readline()
-    assert "http://" in line, line + process.stderr.read()
-    url = "http://" + line.split("http://", 1)[1].split("/", 1)[0]
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/-/versions.json", timeout=2):
-                break
-        except OSError:
-            assert time.monotonic() < deadline, "serve did not answer"
-            time.sleep(0.1)
-    try:
+    with serve_web(path, {"REGWATCH_ALERTS_NOW": f"{ON}T04:00:00Z"}) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        process.stdout.close()
-        process.stderr.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _bars(tab: Any) -> list[dict[str, Any]]:
@@ -181,13 +139,9 @@ def _bars(tab: Any) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_portfolio_page_in_chromium(server, browser, width):
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    tab = context.new_page()
-    requests: list[str] = []
-    tab.on("request", lambda request: requests.append(request.url))
+def test_portfolio_page_in_chromium(server, chromium, width):
+    context, tab, requests = open_tab(chromium, server + "/portfolio/exporter", width)
     try:
-        tab.goto(server + "/portfolio/exporter")
         assert tab.locator("tr.lane").count() == 51
         bars = _bars(tab)
         assert {b["row"] for b in bars} >= {"SEM-GAAS-4N → US", "BAT-LFP → DE"}
@@ -220,8 +174,8 @@ def _artefact(name: str) -> Path:
     return ARTEFACTS / f"{name}.png"
 
 
-def test_the_filter_works_without_javascript(server, browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 900},
+def test_the_filter_works_without_javascript(server, chromium):
+    context = chromium.new_context(viewport={"width": 1400, "height": 900},
                                   java_script_enabled=False)
     tab = context.new_page()
     try:
