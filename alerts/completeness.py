@@ -19,6 +19,7 @@ from sqlite_utils import Database
 
 from alerts import kinds, reminder_dates
 from alerts.matching import Facts, SubscriptionIndex
+from store.catalogue import in_chunks
 from store.catalogue import transaction as write_transaction
 from timeline import completeness
 
@@ -44,12 +45,10 @@ def gap_events(db: Database, numbers: set[str] | None = None) -> list[dict[str, 
     current = {g["number"]: g for g in completeness.gaps(db, numbers=numbers)}
     already = open_gaps(db)
     seen: set[str] = set()
-    values = sorted(already)
-    for start in range(0, len(values), 500):
-        chunk = values[start:start + 500]
+    for chunk, marks in in_chunks(already):
         seen |= {n for (n,) in db.execute(
             "select number from announcements where in_catalogue = 1 and number in "
-            f"({','.join('?' for _ in chunk)})", chunk)}
+            f"({marks})", chunk)}
     out = []
     for number, gap in sorted(current.items()):
         if number in already:
@@ -138,10 +137,7 @@ def touched(db: Database, index: SubscriptionIndex) -> tuple[set[str] | None, di
     except (TypeError, ValueError, KeyError):
         return None, state
     numbers: set[str] = set()
-    ids = sorted(documents)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        marks = ",".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(documents):
         numbers |= {r[0] for r in db.execute(
             f"select number from documents where id in ({marks}) and number is not null", chunk)}
         numbers |= {r[0] for r in db.execute(

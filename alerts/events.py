@@ -48,7 +48,7 @@ from alerts.settings import Settings, iso, load_settings
 from alerts.settings import now as current_time
 from core import clock
 from store import backfill
-from store.catalogue import source_languages
+from store.catalogue import in_chunks, source_languages
 from store.catalogue import transaction as write_transaction
 from timeline.derive import clause_parts, clause_text
 
@@ -481,12 +481,10 @@ def _reminder_state(db: Database) -> dict[str, Any] | None:
 
 def _numbers(db: Database, documents: set[int]) -> set[str]:
     found: set[str] = set()
-    ids = sorted(documents)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+    for chunk, marks in in_chunks(documents):
         found |= {r[0] for r in db.execute(
-            f"select number from documents where id in ({','.join('?' for _ in chunk)}) "
-            "and number is not null", chunk)}
+            f"select number from documents where id in ({marks}) and number is not null",
+            chunk)}
     return found
 
 

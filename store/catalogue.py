@@ -55,6 +55,15 @@ def transaction(db: Database) -> Iterator[Database]:
         db.conn.commit()
 
 
+def in_chunks(values: Any, size: int = 500) -> Iterator[tuple[list[Any], str]]:
+    """``values`` sorted, in lists of at most ``size`` with their ``?, ?, …`` marks: an
+    ``in (…)`` list stays under SQLite's limit on bound variables."""
+    ordered = sorted(values)
+    for start in range(0, len(ordered), size):
+        chunk = ordered[start:start + size]
+        yield chunk, ",".join("?" for _ in chunk)
+
+
 def open_db(path: str | Path) -> Database:
     """Open (creating if needed) the catalogue at ``path``: WAL, busy timeout, migrated."""
     path = Path(path)

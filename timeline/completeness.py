@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from store.catalogue import source_languages
+from store.catalogue import in_chunks, source_languages
 
 GAP_MAX = 3  # longer runs of missing numbers: the sections watched carry part of the series
 MAX_DIFF_LINES = 12
@@ -89,10 +89,7 @@ def text_difference(primary: list[str], copy: list[str]) -> list[str]:
 def _carrying(db: Database, numbers: set[str]) -> list[int]:
     """Documents that carry (or the timeline reads for) one of ``numbers``."""
     found: set[int] = set()
-    values = sorted(numbers)
-    for start in range(0, len(values), 500):
-        chunk = values[start:start + 500]
-        marks = ",".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(numbers):
         found |= {r[0] for r in db.execute(
             f"select id from documents where number in ({marks})", chunk)}
         if "announcements" in db.table_names():
