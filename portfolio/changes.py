@@ -1,80 +1,150 @@
 """What changed for a portfolio's products in a period, and the dates ahead that change them.
 
 Both read verdicts on dates (``portfolio.status``), so a change here is exactly a change
-of what ``portfolio status`` says. The dates looked at are the days the timeline records
-a state change on (``timeline.queries.changes``: a clause taking effect, a suspension
-starting or ending, a repeal); the verdict of every product is compared the day before
-and on the day.
+of what ``portfolio status`` says. A lane's verdict can change only on a day one of its
+matched parts (or the announcement listing it, or a destination-wide measure) starts or
+ends an interval, so the work follows those days, not the calendar: each query a lane asks
+(per destination) is answered the day before the period and on its last day; every part in
+an answer names its interval (``since``, ``until``), and each boundary inside the period is
+answered in turn (with the day before a start, which shows the interval that ends there),
+until no new boundary turns up. Between two of its boundaries a query's answer is the
+same, so a lane is read on the union of its queries' boundaries only, from the answers
+already kept; the rows that change are read again on their own day (its texts say that
+day). The events of a change are the timeline's state changes that day of the
+announcements whose parts start or end on it.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from typing import Any
 
 from sqlite_utils import Database
 
-from portfolio.status import portfolio_status
+from portfolio.status import Lookups, lane_row, lane_status, queries_of
 from timeline import queries
 
-SCAN_LIMIT = 100_000
+EVENT_LIMIT = 200
 
 
 def _day(value: str, days: int) -> str:
     return (dt.date.fromisoformat(value) + dt.timedelta(days=days)).isoformat()
 
 
-def change_dates(db: Database, since: str, until: str) -> dict[str, list[dict[str, Any]]]:
-    """Day → the timeline's state changes on it, between ``since`` and ``until``."""
-    found = queries.changes(db, since, until, subject="all", limit=SCAN_LIMIT)
-    out: dict[str, list[dict[str, Any]]] = {}
-    for change in found["changes"]:
-        out.setdefault(change["date"], []).append(change)
-    return out
-
-
 def _key(row: dict[str, Any]) -> tuple[str, str]:
     return row["sku"], row["destination"]
 
 
+def _spans(found: dict[str, Any]) -> list[tuple[str | None, str | None, tuple]]:
+    """(since, until, (announcement, cause)) of every interval one answer reads."""
+    out = [(p.get("since"), p.get("until"), (p["announcement"], p.get("cause")))
+           for p in [*found["parts"], *found["wide"]]]
+    out += [(a.get("since"), a.get("until"), (a["number"], a.get("cause")))
+            for a in found["announcements"]]
+    return out
+
+
+def boundaries(lookups: Lookups, kind: str, query: str, destination: str, start: str,
+               until: str) -> list[str]:
+    """The days after ``start`` up to ``until`` on which the answer to the query can change,
+    each answered (kept in ``lookups``): the closure described in the module docstring."""
+    asked: set[str] = set()
+    found: set[str] = set()
+    todo = [start, until]
+    while todo:
+        day = todo.pop()
+        if day in asked:
+            continue
+        asked.add(day)
+        for since, end, _ in _spans(lookups.found(kind, query, destination, day)):
+            for edge, probe in ((since, -1), (_day(end, 1) if end else None, 0)):
+                if edge is None or not start < edge <= until:
+                    continue
+                found.add(edge)
+                todo += [d for d in {edge, _day(edge, probe)} if d not in asked]
+    return sorted(found)
+
+
 def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
-                    until: str | None = None) -> dict[str, Any]:
+                    until: str | None = None, lookups: Lookups | None = None
+                    ) -> dict[str, Any]:
     """Every product whose verdict or deciding announcements change between ``since`` and
     ``until`` (inclusive), newest first, with before → after and the events of the day."""
     since = queries.check_date(since, "--since")
     until = queries.check_date(until, "--until")
     if until < since:
         raise queries.QueryError("--until is before --since")
-    days = change_dates(db, since, until)
-    before = {_key(r): r for r in portfolio_status(db, lanes, _day(since, -1), screen=False)}
+    lookups = lookups or Lookups(db)
+    start = _day(since, -1)
+    edges: dict[tuple[str, str, str], list[str]] = {}
+    for lane in lanes:
+        for kind, query in queries_of(lane):
+            key = (kind, query, lane["destination"])
+            if key not in edges:
+                edges[key] = boundaries(lookups, kind, query, lane["destination"], start, until)
+    events: dict[tuple[str, str], list[dict[str, Any]]] = {}
     out = []
-    for day in sorted(days):
-        now = {_key(r): r for r in portfolio_status(db, lanes, day, screen=False)}
-        for key, row in now.items():
-            old = before.get(key)
-            if old is None:
-                continue
+    for lane in lanes:
+        old = lane_status(db, lane, start, lookups)
+        for day in sorted({d for kind, query in queries_of(lane)
+                           for d in edges[(kind, query, lane["destination"])]}):
+            row = _row_on(lookups, edges, lane, day, start)
             if old["verdict"] == row["verdict"] and old["announcements"] == row["announcements"]:
                 continue
-            touched = sorted({c["announcement"] for c in days[day]}
-                             & set(row["announcements"] + row["related"]
-                                   + old["announcements"] + old["related"]))
+            row = lane_status(db, lane, day, lookups)
+            touched = _touched(lookups, edges, lane, day, start)
             out.append({"date": day, "sku": row["sku"], "destination": row["destination"],
                         "before": old["verdict"], "after": row["verdict"],
                         "verdict_changed": old["verdict"] != row["verdict"],
                         "announcements_before": old["announcements"],
                         "announcements_after": row["announcements"],
-                        "events": _events(days[day], touched), "why": row["why"]})
-        before = now
+                        "events": _events(db, events, day, touched), "why": row["why"]})
+            old = row
     out.sort(key=lambda c: (c["date"], c["sku"], c["destination"]), reverse=True)
     return {"since": since, "until": until, "order": "newest first",
             "products": len({(c["sku"], c["destination"]) for c in out}), "changes": out}
 
 
-def _events(changes: list[dict[str, Any]], numbers: list[str]) -> list[str]:
+def _found_on(lookups: Lookups, edges: dict[tuple[str, str, str], list[str]],
+              lane: dict[str, Any], kind: str, query: str, day: str, start: str
+              ) -> dict[str, Any]:
+    """The answer to one of the lane's queries on ``day``: the one kept for its last
+    boundary up to ``day`` (or the day before the period), which is the same."""
+    days = edges[(kind, query, lane["destination"])]
+    at = bisect.bisect_right(days, day)
+    return lookups.found(kind, query, lane["destination"], days[at - 1] if at else start)
+
+
+def _row_on(lookups: Lookups, edges: dict[tuple[str, str, str], list[str]],
+            lane: dict[str, Any], day: str, start: str) -> dict[str, Any]:
+    return lane_row(lane, day, lambda kind, query: _found_on(
+        lookups, edges, lane, kind, query, day, start))
+
+
+def _touched(lookups: Lookups, edges: dict[tuple[str, str, str], list[str]],
+             lane: dict[str, Any], day: str, start: str) -> list[str]:
+    """Announcements (and their causes) of the lane's answers with an interval starting on
+    ``day`` or ending the day before."""
+    before = _day(day, -1)
+    out: set[str] = set()
+    for kind, query in queries_of(lane):
+        for at, edge in ((day, 0), (before, 1)):
+            found = _found_on(lookups, edges, lane, kind, query, at, start)
+            for since, end, numbers in _spans(found):
+                if (edge == 0 and since == day) or (edge == 1 and end == before):
+                    out.update(n for n in numbers if n)
+    return sorted(out)
+
+
+def _events(db: Database, kept: dict[tuple[str, str], list[dict[str, Any]]], day: str,
+            numbers: list[str]) -> list[str]:
     seen: list[str] = []
-    for change in changes:
-        if change["announcement"] in numbers:
+    for number in numbers:
+        if (number, day) not in kept:
+            kept[(number, day)] = queries.changes(db, day, day, announcement=number,
+                                                  subject="all", limit=EVENT_LIMIT)["changes"]
+        for change in kept[(number, day)]:
             text = f"{change['announcement']} {change['event']}"
             if text not in seen:
                 seen.append(text)

@@ -176,22 +176,61 @@ def verdict_of(parts: list[dict[str, Any]], wide: list[dict[str, Any]],
     return {"verdict": "not found in the catalogue", "deciding": [], "applying": []}
 
 
+class Lookups:
+    """``status`` answers read as a lane's parts, kept per (query, destination, day): lanes
+    with the same query and destination share one answer whatever their end use (an end
+    use only binds measures, which :func:`verdict_of` checks per lane)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.codes = _control_codes(db)
+        self._answers: dict[tuple, dict[str, Any]] = {}
+        self._found: dict[tuple, dict[str, Any]] = {}
+
+    def answer(self, query: str, destination: str | None, on: str) -> dict[str, Any]:
+        key = (query, destination, on)
+        if key not in self._answers:
+            self._answers[key] = queries.status(self.db, query, on, destination, None,
+                                                limit=0, announcements_limit=None)
+        return self._answers[key]
+
+    def found(self, kind: str, query: str, destination: str, on: str) -> dict[str, Any]:
+        """The lane-independent reading of one answer: its parts (marked with how they
+        matched and whether they can decide), the destination-wide measures, what was
+        searched and the announcements' own states."""
+        key = (kind, query, destination, on)
+        if key not in self._found:
+            answer = self.answer(query, destination, on)
+            self._found[key] = {
+                "parts": _parts(answer, kind, query, self.codes,
+                                lambda n: self.answer(n, None, on)),
+                "wide": answer.get("destination_wide") or [],
+                "searched": answer.get("searched"),
+                "announcements": answer.get("announcements") or []}
+        return self._found[key]
+
+
 def lane_status(db: Database, lane: dict[str, Any], on: str,
-                ask: Callable[..., dict[str, Any]] | None = None,
-                control_codes: dict | None = None) -> dict[str, Any]:
+                lookups: Lookups | None = None) -> dict[str, Any]:
     """One lane's row: verdict, the parts that apply and how they matched, the chain."""
-    ask = ask or (lambda q, d, e: queries.status(db, q, on, d, e, limit=0,
-                                                      announcements_limit=None))
-    control_codes = control_codes if control_codes is not None else _control_codes(db)
+    lookups = lookups or Lookups(db)
+    return lane_row(lane, on, lambda kind, query: lookups.found(
+        kind, query, lane["destination"], on))
+
+
+def lane_row(lane: dict[str, Any], on: str,
+             found: Callable[[str, str], dict[str, Any]]) -> dict[str, Any]:
+    """The row of ``lane`` from ``found(kind, query)``: :meth:`Lookups.found` of each of the
+    lane's queries on ``on``."""
     end_use = end_use_of(lane)
     parts: list[dict[str, Any]] = []
     wide: list[dict[str, Any]] = []
     searched = []
     for kind, query in queries_of(lane):
-        answer = ask(query, lane["destination"], end_use)
-        searched.append(answer.get("searched"))
-        parts += _parts(answer, kind, query, control_codes, lambda n: ask(n, None, end_use))
-        wide = wide or answer.get("destination_wide") or []
+        answer = found(kind, query)
+        searched.append(answer["searched"])
+        parts += answer["parts"]
+        wide = wide or answer["wide"]
     result = verdict_of(parts, wide, end_use)
     deciding = result["deciding"]
     numbers = _unique([*(p["announcement"] for p in deciding),
@@ -258,23 +297,15 @@ def _unique(values: Any) -> list[Any]:
 
 
 def portfolio_status(db: Database, lanes: list[dict[str, Any]], on: str | None = None,
-                     screen: bool = True) -> list[dict[str, Any]]:
+                     screen: bool = True, lookups: Lookups | None = None
+                     ) -> list[dict[str, Any]]:
     """Every lane's row on ``on`` (default today), with the counterparty's screening."""
     on = queries.check_date(on, "--on")
-    cache: dict[tuple, dict[str, Any]] = {}
-    codes = _control_codes(db)
-
-    def ask(query: str, destination: str, end_use: str | None) -> dict[str, Any]:
-        key = (query, destination, end_use)
-        if key not in cache:
-            cache[key] = queries.status(db, query, on, destination, end_use, limit=0,
-                                        announcements_limit=None)
-        return cache[key]
-
+    lookups = lookups or Lookups(db)
     screener = _screener(db) if screen else None
     rows = []
     for lane in lanes:
-        row = lane_status(db, lane, on, ask, codes)
+        row = lane_status(db, lane, on, lookups)
         if screener is not None and lane.get("counterparty"):
             row["screening"] = _screen(screener, lane["counterparty"], lane["destination"], on)
         rows.append(row)
