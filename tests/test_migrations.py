@@ -43,6 +43,7 @@ PINNED = {
     ("timeline", 1): "03fe826eb5b9700e2f5b4347b94e35257629254273efd0fc9c70b1ebfb09257b",
     ("timeline", 2): "e90cdd578e13936424c3dc714f72ef042854fc3ded6626cd2e516a453c7cad4a",
     ("timeline", 3): "76c315717277269e5143ded8aa111ab05274b67d77a70ae9aa7ea635d60c9cf3",
+    ("timeline", 4): "fd4fdebd6f1a8bf3ec63a8a5f07978154044f7d2e11d5a6959d9496f39a7f4de",
     ("web", 1): "35e2daeaa2a0aec22f7b514ea207bce2965b2e8cdb49da07e384f0efd7560a03",
     ("enforcement", 1): "1aef010c6b88db5231a570cd0da208527491b2ee5ebdcb3166b457a643872e9b",
     ("screening", 1): "bb07ca124053d0be855f9f33d3f4f92b86b808cf5de905202d9f01ba659a404d",

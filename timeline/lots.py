@@ -89,17 +89,21 @@ def lots_of(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def delete(conn: Any, number: str) -> None:
-    """Remove an announcement's lots (before it is written again, or when it is gone)."""
+    """Remove an announcement's lots and their spans (before it is written again, or when
+    it is gone)."""
+    from timeline import spans
+
+    spans.delete(conn, number)
     conn.execute("delete from lot_terms where lot_id in "
                  "(select id from lots where announcement = ?)", [number])
     conn.execute("delete from lots where announcement = ?", [number])
 
 
-def replace(conn: Any, number: str, lots: list[dict[str, Any]]) -> None:
-    """Make ``lots`` the announcement's lots."""
+def replace(conn: Any, number: str, lots: list[dict[str, Any]]) -> list[tuple[int, dict]]:
+    """Make ``lots`` the announcement's lots; returns them with their ids."""
     delete(conn, number)
     if not lots:
-        return
+        return []
     first = (conn.execute("select max(id) from lots").fetchone()[0] or 0) + 1
     rows, terms = [], []
     for lot_id, lot in enumerate(lots, first):
@@ -116,15 +120,19 @@ def replace(conn: Any, number: str, lots: list[dict[str, Any]]) -> None:
                      "materials, members) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      rows)
     conn.executemany("insert into lot_terms (kind, term, lot_id, n) values (?, ?, ?, ?)", terms)
+    return list(enumerate(lots, first))
 
 
 def write(conn: Any, number: str, issue: str | None, rows: list[dict[str, Any]],
           per_row: list[list[Any]], ids: dict[str, int]) -> None:
     """The writer's call: the lots of the catalogue rows it just derived (``per_row`` are
-    their intervals; rows that share an interval list share it as one object)."""
+    their intervals; rows that share an interval list share it as one object), and their
+    spans (timeline/spans.py)."""
+    from timeline import spans
     from timeline.items import destinations, terms_of
 
     members = []
+    by_subject: dict[int, tuple[list[str], list[str], list[Any]]] = {}
     for row, intervals in zip(rows, per_row, strict=True):
         terms = terms_of(row)
         members.append({
@@ -135,7 +143,16 @@ def write(conn: Any, number: str, issue: str | None, rows: list[dict[str, Any]],
             "ordinal": row["ordinal"], "announcement_date": issue,
             "materials": [t for k, t in terms if k == "material"],
             "hs": [t for k, t in terms if k == "hs"], "signature": id(intervals)})
-    replace(conn, number, lots_of(members))
+        by_subject[ids[row["key"]]] = ([t for k, t in terms if k == "hs"],
+                                       [t for k, t in terms if k == "control"], intervals)
+    written = replace(conn, number, lots_of(members))
+    if written and spans.available_table(conn):
+        spans.write(conn, number, written,
+                    {lot_id: [(i.state, i.start, i.end) for i in by_subject[lot["rep"]][2]]
+                     for lot_id, lot in written},
+                    {lot_id: {"hs": [by_subject[sid][0] for sid in lot["members"]],
+                              "control": [by_subject[sid][1] for sid in lot["members"]]}
+                     for lot_id, lot in written})
 
 
 def available(db: Database) -> bool:

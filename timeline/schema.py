@@ -180,6 +180,16 @@ def lots(db: Database) -> None:
         db.execute("update announcements set model = null")
 
 
+def spans(db: Database) -> None:
+    """Spans, each lot's intervals filed under the terms status asks by (timeline/spans.py),
+    made for the lots the catalogue already has; the writer keeps them from then on."""
+    from timeline import spans as lot_spans
+
+    lot_spans.create(db)
+    if "lots" in db.table_names():
+        lot_spans.backfill(db)
+
+
 # Append-only from here on: a change of layout is a new function at the end of this list
 # (altering the tables in place), not a new LAYOUT that drops them.
-register("timeline", [ensure_tables, item_model, lots])
+register("timeline", [ensure_tables, item_model, lots, spans])

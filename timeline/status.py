@@ -23,6 +23,7 @@ module only looks rows up and reads their intervals on the date.
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 import sqlite3
@@ -33,7 +34,7 @@ from sqlite_utils import Database
 from core import han
 from extract import items as model
 from extract.clauses import clause_parts
-from timeline import lots
+from timeline import lots, span_status, spans
 
 HS = re.compile(r"^\d{2,10}$")
 CONTROL = re.compile(r"^\d[A-Ea-e](\d{1,3}(\.[A-Za-z0-9]+)*\.?)?$")
@@ -146,71 +147,13 @@ def _matches(db: Database, kind: str, value: str, on: str
 
 def _material_terms(kind: str, value: str, notes: dict[str, Any]
                     ) -> tuple[list[str], list[str]]:
-    """(direct, via) material terms of a material or group query: a group covers its
-    members and subgroups; a material reaches the measures of the groups it belongs to."""
-    direct = [value]
-    via: list[str] = []
+    """(direct, via) material terms of a material or group query (timeline/spans.py has
+    the one definition), noting the members and groups for the answer."""
+    direct, via = spans.question_terms(kind, value)
     if kind == "group":
-        direct += model.members(value) + model.subgroups(value)
         notes["members"] = model.members(value)
-        parent = model.groups().get(value, {}).get("parent")
-        while parent:
-            via.append(parent)
-            parent = model.groups().get(parent, {}).get("parent")
-    else:
-        via = model.groups_of(value)
     notes["groups"] = via
     return direct, via
-
-
-def _lot_matches(db: Database, kind: str, value: str, on: str
-                 ) -> tuple[str, list[Any], dict[str, Any]] | None:
-    """The same matching as :func:`_matches`, on lots (timeline/lots.py): SQL ``(subject_id
-    = lot id, rank, match, via_group, via_material, n)``, one row per lot and match kind,
-    ``n`` the lot's items matched that way. None where items must be read one by one: no
-    lots built yet, control codes, announcements, text, or an HS query some code is a
-    proper prefix of (``contained_in``, whose precedence over ``contains`` is per item)."""
-    if kind not in ("material", "group", "hs") or not lots.available(db):
-        return None
-    notes: dict[str, Any] = {}
-    if kind in ("material", "group"):
-        direct, via = _material_terms(kind, value, notes)
-        parts = ["select lot_id, 3 as rank, null as via_group, n from lot_terms "
-                 f"where kind = 'material' and term in ({','.join('?' for _ in direct)})"]
-        if via:
-            parts.append("select lot_id, 5, term, n from lot_terms where kind = 'material' "
-                         f"and term in ({','.join('?' for _ in via)})")
-        return ("select lot_id as subject_id, min(rank) as rank, null as how, via_group, "
-                f"null as via_material, n from ({' union all '.join(parts)}) group by lot_id",
-                [*direct, *via], notes)
-    prefixes = [value[:k] for k in range(2, len(value))]
-    if prefixes and db.execute(
-            f"select 1 from item_terms where kind = 'hs' and term in "
-            f"({','.join('?' for _ in prefixes)}) limit 1", prefixes).fetchone():
-        return None
-    # per lot: members with the code itself, and members with a longer code under it
-    # (codes under the prefix added up, less the members counted twice: hs_overlap)
-    sql = ("with agg as (select lot_id, sum(case when term = ? then n else 0 end) as ex, "
-           "sum(n) as tot from lot_terms where kind = 'hs' and term >= ? and term < ? "
-           "group by lot_id), "
-           "d as materialized (select a.lot_id, a.ex, a.tot - coalesce(o.n, 0) - a.ex as co "
-           "from agg a left join lot_terms o on o.kind = 'hs_overlap' and o.term = ? "
-           "and o.lot_id = a.lot_id), "
-           # clause-level measures reach the code through the materials of its lots in force
-           "ms as materialized (select distinct mt.value as term from d "
-           "join lots l on l.id = d.lot_id join intervals di on di.subject_id = l.rep "
-           "and di.retired_in is null and di.state = 'in_force' and di.start <= ? "
-           "and (di.end is null or di.end >= ?) join json_each(l.materials) mt), "
-           "via as (select p.lot_id, min(p.term) as term from ms join lot_terms p "
-           "on p.kind = 'material' and p.term = ms.term join lots pl on pl.id = p.lot_id "
-           "and pl.kind = 'provision' group by p.lot_id) "
-           "select lot_id as subject_id, 0 as rank, 'exact' as how, null as via_group, "
-           "null as via_material, ex as n from d where ex > 0 "
-           "union all select lot_id, 2, 'contains', null, null, co from d where co > 0 "
-           "union all select v.lot_id, 4, null, null, v.term, pl.n - coalesce(d.ex + d.co, 0) "
-           "from via v join lots pl on pl.id = v.lot_id left join d on d.lot_id = v.lot_id "
-           "where pl.n - coalesce(d.ex + d.co, 0) > 0")
-    return sql, [value, value, value + "\uffff", value, on, on], notes
 
 
 def _text_subjects(db: Database, text: str, limit: int = 5000) -> list[int]:
@@ -270,20 +213,14 @@ def answer(db: Database, query: str, on: str, destinations: list[str], end_use: 
     kind, value = classify(query, parse_number)
     unknown_number = kind == "announcement" and not db.execute(
         "select 1 from announcements where number = ?", [value]).fetchone()
-    lotted = None if unknown_number else _lot_matches(db, kind, value, on)
-    if lotted is not None:
-        # one row per lot and match kind: its interval is its representative's
-        matched_sql, args, notes = lotted
-        where, dest_args = _where(kind, destinations)
-        base = (f"from ({matched_sql}) m join lots it on it.id = m.subject_id "
-                "left join intervals i on i.subject_id = it.rep and i.retired_in is null "
-                f"and i.start <= ? and (i.end is null or i.end >= ?) where {where}")
-        count = "sum(m.n)"
-    else:
-        matched_sql, args, notes = ("select null, 0, null, null, null where 0", [], {}) \
-            if unknown_number else _matches(db, kind, value, on)
-        base, dest_args = _item_base(_best(matched_sql), kind, destinations)
-        count = "count(*)"
+    src = None if unknown_number else span_status.source(db, kind, value, on)
+    if src is not None:
+        return _span_answer(db, query, kind, value, on, destinations, end_use, limit,
+                            offset, announcements_limit, src)
+    matched_sql, args, notes = ("select null, 0, null, null, null where 0", [], {}) \
+        if unknown_number else _matches(db, kind, value, on)
+    base, dest_args = _item_base(_best(matched_sql), kind, destinations)
+    count = "count(*)"
     params = [*args, on, on, *dest_args]
     groups = db.execute(
         "select it.announcement, it.provision, it.kind, it.measure, it.destinations, "
@@ -311,12 +248,7 @@ def answer(db: Database, query: str, on: str, destinations: list[str], end_use: 
         counts[part["state"]] = counts.get(part["state"], 0) + part["count"]
         parts.append(part)
     total = sum(counts.values())
-    if not parts or limit <= 0:
-        items = []
-    elif lotted is not None:
-        items = _lot_listing(db, kind, value, (base, params), on, limit, offset, destinations)
-    else:
-        items = _listing(db, base, params, limit, offset)
+    items = _listing(db, base, params, limit, offset) if parts and limit > 0 else []
     wide = _destination_wide(db, on, destinations)
     listed, announcements_total = _announcements(
         db, kind, value, parts, on, args if not unknown_number else None, announcements_limit)
@@ -340,6 +272,175 @@ def answer(db: Database, query: str, on: str, destinations: list[str], end_use: 
         result["coverage"] = coverage(db)
         result["message"] = nothing_found_message(result)
     return result
+
+
+def _span_answer(db: Database, query: str, kind: str, value: str, on: str,
+                 destinations: list[str], end_use: str | None, limit: int, offset: int,
+                 announcements_limit: int | None, src: tuple[str, list[Any]]
+                 ) -> dict[str, Any]:
+    """:func:`answer` from spans (timeline/span_status.py): the same answer, with totals
+    from aggregates and detail read only for the announcements shown."""
+    notes: dict[str, Any] = {}
+    if kind in ("material", "group"):
+        _material_terms(kind, value, notes)
+    forms = span_status.shapes(db)
+    wanted = {sid for sid, form in forms.items() if span_status.allowed(form, destinations)}
+    extra = span_status.via_materials(db, kind, value, on)
+    totals = span_status.totals(db, src, extra, on, kind, value, wanted)
+    counts = totals["counts"]
+    total = sum(counts.values())
+    need = offset + limit if total and limit > 0 else 0
+
+    def keep(lot: dict[str, Any]) -> bool:
+        return span_status.allowed({"destination_wide": bool(lot["destination_wide"]),
+                                    "destinations": lot["destinations"]}, destinations)
+
+    own = list(dict.fromkeys(_own_lists(db, kind, value)))
+    materials = kind in ("material", "group")
+    if materials:
+        answering = span_status.matched_among(db, value, own, on, destinations)
+    else:
+        ranked = span_status.ranked(db, src, extra, wanted)
+        count, answering = len(ranked), {number for number, _, _ in ranked}
+    more = _issued(db, [n for n in own if n not in answering], on)
+    scan = need
+    while True:
+        if materials:
+            count, ranked = span_status.material_announcements(
+                db, value, on, destinations, announcements_limit, scan)
+        every = [(number, adate) for number, adate, _ in ranked] + more
+        newest = (sorted(every, key=lambda r: (r[1], r[0]), reverse=True)
+                  if announcements_limit is None else
+                  heapq.nlargest(announcements_limit, every, key=lambda r: (r[1], r[0])))
+        page = [number for number, _ in newest]
+        listing: list[str] = []
+        seen = 0  # items are listed newest announcement first, then by number
+        for number, _, n in _newest_first(ranked, scan) if scan else []:
+            if seen >= scan:
+                break
+            listing.append(number)
+            seen += n
+        rows = span_status.lot_rows(db, (kind, value), extra,
+                                    sorted(set(page) | set(listing)), keep, on)
+        # an announcement's items are counted whatever their destinations: with a
+        # destination asked, read further until the page of items is full
+        got = sum(r["count"] for r in rows if r["announcement"] in set(listing))
+        if got >= need or len(listing) >= count or not destinations or scan >= total:
+            break  # (without a destination an announcement's count is exact)
+        scan = max(scan * 2, need * 2)
+    parts = _parts_of(rows)
+    wide = _destination_wide(db, on, destinations)
+    headline = _headline(_parts_of(_headline_rows(db, (kind, value), extra, totals["groups"],
+                                                  forms, end_use, on)), wide, end_use)
+    by_number: dict[str, list[dict[str, Any]]] = {}
+    for part in parts:
+        by_number.setdefault(part["announcement"], []).append(part)
+    listed = []
+    for number in page:
+        info = announcement_state(db, number, on)
+        if info is None:
+            continue
+        matched = sorted(by_number.get(number, []), key=lambda p: (
+            clause_parts(p["provision"]), MATCH_RANK.get(p["match"], 3), p["ordinal"] or 0))
+        info["matched"] = [{k: p[k] for k in (*PART_FIELDS, "clause", "count")}
+                           for p in matched]
+        listed.append(info)
+    in_listing = set(listing)
+    chosen = sorted(sorted(((r["lot_id"], r["announcement"], r["count"], r["rank"], r["match"],
+                             r["via_group"], r["via_material"], r["announcement_date"] or "",
+                             r["ordinal"] or 0) for r in rows
+                            if r["announcement"] in in_listing), key=lambda r: (r[1], r[8])),
+                    key=lambda r: r[7], reverse=True)
+    items = _lot_listing(db, kind, value, [r[:7] for r in chosen], on, limit, offset,
+                         destinations) if listing else []
+    result = {
+        "query": query, "kind": kind, "value": value, "on": on,
+        "destination": destinations[0] if len(destinations) == 1 else
+        (destinations or None), "destinations": destinations, "end_use": end_use,
+        "found": bool(counts or count or more), "fallback": None, "members": notes.get("members"),
+        "groups": notes.get("groups"), "controlled": counts.get("in_force", 0) > 0,
+        "headline": headline, "measure": _legacy(headline), "counts": counts,
+        "total_items": total, "not_yet_issued": totals["later"],
+        "announcements": listed, "announcements_total": count + len(more),
+        "announcements_more": count + len(more) - len(listed),
+        "destination_wide": wide, "items": items, "offset": offset,
+        "items_more": max(0, total - offset - len(items)),
+    }
+    result["searched"] = _searched(result, notes)
+    if not result["found"]:
+        result["coverage"] = coverage(db)
+        result["message"] = nothing_found_message(result)
+    return result
+
+
+def _newest_first(ranked: list[tuple[str, str, int]], k: int) -> list[tuple[str, str, int]]:
+    """The ``k`` (and those tied with the last) newest announcements, newest first and by
+    number within a day, without sorting them all."""
+    top = heapq.nlargest(k, ranked, key=lambda r: r[1])
+    if not top:
+        return []
+    cutoff = top[-1][1]
+    chosen = sorted((r for r in ranked if r[1] >= cutoff), key=lambda r: r[0])
+    return sorted(chosen, key=lambda r: r[1], reverse=True)
+
+
+def _issued(db: Database, numbers: list[str], on: str) -> list[tuple[str, str]]:
+    """(number, issue date) of those announcements issued by ``on`` (their own interval
+    covers it): the ones whose own lists name the query, checked in one query."""
+    if not numbers:
+        return []
+    return [(number, issue or "") for number, issue in db.execute(
+        "select a.number, a.issue_date from announcements a join subjects s on s.key = a.number "
+        "where a.number in (select value from json_each(?)) and exists (select 1 from "
+        "intervals i where i.subject_id = s.id and i.retired_in is null and i.start <= ? "
+        "and (i.end is null or i.end >= ?))", [json.dumps(numbers), on, on])]
+
+
+def _parts_of(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Lot rows (span_status.lot_rows) grouped as the item path groups items into parts."""
+    parts: dict[tuple, dict[str, Any]] = {}
+    scopes: dict[str | None, dict[str, Any]] = {}
+    for row in rows:
+        key = (row["announcement"], row["provision"], row["kind"], row["measure"],
+               row["destinations"], row["scope"], row["state"], row["since"], row["until"],
+               row["cause"], row["match"], row["via_group"], row["via_material"])
+        part = parts.get(key)
+        if part is None:
+            if row["scope"] not in scopes:
+                scopes[row["scope"]] = json.loads(row["scope"]) if row["scope"] else {}
+            part = parts[key] = {k: row[k] for k in PART_FIELDS}
+            part.update(scope=scopes[row["scope"]], count=0, clause=row["provision"],
+                        destination_wide=bool(row["destination_wide"]),
+                        announcement_date=row["announcement_date"], ordinal=row["ordinal"])
+        part["count"] += row["count"]
+        if row["ordinal"] is not None and (part["ordinal"] is None
+                                           or row["ordinal"] < part["ordinal"]):
+            part["ordinal"] = row["ordinal"]
+        if (row["announcement_date"] or "") > (part["announcement_date"] or ""):
+            part["announcement_date"] = row["announcement_date"]
+    return list(parts.values())
+
+
+def _headline_rows(db: Database, question: tuple[str, str], extra: list[tuple],
+                   groups: dict[tuple, list[Any]], forms: dict[int, dict[str, Any]],
+                   end_use: str | None, on: str) -> list[dict[str, Any]]:
+    """The lot rows that can make the headline: of the measures in force (and, failing
+    those, the superseded ones) that bind the query, the strictest and newest."""
+    rank = model.measure_rank()
+    out: list[dict[str, Any]] = []
+    for state in ("in_force", "superseded"):
+        candidates = {(shape, adate) for (s, shape, *_), (_, adate) in groups.items()
+                      if s == state and forms[shape]["measure"]
+                      and _applies(forms[shape]["scope"], end_use)}
+        if not candidates:
+            continue
+        top = max((rank.get(forms[shape]["measure"], 0), adate or "")
+                  for shape, adate in candidates)
+        for shape, adate in sorted(candidates, key=lambda c: (c[0], c[1] or "")):
+            if (rank.get(forms[shape]["measure"], 0), adate or "") == top:
+                out += span_status.resolve(db, question, extra, state, forms[shape], adate,
+                                           on)
+    return out
 
 
 def _listing(db: Database, base: str, params: list[Any], limit: int,
@@ -369,41 +470,30 @@ def _listing(db: Database, base: str, params: list[Any], limit: int,
     return out
 
 
-def _lot_listing(db: Database, kind: str, value: str, query: tuple[str, list[Any]], on: str,
+def _lot_listing(db: Database, kind: str, value: str, chosen: list[tuple], on: str,
                  limit: int, offset: int, destinations: list[str]) -> list[dict[str, Any]]:
-    """:func:`_listing` for a lot answer: the lots of the first announcements that hold
-    ``offset + limit`` matched items, read item by item (each with how it matched)."""
-    base, params = query
-    wanted = offset + limit
-    chosen: list[tuple] = []
-    seen = 0
-    last = None
-    for row in db.execute(
-            f"select it.id, it.announcement, m.n, m.rank, m.how, m.via_group, m.via_material "
-            f"{base} and i.id is not null order by it.announcement_date desc, "
-            "it.announcement, it.ordinal", params):
-        if seen >= wanted and row[1] != last:
-            break
-        chosen.append(row)
-        seen += row[2]
-        last = row[1]
+    """:func:`_listing` for a span answer: ``chosen`` are the matched lots (lot id,
+    announcement, n, rank, how, via group, via material) of the first announcements that
+    hold ``offset + limit`` matched items, newest first; they are read item by item (each
+    with how it matched)."""
     if not chosen:
         return []
     members = {lot_id: json.loads(m) for lot_id, m in db.execute(
         "select id, members from lots where id in (select value from json_each(?))",
         [json.dumps(sorted({r[0] for r in chosen}))])}
     codes: dict[int, list[str]] = {}
-    if kind == "hs":
+    if kind in ("hs", "control"):
         ids = [sid for r in chosen for sid in members[r[0]]]
-        codes = {sid: json.loads(h) if h else [] for sid, h in db.execute(
-            "select subject_id, hs_codes from items where current = 1 and subject_id in "
-            "(select value from json_each(?))", [json.dumps(ids)])}
+        codes = {sid: (json.loads(h) if h else []) if kind == "hs" else
+                 ([c.lower()] if c else []) for sid, h, c in db.execute(
+                     "select subject_id, hs_codes, control_code from items where current = 1 "
+                     "and subject_id in (select value from json_each(?))", [json.dumps(ids)])}
     matched: dict[int, list[Any]] = {}
     for lot_id, _, _, rank, how, via_group, via_material in sorted(chosen, key=lambda r: r[3]):
         for sid in members[lot_id]:
             if sid in matched:
                 continue
-            if kind == "hs" and how is not None:
+            if kind in ("hs", "control") and how is not None:
                 has = codes.get(sid, [])
                 if how != ("exact" if value in has else "contains" if any(
                         c.startswith(value) for c in has) else None):
