@@ -26,6 +26,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from extract import items as model
+from store.catalogue import in_chunks
 from timeline import queries
 
 VERDICTS = {"prohibited": "prohibited", "denied": "denied in principle",
@@ -72,8 +73,7 @@ def _how(kind: str, part: dict[str, Any], query: str) -> str:
     return f"material ({query})"
 
 
-def _parts(answer: dict[str, Any], kind: str, query: str,
-           control_codes: dict[tuple[str, str | None], list[str]],
+def _parts(answer: dict[str, Any], kind: str, query: str, control_codes: ControlCodes,
            ask_announcement: Callable[[str], dict[str, Any]]) -> list[dict[str, Any]]:
     """The answer's matched parts, marked with how they matched and whether they can decide.
 
@@ -82,6 +82,7 @@ def _parts(answer: dict[str, Any], kind: str, query: str,
     items, No. 89's catalogue) names the material is read through its own provisions.
     """
     category = kind == "material" and bool(model.members(answer.get("value") or ""))
+    control_codes.read(a["number"] for a in answer.get("announcements") or [])
     out = []
     for ann in answer.get("announcements") or []:
         matched = ann.get("matched") or []
@@ -92,7 +93,7 @@ def _parts(answer: dict[str, Any], kind: str, query: str,
                        if a["number"] == ann["number"] for p in a.get("matched") or []
                        if p["kind"] == "provision"]
         for part in matched:
-            codes = control_codes.get((part["announcement"], part["provision"]), [])
+            codes = control_codes.of(part["announcement"], part["provision"])
             goods = not codes or any(_goods({"control_code": c}) for c in codes) \
                 or part["kind"] == "provision"
             scope = part.get("scope") or {}
@@ -112,14 +113,30 @@ def _parts(answer: dict[str, Any], kind: str, query: str,
     return out
 
 
-def _control_codes(db: Database) -> dict[tuple[str, str | None], list[str]]:
-    """(announcement, provision) → the control codes of its items (to tell goods apart)."""
-    out: dict[tuple[str, str | None], list[str]] = {}
-    for number, provision, code in db.execute(
-            "select announcement, provision, control_code from items where current = 1 "
-            "and kind = 'item' and control_code is not null"):
-        out.setdefault((number, provision), []).append(code)
-    return out
+class ControlCodes:
+    """(announcement, provision) → the control codes of its items (to tell goods apart),
+    read for the announcements the answers name, as they name them (a scan of every item
+    costs seconds on a large catalogue; a portfolio names a part of it)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._read: set[str] = set()
+        self._codes: dict[tuple[str, str | None], list[str]] = {}
+
+    def read(self, numbers: Any) -> None:
+        new = {n for n in numbers if n not in self._read}
+        for chunk, marks in in_chunks(new):
+            for number, provision, code in self.db.execute(
+                    "select announcement, provision, control_code from items where "
+                    f"announcement in ({marks}) and current = 1 and kind = 'item' "
+                    "and control_code is not null", chunk):
+                self._codes.setdefault((number, provision), []).append(code)
+        self._read |= new
+
+    def of(self, number: str, provision: str | None) -> list[str]:
+        if number not in self._read:
+            self.read([number])
+        return self._codes.get((number, provision), [])
 
 
 def _next_day(day: str) -> str:
@@ -157,7 +174,8 @@ def verdict_of(parts: list[dict[str, Any]], wide: list[dict[str, Any]],
         chosen = [p for p in applying if VERDICTS[p["measure"]] == verdict]
         if not all(_listed(p) for p in chosen):
             # a destination-bound measure decides: the listed items it bites on are the chain
-            chosen += [p for p in listed_now if p not in chosen]
+            taken = {id(p) for p in chosen}
+            chosen += [p for p in listed_now if id(p) not in taken]
         return {"verdict": verdict, "deciding": chosen, "applying": applying}
     suspended = [p for p in deciding if p["state"] == "suspended" and _listed(p)]
     if suspended:
@@ -183,7 +201,7 @@ class Lookups:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.codes = _control_codes(db)
+        self.codes = ControlCodes(db)
         self._answers: dict[tuple, dict[str, Any]] = {}
         self._found: dict[tuple, dict[str, Any]] = {}
 
@@ -235,7 +253,9 @@ def lane_row(lane: dict[str, Any], on: str,
     deciding = result["deciding"]
     numbers = _unique([*(p["announcement"] for p in deciding),
                        *(p.get("cause") for p in deciding)])
-    related = _unique(p["announcement"] for p in parts if p["announcement"] not in numbers)
+    deciding_numbers = set(numbers)
+    related = _unique(p["announcement"] for p in parts
+                      if p["announcement"] not in deciding_numbers)
     matches = _unique(p["how"] for p in deciding)
     why = "; ".join(_part_why(p) for p in _merged(deciding))
     if not deciding:
@@ -289,11 +309,8 @@ def _brief(part: dict[str, Any]) -> dict[str, Any]:
 
 
 def _unique(values: Any) -> list[Any]:
-    out: list[Any] = []
-    for value in values:
-        if value and value not in out:
-            out.append(value)
-    return out
+    """The values that are set, each once, in their first order."""
+    return list(dict.fromkeys(v for v in values if v))
 
 
 def portfolio_status(db: Database, lanes: list[dict[str, Any]], on: str | None = None,
