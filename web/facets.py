@@ -5,8 +5,12 @@ at 100k announcements and 1.2M items, seconds per facet, so the catalogue and it
 pages timed out. The writer keeps the counts of the unfiltered views in
 ``summary_facets`` and each document's state (``summary_documents``, timeline/summary.py);
 these facet classes read them when the page is unfiltered and the summary is current
-(nothing marked in ``summary_dirty``), and otherwise run the query over the filtered rows
-(an array facet without Datasette's ``distinct inner.*``, which copies every column).
+(nothing marked in ``summary_dirty``). On a filtered or searched catalogue page they count
+the page's rows in ``summary_documents`` (one narrow row per document, no per-row state
+lookup: a search matching 25k announcements took 0.3 s of facets through the view, about
+0.06 s this way); elsewhere they run the query over the filtered rows (an array facet
+without Datasette's ``distinct inner.*``, which copies every column). A facet past
+``facet_time_limit_ms`` is named on the page as timed out, never dropped silently.
 They replace Datasette's own column and array facets (same names, same output).
 """
 
@@ -32,9 +36,12 @@ STATE_LIVE = _STATE_TODAY.format(
 STATE_FACET_SQL = (
     "select value, count(*) as count from (select case when d.state_as_of <= {today} and "
     "d.state_next > {today} then d.state else coalesce(" + STATE_LIVE + ", 'unknown') end "
-    "as value from summary_documents d where d.number is not null) group by value "
-    "order by count desc, value limit :limit"
+    "as value from summary_documents d where d.number is not null and {{rows}}) "
+    "group by value order by count desc, value limit {{limit}}"
 ).format(today=TODAY_SQL)
+# A searched catalogue page as Datasette writes its query (web/metadata.yaml: fts_table).
+SEARCHED = ("from catalogue where id in (select rowid from search_fts where search_fts "
+            "match escape_fts(:search))")
 
 
 def _unfiltered(facet: Any) -> bool:
@@ -44,22 +51,64 @@ def _unfiltered(facet: Any) -> bool:
             and " where " not in sql and sql.endswith(f" from {facet.table}"))
 
 
-async def _summary_rows(facet: Any, column: str, limit: int) -> list[dict[str, Any]] | None:
+def _rows_of_page(facet: Any) -> tuple[str, Any] | None:
+    """The condition on ``summary_documents d`` that keeps the catalogue page's rows, and
+    its parameters; None for another table. A page filtered only by a search matches the
+    search index directly; any other filter selects the ids through the view."""
+    if _unfiltered(facet):
+        return "1", {}
+    if facet.database != DATABASE or facet.table != "catalogue":
+        return None
+    sql = " ".join(facet.sql.split())
+    params = facet.params if isinstance(facet.params, dict) else None
+    if params is not None and set(params) == {"search"} and sql.endswith(" " + SEARCHED):
+        return ("d.id in (select rowid from search_fts where search_fts match "
+                "escape_fts(:search))"), params
+    return f"d.id in (select id from ({facet.sql}))", facet.params
+
+
+def _page_sql(column: str, array: bool, rows: str, limit: int) -> str:
+    """(value, count) of ``column`` over the summary rows kept by ``rows``: each row once
+    per value (an array's values counted over its distinct arrays, then weighted)."""
+    if column == "state":
+        return STATE_FACET_SQL.format(rows=rows, limit=limit)
+    if array:
+        return ("select value, sum(n) as count from (select distinct g.a, g.n, j.value from "
+                f"(select d.{column} as a, count(*) as n from summary_documents d where {rows} "
+                f"group by d.{column}) g, json_each(case when json_valid(g.a) then g.a end) j) "
+                f"group by value order by count desc, value limit {limit}")
+    return (f"select d.{column} as value, count(*) as count from summary_documents d "
+            f"where {rows} and d.{column} is not null group by d.{column} "
+            f"order by count desc, value limit {limit}")
+
+
+async def _summary_rows(facet: Any, column: str, limit: int, array: bool = False
+                        ) -> list[dict[str, Any]] | None:
     """(value, count) rows of ``column``'s facet from the summary, or None when the
-    summary cannot answer (not kept for it, stale, or missing)."""
+    summary cannot answer (not kept for it, stale, or missing).
+
+    :raises QueryInterrupted: past the facet time limit
+    """
+    from datasette.database import QueryInterrupted
+
+    page = _rows_of_page(facet)
+    if page is None or column not in KEPT[facet.table] + (
+            ("state",) if facet.table == "catalogue" else ()):
+        return None
     db = facet.ds.get_database(DATABASE)
+    limit_ms = facet.ds.setting("facet_time_limit_ms")
     try:
         if (await db.execute("select 1 from summary_dirty limit 1")).first():
             return None
-        if facet.table == "catalogue" and column == "state":
-            rows = await db.execute(STATE_FACET_SQL, {"limit": limit},
-                                    custom_time_limit=facet.ds.setting("facet_time_limit_ms"))
-            return [{"value": r[0], "count": r[1]} for r in rows]
-        if column not in KEPT.get(facet.table, ()):
-            return None
-        rows = await db.execute(
-            "select value, count from summary_facets where view = ? and facet = ? and count > 0 "
-            "order by count desc, value limit ?", [facet.table, column, limit])
+        if page[0] == "1" and column != "state":
+            rows = await db.execute(
+                "select value, count from summary_facets where view = ? and facet = ? "
+                "and count > 0 order by count desc, value limit ?", [facet.table, column, limit])
+        else:
+            rows = await db.execute(_page_sql(column, array, page[0], limit), page[1],
+                                    custom_time_limit=limit_ms)
+    except QueryInterrupted:
+        raise
     except Exception:  # noqa: BLE001 — an older catalogue without the summary tables
         return None
     return [{"value": r[0], "count": r[1]} for r in rows]
@@ -86,16 +135,21 @@ def _result(facet: Any, column: str, kind: str, rows: list[dict[str, Any]], size
 
 
 class SummaryColumnFacet(ColumnFacet):
-    """Datasette's column facet, answered from the summary when the page is unfiltered."""
+    """Datasette's column facet, answered from the summary when it can (a whole view, or
+    a catalogue page's rows), else Datasette's own query."""
 
     async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
-        if not _unfiltered(self):
-            return await super().facet_results()
+        from datasette.database import QueryInterrupted
+
         size = self.get_facet_size()
         results, timed_out, rest = [], [], []
         for found in self.get_configs():
             column = found["config"].get("column") or found["config"]["simple"]
-            rows = await _summary_rows(self, column, size + 1)
+            try:
+                rows = await _summary_rows(self, column, size + 1)
+            except QueryInterrupted:
+                timed_out.append(column)
+                continue
             if rows is None:
                 rest.append(found)
                 continue
@@ -111,8 +165,8 @@ class SummaryColumnFacet(ColumnFacet):
 
 
 class SummaryArrayFacet(ArrayFacet):
-    """Datasette's array facet: from the summary when unfiltered, else one pass over the
-    filtered rows counting each row once per value."""
+    """Datasette's array facet: from the summary when it can (a whole view, or a catalogue
+    page's rows), else one pass over the filtered rows counting each row once per value."""
 
     async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
         from datasette.database import QueryInterrupted
@@ -122,7 +176,11 @@ class SummaryArrayFacet(ArrayFacet):
         key = SUMMARISED.get(self.table or "")
         for found in self.get_configs():
             column = found["config"].get("column") or found["config"]["simple"]
-            rows = await _summary_rows(self, column, size + 1) if _unfiltered(self) else None
+            try:
+                rows = await _summary_rows(self, column, size + 1, array=True)
+            except QueryInterrupted:
+                timed_out.append(column)
+                continue
             if rows is None and key is None:
                 return await super().facet_results()
             if rows is None:
