@@ -48,16 +48,18 @@ def run(db_path: str, count: int, seed: int, on: str, since: str, until: str) ->
     from sqlite_utils import Database
 
     from portfolio.changes import verdict_changes
-    from portfolio.status import portfolio_status
+    from portfolio.status import Lookups, portfolio_status
 
     # read-only, without the migration check: the synthetic catalogue has no portfolio
     # tables and needs none (the lanes are passed in, not stored)
     db = Database(sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True))
     portfolio = lanes(db, count, seed)
     t0 = time.perf_counter()
-    rows = portfolio_status(db, portfolio, on, screen=False)
+    asked = Lookups(db)
+    rows = portfolio_status(db, portfolio, on, screen=False, lookups=asked)
     t1 = time.perf_counter()
-    found = verdict_changes(db, portfolio, since, until)
+    again = Lookups(db)  # changes starts afresh: the status answers are not reused
+    found = verdict_changes(db, portfolio, since, until, lookups=again)
     t2 = time.perf_counter()
     verdicts: dict[str, int] = {}
     for row in rows:
@@ -67,7 +69,14 @@ def run(db_path: str, count: int, seed: int, on: str, since: str, until: str) ->
             "announcements": db.execute("select count(*) from announcements").fetchone()[0],
             "status_seconds": round(t1 - t0, 2), "verdicts": verdicts,
             "changes_period": [since, until], "changes_seconds": round(t2 - t1, 2),
-            "changes": len(found["changes"]), "target_seconds": TARGET_SECONDS}
+            "changes": len(found["changes"]), "target_seconds": TARGET_SECONDS,
+            "status_calls": _calls(asked), "changes_status_calls": _calls(again)}
+
+
+def _calls(lookups: Any) -> dict[str, dict[str, float]]:
+    """Query kind → status calls, their seconds and the mean per call (where time goes)."""
+    return {kind: {"calls": n, "seconds": round(s, 2), "mean_ms": round(1000 * s / n, 1)}
+            for kind, (n, s) in sorted(lookups.asked.items())}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ reads those answers as a product's verdict:
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -204,12 +205,17 @@ class Lookups:
         self.codes = ControlCodes(db)
         self._answers: dict[tuple, dict[str, Any]] = {}
         self._found: dict[tuple, dict[str, Any]] = {}
+        self.asked: dict[str, list[float]] = {}  # query kind → [status calls, seconds]
 
     def answer(self, query: str, destination: str | None, on: str) -> dict[str, Any]:
         key = (query, destination, on)
         if key not in self._answers:
-            self._answers[key] = queries.status(self.db, query, on, destination, None,
-                                                limit=0, announcements_limit=None)
+            started = time.perf_counter()
+            found = self._answers[key] = queries.status(
+                self.db, query, on, destination, None, limit=0, announcements_limit=None)
+            tally = self.asked.setdefault(found["kind"], [0, 0.0])
+            tally[0] += 1
+            tally[1] += time.perf_counter() - started
         return self._answers[key]
 
     def found(self, kind: str, query: str, destination: str, on: str) -> dict[str, Any]:
