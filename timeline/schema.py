@@ -190,6 +190,16 @@ def spans(db: Database) -> None:
         lot_spans.backfill(db)
 
 
+def span_headings(db: Database) -> None:
+    """Spans filed again, now also under each 4-digit HS heading and with one row per
+    announcement and heading (timeline/spans.py)."""
+    from timeline import spans as lot_spans
+
+    db.execute("delete from lot_spans")
+    if "lots" in db.table_names():
+        lot_spans.backfill(db)
+
+
 # Append-only from here on: a change of layout is a new function at the end of this list
 # (altering the tables in place), not a new LAYOUT that drops them.
-register("timeline", [ensure_tables, item_model, lots, spans])
+register("timeline", [ensure_tables, item_model, lots, spans, span_headings])

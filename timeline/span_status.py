@@ -18,7 +18,19 @@ from sqlite_utils import Database
 
 from timeline import spans
 
-SPAN = "lot_id, state, shape, n, how, rank, via_group, adate, announcement, start"
+SPAN = "lot_id, state, shape, n, how, rank, via_group, adate, announcement, start, materials"
+
+
+def heading(kind: str, value: str) -> bool:
+    """Whether the question is a 4-digit HS heading (read from ``hs_heading`` spans)."""
+    return kind == "hs" and len(value) == 4
+
+
+def announcement_term(kind: str, value: str) -> str | None:
+    """The term of the question's ``announcement`` rows, if it has them."""
+    if kind in ("material", "group"):
+        return "material:" + value
+    return "hs:" + value if heading(kind, value) else None
 
 
 def source(db: Database, kind: str, value: str, on: str, lots: list[int] | None = None
@@ -36,47 +48,48 @@ def source(db: Database, kind: str, value: str, on: str, lots: list[int] | None 
         only, extra = " and lot_id in (select value from json_each(?))", [json.dumps(lots)]
     if kind in ("material", "group"):
         return (f"select lot_id, state, shape, n, null as how, case kind when 'material' "
-                f"then 3 else 5 end as rank, via as via_group, adate, announcement, start "
-                f"from {table} where kind in ('material', 'via') and term = ? and {covers}"
-                f"{only}", [value, on, on, *extra])
+                f"then 3 else 5 end as rank, via as via_group, adate, announcement, start, "
+                f"null as materials from {table} where kind in ('material', 'via') and "
+                f"term = ? and {covers}{only}", [value, on, on, *extra])
     prefixes = [value[:k] for k in range(2, len(value))
                 if value[:k] and not value[:k].endswith(".")]
     if prefixes and db.execute(
             f"select 1 from item_terms where kind = ? and term in "
             f"({','.join('?' for _ in prefixes)}) limit 1", [kind, *prefixes]).fetchone():
         return None
+    if heading(kind, value):
+        return (f"select lot_id, state, shape, n, 'exact' as how, 0 as rank, null as via_group, "
+                f"adate, announcement, start, materials from {table} where kind = 'hs' and "
+                f"term = ? and {covers}{only} union all select lot_id, state, shape, n, "
+                f"'contains', 2, null, adate, announcement, start, materials from {table} "
+                f"where kind = 'hs_heading' and term = ? and {covers}{only}",
+                [value, on, on, *extra, value, on, on, *extra])
     return (f"select lot_id, state, shape, n, case when term = ? then 'exact' else 'contains' "
             f"end as how, case when term = ? then 0 else 2 end as rank, null as via_group, "
-            f"adate, announcement, start from {table} where kind = ? and term >= ? "
-            f"and term < ? and {covers}{only} union all select lot_id, state, shape, n, "
-            f"'contains', 2, null, adate, announcement, start from {table} where kind = ? "
-            f"and term = ? and {covers}{only}",
+            f"adate, announcement, start, materials from {table} where kind = ? and "
+            f"term >= ? and term < ? and {covers}{only} union all select lot_id, state, "
+            f"shape, n, 'contains', 2, null, adate, announcement, start, null from {table} "
+            f"where kind = ? and term = ? and {covers}{only}",
             [value, value, kind, value, value + "\uffff", on, on, *extra,
              kind + "_overlap", value, on, on, *extra])
 
 
-def via_materials(db: Database, kind: str, value: str, on: str) -> list[tuple]:
-    """Clause-level measures a code question reaches through the materials of its lots in
-    force on the date (No. 46 二 names gallium, not gallium's codes): span rows as
-    :data:`SPAN` plus the material, one per lot (the first material by name); a lot not
-    issued yet on the date has its first span, with no state."""
-    if kind not in ("hs", "control"):
-        return []
-    found: set[str] = set()
-    for (materials,) in db.execute(
-            "select distinct materials from lot_spans where kind = ? and term >= ? and "
-            "term < ? and state = 'in_force' and start <= ? and (end is null or end >= ?) "
-            "and materials is not null", [kind, value, value + "\uffff", on, on]):
-        found.update(json.loads(materials))
-    if not found:
+def via_materials(db: Database, kind: str, value: str, on: str, found: set[str]
+                  ) -> list[tuple]:
+    """Clause-level measures a code question reaches through ``found``, the materials of
+    its lots in force on the date (No. 46 二 names gallium, not gallium's codes): span rows
+    as :data:`SPAN` (materials left out) plus the material, one per lot (the first
+    material by name); a lot not issued yet on the date has its first span, with no
+    state."""
+    if kind not in ("hs", "control") or not found:
         return []
     rows: dict[tuple, tuple] = {}
     marks = ",".join("?" for _ in found)
     for row in db.execute(
-            "select lot_id, state, shape, n, null, 4, null, adate, announcement, start, term "
-            f"from lot_spans where kind = 'provision_material' and term in ({marks}) and "
+            "select lot_id, state, shape, n, null, 4, null, adate, announcement, start, null, "
+            f"term from lot_spans where kind = 'provision_material' and term in ({marks}) and "
             "start <= ? and (end is null or end >= ?) union all select lot_id, null, shape, n, "
-            "null, 4, null, adate, announcement, start, term from lot_spans where "
+            "null, 4, null, adate, announcement, start, null, term from lot_spans where "
             f"kind = 'provision_material' and term in ({marks}) and start > ? and first = 1 "
             "order by term", [*sorted(found), on, on, *sorted(found), on]):
         rows.setdefault((row[0], row[9]), row)
@@ -84,8 +97,9 @@ def via_materials(db: Database, kind: str, value: str, on: str) -> list[tuple]:
         return []
     ids = json.dumps(sorted({key[0] for key in rows}))
     direct = {r[0] for r in db.execute(
-        "select distinct lot_id from lot_spans where lot_id in (select value from json_each(?))"
-        " and kind = ? and term >= ? and term < ?", [ids, kind, value, value + "\uffff"])}
+        "select distinct lot_id from lot_spans indexed by lot_spans_lot where lot_id in "
+        "(select value from json_each(?)) and kind = ? and term >= ? and term < ?",
+        [ids, kind, value, value + "\uffff"])}
     return [row for key, row in rows.items() if key[0] not in direct]
 
 
@@ -115,23 +129,30 @@ def _same_shape(lot: dict[str, Any], shape: dict[str, Any]) -> bool:
                                                shape["destination_wide"])
 
 
-def totals(db: Database, src: tuple[str, list[Any]], extra: list[tuple], on: str,
-           kind: str, value: str, wanted: set[int]) -> dict[str, Any]:
-    """Counts by state, items not yet issued, and per (state, shape, how, rank, via) the
-    count and newest announcement date (the headline's candidates)."""
+def totals(db: Database, src: tuple[str, list[Any]], on: str, kind: str, value: str,
+           wanted: set[int]) -> dict[str, Any]:
+    """Counts by state, items not yet issued, per (state, shape, how, rank, via group, via
+    material) the count and newest announcement date (the headline's candidates), and the
+    clause-level rows reached through materials (``extra``, see :func:`via_materials`)."""
     sql, args = src
     groups: dict[tuple, list[Any]] = {}
-    for state, shape, how, rank, via_group, n, adate in db.execute(
-            f"select state, shape, how, rank, via_group, sum(n), max(adate) from ({sql}) "
-            "group by state, shape, how, rank, via_group", args):
+    found: set[str] = set()
+    for state, shape, how, rank, via_group, materials, n, adate in db.execute(
+            f"select state, shape, how, rank, via_group, materials, sum(n), max(adate) "
+            f"from ({sql}) group by state, shape, how, rank, via_group, materials", args):
+        if state == "in_force" and materials:
+            found.update(json.loads(materials))
         if shape in wanted:
-            groups[(state, shape, how, rank, via_group, None)] = [n, adate]
+            group = groups.setdefault((state, shape, how, rank, via_group, None), [0, ""])
+            group[0] += n
+            group[1] = max(group[1] or "", adate or "")
+    extra = via_materials(db, kind, value, on, found)
     later = 0
     for row in extra:
         if row[2] in wanted and row[1] is None:
             later += row[3]
         elif row[2] in wanted:
-            group = groups.setdefault((row[1], row[2], None, 4, None, row[10]), [0, ""])
+            group = groups.setdefault((row[1], row[2], None, 4, None, row[11]), [0, ""])
             group[0] += row[3]
             group[1] = max(group[1] or "", row[7] or "")
     counts: dict[str, int] = {}
@@ -139,13 +160,16 @@ def totals(db: Database, src: tuple[str, list[Any]], extra: list[tuple], on: str
         counts[state] = counts.get(state, 0) + n
     later += sum(n for shape, n in db.execute(*_later(kind, value, on)) if shape in wanted)
     return {"groups": groups, "counts": {k: v for k, v in counts.items() if v},
-            "later": later}
+            "later": later, "extra": extra}
 
 
 def _later(kind: str, value: str, on: str) -> tuple[str, list[Any]]:
     """Items matched but not issued yet on the date (their first span starts after it)."""
     if kind in ("material", "group"):
         return ("select shape, sum(n) from lot_spans where kind in ('material', 'via') and "
+                "term = ? and start > ? and first = 1 group by shape", [value, on])
+    if heading(kind, value):
+        return ("select shape, sum(n) from lot_spans where kind in ('hs', 'hs_heading') and "
                 "term = ? and start > ? and first = 1 group by shape", [value, on])
     return ("select shape, sum(n) from (select shape, n from lot_spans where kind = ? and "
             "term >= ? and term < ? and start > ? and first = 1 union all select shape, n "
@@ -192,7 +216,7 @@ def lot_rows(db: Database, question: tuple[str, str], extra: list[tuple],
     chosen = set(ids)
     for row in extra:
         if row[0] in chosen and row[1] is not None:
-            key = (row[0], None, 4, None, row[10])
+            key = (row[0], None, 4, None, row[11])
             per[key] = per.get(key, 0) + row[3]
     lots = {row[0]: row for row in db.execute(
         "select l.id, l.announcement, l.provision, l.kind, l.measure, l.destinations, "
@@ -229,7 +253,7 @@ def resolve(db: Database, question: tuple[str, str], extra: list[tuple], state: 
             if row["state"] == state]
 
 
-# -- material questions: the announcements from their own rows ---------------------------------
+# -- material and heading questions: the announcements from their own rows ---------------------------------
 
 def _reach(destinations: list[str]) -> tuple[str, list[str]]:
     if not destinations:
@@ -239,18 +263,19 @@ def _reach(destinations: list[str]) -> tuple[str, list[str]]:
             [f",{d}," for d in destinations])
 
 
-def material_announcements(db: Database, value: str, on: str, destinations: list[str],
-                           k: int | None, need: int) -> tuple[int, list[tuple[str, str, int]]]:
-    """How many announcements answer the material question on the date, and enough of the
+def newest_announcements(db: Database, term: str, on: str, destinations: list[str],
+                         k: int | None, need: int) -> tuple[int, list[tuple[str, str, int]]]:
+    """How many announcements answer the question (its ``announcement`` rows' ``term``) on
+    the date, and enough of the
     newest (number, date, items) to show ``k`` of them (all for None) and list ``need``
     items: read newest first from the ``announcement`` rows, stopping once no older row
     can come before those found (a row's date is never after its first day)."""
     reach, args = _reach(destinations)
     where = f"kind = 'announcement' and term = ? and start <= ?{reach}"
     count = db.execute(f"select count(*) from lot_spans where {where}",
-                       [value, on, *args]).fetchone()[0]
+                       [term, on, *args]).fetchone()[0]
     rows = db.execute(f"select announcement, adate, n, start from lot_spans where {where} "
-                      "order by start desc", [value, on, *args])
+                      "order by start desc", [term, on, *args])
     if k is None:
         return count, [(r[0], r[1] or "", r[2]) for r in rows]
     found: list[tuple[str, str, int]] = []
@@ -262,9 +287,10 @@ def material_announcements(db: Database, value: str, on: str, destinations: list
     return count, found
 
 
-def matched_among(db: Database, value: str, numbers: list[str], on: str,
+def matched_among(db: Database, term: str, numbers: list[str], on: str,
                   destinations: list[str]) -> set[str]:
-    """Which of these announcements answer the material question on the date."""
+    """Which of these announcements answer the question (its ``announcement`` rows'
+    ``term``) on the date."""
     if not numbers:
         return set()
     reach, args = _reach(destinations)
@@ -272,4 +298,4 @@ def matched_among(db: Database, value: str, numbers: list[str], on: str,
         "select distinct l.announcement from lots l join lot_spans s indexed by lot_spans_lot "
         "on s.lot_id = l.id where l.announcement in (select value from json_each(?)) and "
         f"s.kind = 'announcement' and s.term = ? and s.start <= ?{reach}",
-        [json.dumps(numbers), value, on, *args])}
+        [json.dumps(numbers), term, on, *args])}

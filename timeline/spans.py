@@ -19,10 +19,13 @@ Kinds of term:
   more codes, ``-n`` (the members counted too many when the codes under it are added up);
 - ``provision_material``: clause-level lots by material, the way an HS or control-code
   question reaches No. 46 二 (which names gallium, not gallium's codes);
-- ``announcement``: one row per material question and announcement (``start`` its first
-  matched lot's first day, ``n`` its items, ``reach`` the destinations they apply to:
-  ``,*,`` for all), so the newest announcements and their number are read from an index
-  instead of grouping every lot (an item's intervals run on from its first day).
+- ``hs_heading``: each 4-digit heading, ``n`` the members under it by a longer code only,
+  so a heading question (2846: 61,000 items) adds up one row per lot and interval;
+- ``announcement``: one row per announcement and material question (``material:NAME``)
+  or heading (``hs:2846``): ``start`` its first matched lot's first day, ``n`` its items,
+  ``reach`` the destinations they apply to (``,*,`` for all), so the newest
+  announcements and their number are read from an index instead of grouping every lot
+  (an item's intervals run on from its first day).
 
 ``shape`` refers to ``lot_shapes``: the few distinct (kind, measure, destinations, scope,
 destination-wide) a lot can have, so a span row stays narrow. The writer replaces an
@@ -160,9 +163,11 @@ def shape_id(conn: Any, lot: dict[str, Any], cache_: dict[str, int] | None = Non
 
 def rows_of(lot_id: int, lot: dict[str, Any], shape: int, announcement: str,
             intervals: list[tuple[str, str, str | None]], hs: Counter[str],
-            control: Counter[str]) -> list[tuple]:
+            control: Counter[str], headings: Counter[str] | None = None) -> list[tuple]:
     """The span rows of one lot but its overlaps: ``intervals`` its (state, start, end);
-    ``hs`` and ``control`` each code with how many members carry it."""
+    ``hs`` and ``control`` each code with how many members carry it; ``headings`` each
+    4-digit heading with how many members carry a longer code under it (and not the
+    heading itself)."""
     if not intervals:
         return []
     n = len(lot["members"])
@@ -176,12 +181,23 @@ def rows_of(lot_id: int, lot: dict[str, Any], shape: int, announcement: str,
         terms += [("provision_material", term, n, None) for term in materials]
     terms += [("hs", code, k, None) for code, k in hs.items()]
     terms += [("control", code, k, None) for code, k in control.items()]
+    terms += [("hs_heading", code, k, None) for code, k in (headings or {}).items()]
     mats = _ENCODE(materials) if materials else None
     first = min(start for _, start, _ in intervals)
     adate = lot["announcement_date"]
     return [(kind, term, start, lot_id, end, state, k, int(start == first), shape, via, adate,
              announcement, mats, None)
             for kind, term, k, via in terms for state, start, end in intervals]
+
+
+def lot_headings(codes_per_member: list[list[str]]) -> Counter[str]:
+    """Each 4-digit heading with how many members are under it by a longer code only (a
+    member with the heading as its own code matches it exactly instead)."""
+    out: Counter[str] = Counter()
+    for codes in codes_per_member:
+        own = {c for c in codes if len(c) == 4}
+        out.update({c[:4] for c in codes if len(c) > 4} - own)
+    return out
 
 
 def lot_codes(codes_per_member: list[list[str]]) -> Counter[str]:
@@ -220,7 +236,8 @@ def write(conn: Any, announcement: str, lots: list[tuple[int, dict[str, Any]]],
         member_codes = codes.get(lot_id, {})
         hs = member_codes.get("hs") or []
         control = member_codes.get("control") or []
-        rows += rows_of(lot_id, lot, shape, announcement, spans, lot_codes(hs), lot_codes(control))
+        rows += rows_of(lot_id, lot, shape, announcement, spans, lot_codes(hs), lot_codes(control),
+                        lot_headings(hs))
         for kind, per_member in (("hs_overlap", hs), ("control_overlap", control)):
             for prefix, k in code_overlaps(per_member).items():
                 first = min(start for _, start, _ in spans)
@@ -234,16 +251,24 @@ def write(conn: Any, announcement: str, lots: list[tuple[int, dict[str, Any]]],
 
 def announcement_rows(announcement: str, lots: list[tuple[int, dict[str, Any]]],
                       rows: list[tuple]) -> list[tuple]:
-    """One ``announcement`` row per material question its lots answer (see the module's
-    docstring); lots that cover every dual-use item to a destination are listed apart by
-    status, so they do not count here."""
+    """One ``announcement`` row per material question and HS heading its lots answer
+    (terms ``material:NAME`` and ``hs:HEADING``; see the module's docstring); lots that
+    cover every dual-use item to a destination are listed apart by status, so they do
+    not count here."""
     by_id = dict(lots)
     found: dict[str, dict[str, Any]] = {}
     for kind, term, start, lot_id, _, _, n, first, *_ in rows:
         lot = by_id[lot_id]
-        if kind not in ("material", "via") or not first or lot["destination_wide"]:
+        if not first or lot["destination_wide"]:
             continue
-        entry = found.setdefault(term, {"start": start, "lot": lot_id, "n": 0, "reach": set()})
+        if kind in ("material", "via"):
+            question = "material:" + term
+        elif kind == "hs_heading" or (kind == "hs" and len(term) == 4):
+            question = "hs:" + term
+        else:
+            continue
+        entry = found.setdefault(question, {"start": start, "lot": lot_id, "n": 0,
+                                            "reach": set()})
         entry["start"] = min(entry["start"], start)
         entry["lot"] = min(entry["lot"], lot_id)
         entry["n"] += n

@@ -285,8 +285,8 @@ def _span_answer(db: Database, query: str, kind: str, value: str, on: str,
         _material_terms(kind, value, notes)
     forms = span_status.shapes(db)
     wanted = {sid for sid, form in forms.items() if span_status.allowed(form, destinations)}
-    extra = span_status.via_materials(db, kind, value, on)
-    totals = span_status.totals(db, src, extra, on, kind, value, wanted)
+    totals = span_status.totals(db, src, on, kind, value, wanted)
+    extra = totals["extra"]
     counts = totals["counts"]
     total = sum(counts.values())
     need = offset + limit if total and limit > 0 else 0
@@ -296,18 +296,27 @@ def _span_answer(db: Database, query: str, kind: str, value: str, on: str,
                                     "destinations": lot["destinations"]}, destinations)
 
     own = list(dict.fromkeys(_own_lists(db, kind, value)))
-    materials = kind in ("material", "group")
-    if materials:
-        answering = span_status.matched_among(db, value, own, on, destinations)
+    term = span_status.announcement_term(kind, value)
+    reached: dict[str, tuple[str, int]] = {}  # clause-level rows reached through materials
+    if term:
+        for row in extra:
+            if row[1] is not None and row[2] in wanted:
+                adate, n = reached.get(row[8], (row[7] or "", 0))
+                reached[row[8]] = (adate, n + row[3])
+        rowed = span_status.matched_among(db, term, [*own, *reached], on, destinations)
+        reached = {k: v for k, v in reached.items() if k not in rowed}
+        answering = rowed | set(reached)
     else:
         ranked = span_status.ranked(db, src, extra, wanted)
         count, answering = len(ranked), {number for number, _, _ in ranked}
     more = _issued(db, [n for n in own if n not in answering], on)
     scan = need
     while True:
-        if materials:
-            count, ranked = span_status.material_announcements(
-                db, value, on, destinations, announcements_limit, scan)
+        if term:
+            count, ranked = span_status.newest_announcements(
+                db, term, on, destinations, announcements_limit, scan)
+            count += len(reached)
+            ranked += [(number, adate, n) for number, (adate, n) in reached.items()]
         every = [(number, adate) for number, adate, _ in ranked] + more
         newest = (sorted(every, key=lambda r: (r[1], r[0]), reverse=True)
                   if announcements_limit is None else
