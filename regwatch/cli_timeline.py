@@ -54,6 +54,9 @@ NOTHING_FOUND = 3  # exit status of a query that matched nothing in the catalogu
 @click.option("--end-use", "end_use", metavar="USE",
               help="The end use or end user (e.g. military): measures bound to it count.")
 @click.option("--limit", default=50, show_default=True, help="Most items listed.")
+@click.option("--offset", default=0, show_default=True,
+              help="Matched items skipped before those listed (the next page of a long "
+                   "answer: --offset 50).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               default=lambda: env("REGWATCH_CONFIG"),
               help="Service config (health thresholds), when no QUERY is given.")
@@ -61,8 +64,8 @@ NOTHING_FOUND = 3  # exit status of a query that matched nothing in the catalogu
 @json_option
 @_errors
 def status_command(query: str | None, on: str | None, destination: str | None,
-                   end_use: str | None, limit: int, config_path: str | None, db_path: str,
-                   as_json: bool) -> None:
+                   end_use: str | None, limit: int, offset: int, config_path: str | None,
+                   db_path: str, as_json: bool) -> None:
     """What applies to QUERY on a date: the strictest measure in force, state, since,
     until and why.
 
@@ -83,11 +86,11 @@ def status_command(query: str | None, on: str | None, destination: str | None,
 
     try:
         result = status(_open(db_path), query, on=on, destination=destination,
-                        end_use=end_use, limit=limit)
+                        end_use=end_use, limit=limit, offset=offset)
     except UnknownDestination as exc:
         raise click.BadParameter(str(exc), param_hint="--destination") from exc
-    except QueryError as exc:  # a malformed --on
-        raise click.BadParameter(str(exc), param_hint="--on") from exc
+    except QueryError as exc:  # a malformed --on, a negative --limit or --offset
+        raise click.BadParameter(str(exc)) from exc
     if as_json:
         emit_json(result)
     else:
@@ -142,8 +145,14 @@ def print_status(result: dict[str, Any]) -> None:
         emit_table(rows, ["announcement", "code", "state", "since", "until", "cause",
                           "measure", "match", "scope", "text"],
                    optional=("text", "until", "measure", "scope", "match", "cause"))
-    if result["total_items"] > len(result["items"]):
-        line(f"… {result['total_items'] - len(result['items'])} more (use --limit)")
+    if result["announcements_more"] > 0:
+        line(f"… {result['announcements_more']} more announcements")
+    if result["items"] and (result["offset"] or result["items_more"]):
+        first = result["offset"] + 1
+        line(f"items {first}–{first + len(result['items']) - 1} of {result['total_items']}")
+    if result["items_more"]:
+        line(f"… {result['items_more']} more (the next page: --offset "
+             f"{result['offset'] + len(result['items'])}; or --limit)")
 
 
 @click.command("changes")
