@@ -393,3 +393,12 @@ async def test_immutable_snapshot_serves_pages_and_private_feed(catalogue):
     listing = (await frozen.client.get("/-/feeds")).text
     assert 'href="/-/feeds/material/gallium.atom"' in listing
     assert catalogue["token"] not in listing
+
+
+@pytest.mark.anyio
+async def test_read_side_tables_are_not_listed(ds):
+    """What status adds up at scale (lots, spans) is bookkeeping, not a table to browse."""
+    tables = {t["name"]: t for t in (await _json(ds, "/regwatch.json"))["tables"]}
+    for name in ("lots", "lot_terms", "lot_spans", "lot_shapes"):
+        assert name in tables and tables[name]["hidden"], name
+    assert not tables["announcements"]["hidden"]
