@@ -7,8 +7,8 @@ pages timed out. The writer keeps the counts of the unfiltered views in
 these facet classes read them when the page is unfiltered and the summary is current
 (nothing marked in ``summary_dirty``). On a filtered or searched catalogue page they count
 the page's rows in ``summary_documents`` (one narrow row per document, no per-row state
-lookup: a search matching 25k announcements took 0.3 s of facets through the view, about
-0.06 s this way); elsewhere they run the query over the filtered rows (an array facet
+lookup), in one grouped query the page's facets share: a search matching 18k
+announcements took 0.3 s of facets through the view, about 0.05 s this way; elsewhere they run the query over the filtered rows (an array facet
 without Datasette's ``distinct inner.*``, which copies every column). A facet past
 ``facet_time_limit_ms`` is named on the page as timed out, never dropped silently.
 They replace Datasette's own column and array facets (same names, same output).
@@ -16,6 +16,9 @@ They replace Datasette's own column and array facets (same names, same output).
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections import Counter
 from typing import Any
 
 from datasette import hookimpl
@@ -67,19 +70,70 @@ def _rows_of_page(facet: Any) -> tuple[str, Any] | None:
     return f"d.id in (select id from ({facet.sql}))", facet.params
 
 
-def _page_sql(column: str, array: bool, rows: str, limit: int) -> str:
-    """(value, count) of ``column`` over the summary rows kept by ``rows``: each row once
-    per value (an array's values counted over its distinct arrays, then weighted)."""
-    if column == "state":
-        return STATE_FACET_SQL.format(rows=rows, limit=limit)
-    if array:
-        return ("select value, sum(n) as count from (select distinct g.a, g.n, j.value from "
-                f"(select d.{column} as a, count(*) as n from summary_documents d where {rows} "
-                f"group by d.{column}) g, json_each(case when json_valid(g.a) then g.a end) j) "
-                f"group by value order by count desc, value limit {limit}")
-    return (f"select d.{column} as value, count(*) as count from summary_documents d "
-            f"where {rows} and d.{column} is not null group by d.{column} "
-            f"order by count desc, value limit {limit}")
+# One pass over a page's summary rows, grouped by every facet's value at once: the page's
+# facets share it (counting each facet in a query of its own read the matches five times).
+GROUPS_SQL = (
+    "select d.source, d.year, d.issuers, d.materials, case when d.number is not null then "
+    "case when d.state_as_of <= {today} and d.state_next > {today} then d.state else "
+    "coalesce(" + STATE_LIVE + ", 'unknown') end end, count(*) from summary_documents d "
+    "where {{rows}} group by 1, 2, 3, 4, 5"
+).format(today=TODAY_SQL)
+GROUPED = {"source": 0, "year": 1, "issuers": 2, "materials": 3, "state": 4}
+
+
+def _array_values(text: Any) -> set[Any]:
+    """The values SQLite's json_each gives for a cell (none unless it is valid JSON)."""
+    if not isinstance(text, str):
+        return set()
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return set()
+    items = parsed if isinstance(parsed, list) else (
+        list(parsed.values()) if isinstance(parsed, dict) else [parsed])
+    return {json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+            if isinstance(v, (list, dict)) else v for v in items}
+
+
+def _sql_order(value: Any) -> tuple[int, Any]:
+    """SQLite's order of values: NULL, then numbers, then text."""
+    if value is None:
+        return (0, 0)
+    return (1, value) if isinstance(value, (int, float)) else (2, value)
+
+
+def _counted(groups: list[tuple], column: str, array: bool, limit: int
+             ) -> list[dict[str, Any]]:
+    """(value, count) of ``column`` from the page's groups, as Datasette orders a facet
+    (count descending, then value): each row once per value."""
+    at, cells = GROUPED[column], Counter()
+    for group in groups:
+        cells[group[at]] += group[-1]
+    counts: Counter = Counter()
+    for cell, n in cells.items():  # an array's text parsed once, not once per group
+        for value in (_array_values(cell) if array else () if cell is None else (cell,)):
+            counts[value] += n
+    ordered = sorted(counts.items(), key=lambda vc: (-vc[1], _sql_order(vc[0])))
+    return [{"value": v, "count": c} for v, c in ordered[:limit]]
+
+
+async def _page_groups(facet: Any, rows: str, params: Any) -> list[tuple]:
+    """The page's rows grouped by their facet values, queried once per request (the
+    page's facets run concurrently and await the same query).
+
+    :raises QueryInterrupted: past the facet time limit
+    """
+    async def query() -> list[tuple]:
+        found = await facet.ds.get_database(DATABASE).execute(
+            GROUPS_SQL.format(rows=rows), params,
+            custom_time_limit=facet.ds.setting("facet_time_limit_ms"))
+        return [tuple(r) for r in found.rows]
+
+    shared = facet.request.scope.setdefault("regwatch.facet_groups", {})
+    key = (rows, repr(params))
+    if key not in shared:
+        shared[key] = asyncio.ensure_future(query())
+    return await asyncio.shield(shared[key])
 
 
 async def _summary_rows(facet: Any, column: str, limit: int, array: bool = False
@@ -96,17 +150,18 @@ async def _summary_rows(facet: Any, column: str, limit: int, array: bool = False
             ("state",) if facet.table == "catalogue" else ()):
         return None
     db = facet.ds.get_database(DATABASE)
-    limit_ms = facet.ds.setting("facet_time_limit_ms")
     try:
         if (await db.execute("select 1 from summary_dirty limit 1")).first():
             return None
-        if page[0] == "1" and column != "state":
+        if page[0] != "1":
+            return _counted(await _page_groups(facet, *page), column, array, limit)
+        if column == "state":
+            rows = await db.execute(STATE_FACET_SQL.format(rows="1", limit=limit),
+                                    custom_time_limit=facet.ds.setting("facet_time_limit_ms"))
+        else:
             rows = await db.execute(
                 "select value, count from summary_facets where view = ? and facet = ? "
                 "and count > 0 order by count desc, value limit ?", [facet.table, column, limit])
-        else:
-            rows = await db.execute(_page_sql(column, array, page[0], limit), page[1],
-                                    custom_time_limit=limit_ms)
     except QueryInterrupted:
         raise
     except Exception:  # noqa: BLE001 — an older catalogue without the summary tables
