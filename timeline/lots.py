@@ -26,6 +26,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from timeline.spans import overlaps
+
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -41,21 +43,6 @@ def create(db: Database) -> None:
                "lot_id integer not null, n integer not null, primary key (kind, term, lot_id)) "
                "without rowid")
     db.execute("create index if not exists lot_terms_lot on lot_terms(lot_id)")
-
-
-def _overlaps(codes: list[str]) -> Counter[str]:
-    """Prefix → how many codes beyond the first of one item start with it."""
-    out: Counter[str] = Counter()
-    if len(codes) < 2:
-        return out
-    counts: Counter[str] = Counter()
-    for code in codes:
-        for length in range(1, len(code) + 1):
-            counts[code[:length]] += 1
-    for prefix, k in counts.items():
-        if k > 1:
-            out[prefix] += k - 1
-    return out
 
 
 def lots_of(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -84,7 +71,7 @@ def lots_of(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
         lot["members"].append(row["subject_id"])
         codes = sorted(set(row["hs"]))
         lot["hs"].update(codes)
-        lot["overlap"].update(_overlaps(codes))
+        lot["overlap"].update(overlaps(codes))
     return list(lots.values())
 
 

@@ -344,16 +344,8 @@ def _span_answer(db: Database, query: str, kind: str, value: str, on: str,
     by_number: dict[str, list[dict[str, Any]]] = {}
     for part in parts:
         by_number.setdefault(part["announcement"], []).append(part)
-    listed = []
-    for number in page:
-        info = announcement_state(db, number, on)
-        if info is None:
-            continue
-        matched = sorted(by_number.get(number, []), key=lambda p: (
-            clause_parts(p["provision"]), MATCH_RANK.get(p["match"], 3), p["ordinal"] or 0))
-        info["matched"] = [{k: p[k] for k in (*PART_FIELDS, "clause", "count")}
-                           for p in matched]
-        listed.append(info)
+    listed = [_with_matched(info, by_number.get(number, [])) for number in page
+              if (info := announcement_state(db, number, on)) is not None]
     in_listing = set(listing)
     chosen = sorted(sorted(((r["lot_id"], r["announcement"], r["count"], r["rank"], r["match"],
                              r["via_group"], r["via_material"], r["announcement_date"] or "",
@@ -568,17 +560,18 @@ def _announcements(db: Database, kind: str, value: str, parts: list[dict[str, An
         states[number] = info
         dates[number] = info["issue_date"] or ""
     numbers = sorted([*by_number, *states], key=lambda n: (dates[n], n), reverse=True)
-    out = []
-    for number in numbers if limit is None else numbers[:limit]:
-        info = states.get(number) or announcement_state(db, number, on)
-        if info is None:
-            continue
-        matched = sorted(by_number.get(number, []), key=lambda p: (
-            clause_parts(p["provision"]), MATCH_RANK.get(p["match"], 3), p["ordinal"] or 0))
-        info["matched"] = [{k: p[k] for k in (*PART_FIELDS, "clause", "count")}
-                           for p in matched]
-        out.append(info)
+    out = [_with_matched(info, by_number.get(number, []))
+           for number in (numbers if limit is None else numbers[:limit])
+           if (info := states.get(number) or announcement_state(db, number, on)) is not None]
     return out, len(numbers)
+
+
+def _with_matched(info: dict[str, Any], parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """An announcement's state with its matched parts, by clause and closeness of match."""
+    matched = sorted(parts, key=lambda p: (
+        clause_parts(p["provision"]), MATCH_RANK.get(p["match"], 3), p["ordinal"] or 0))
+    info["matched"] = [{k: p[k] for k in (*PART_FIELDS, "clause", "count")} for p in matched]
+    return info
 
 
 def _own_lists(db: Database, kind: str, value: str) -> list[str]:
