@@ -42,6 +42,32 @@ def db_path(tmp_path) -> str:
 
 
 @pytest.fixture(scope="session")
+def synthetic() -> Any:
+    """bench/synthetic.py, the benchmarks' catalogue generator (``bench`` is not an
+    installed package, so it is loaded from its file)."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(
+        "synthetic", Path(__file__).resolve().parent.parent / "bench" / "synthetic.py")
+    module = sys.modules.setdefault("synthetic", importlib.util.module_from_spec(spec))
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def smoke_catalogue(tmp_path_factory: pytest.TempPathFactory, synthetic: Any) -> str:
+    """The benchmarks' seconds-long synthetic catalogue, prepared for the web as
+    ``regwatch serve`` prepares it; shared read-only (copy it to change it)."""
+    from web.app import prepare
+
+    path = str(tmp_path_factory.mktemp("smoke") / "smoke.db")
+    synthetic.build(path, *synthetic.SMOKE)
+    prepare(path)
+    return path
+
+
+@pytest.fixture(scope="session")
 def mirror_history(tmp_path_factory) -> str:
     """ONE catalogue of the mirror's history for the whole session: crawled on day 1, then
     on day 2 (2026 No. 1 and the correction of 2025 No. 61), extracted, timeline built.

@@ -10,8 +10,6 @@ term, shows here as a difference.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -86,22 +84,17 @@ def test_span_answers_match_items_on_the_mirror(mirror_history: str,
 
 
 @pytest.fixture(scope="module")
-def synthetic(tmp_path_factory: pytest.TempPathFactory) -> str:
-    root = Path(__file__).resolve().parent.parent
-    spec = importlib.util.spec_from_file_location("synthetic", root / "bench" / "synthetic.py")
-    assert spec and spec.loader
-    module = sys.modules.setdefault("synthetic", importlib.util.module_from_spec(spec))
-    spec.loader.exec_module(module)
+def spanned(tmp_path_factory: pytest.TempPathFactory, synthetic: Any) -> str:
     path = str(tmp_path_factory.mktemp("spans") / "synthetic.db")
-    module.build(path, 200, 2_000)
+    synthetic.build(path, 200, 2_000)
     return path
 
 
 def test_span_answers_match_items_on_a_synthetic_catalogue(
-        synthetic: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        spanned: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from store import catalogue
 
-    db = catalogue.open_db(synthetic)
+    db = catalogue.open_db(spanned)
     spans = db.execute("select count(*) from lot_spans").fetchone()[0]
     assert spans > 0
     questions = _questions(db, ["2005-06-01", "2015-03-01", "2024-12-31"])
@@ -109,7 +102,7 @@ def test_span_answers_match_items_on_a_synthetic_catalogue(
     assert answered >= len(questions) // 2, answered
 
 
-def test_migration_backfill_writes_what_the_writer_writes(synthetic: str, tmp_path: Path) -> None:
+def test_migration_backfill_writes_what_the_writer_writes(spanned: str, tmp_path: Path) -> None:
     """Spans made from an existing catalogue's lots (the migration) equal the writer's."""
     import shutil
 
@@ -117,7 +110,7 @@ def test_migration_backfill_writes_what_the_writer_writes(synthetic: str, tmp_pa
     from timeline import spans
 
     copy = tmp_path / "copy.db"
-    shutil.copy(synthetic, copy)
+    shutil.copy(spanned, copy)
     db = catalogue.open_db(str(copy))
     columns = ", ".join(spans.COLUMNS)
     written = sorted(db.execute(f"select {columns} from lot_spans").fetchall(),
@@ -131,12 +124,12 @@ def test_migration_backfill_writes_what_the_writer_writes(synthetic: str, tmp_pa
 
 
 def test_material_change_counts_from_spans_match_intervals(
-        synthetic: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        spanned: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """``changes --material`` counts from spans as it does interval by interval."""
     from store import catalogue
     from timeline import queries
 
-    db = catalogue.open_db(synthetic)
+    db = catalogue.open_db(spanned)
     materials = [r[0] for r in db.execute(
         "select term from item_terms where kind = 'material' group by term "
         "order by count(*) desc limit 6")]

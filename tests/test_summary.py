@@ -5,18 +5,14 @@ build, after rows change under the triggers, and through the web's facet pages."
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlite_utils import Database
 
 from store.catalogue import open_db, transaction
 from timeline.summary import refresh
-from web.app import make_datasette, prepare
+from web.app import make_datasette
 
 KEPT = [("catalogue", "source", False), ("catalogue", "year", False),
         ("catalogue", "issuers", True), ("catalogue", "materials", True),
@@ -55,27 +51,15 @@ def assert_equal_to_the_views(db: Database) -> None:
                                "where count > 0 order by 1, 2, 3, 4").fetchall() == sums
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> str:
-    spec = importlib.util.spec_from_file_location(
-        "synthetic", Path(__file__).resolve().parent.parent / "bench" / "synthetic.py")
-    synthetic = sys.modules.setdefault("synthetic", importlib.util.module_from_spec(spec))
-    spec.loader.exec_module(synthetic)
-    path = str(tmp_path_factory.mktemp("summary") / "smoke.db")
-    synthetic.build(path, *synthetic.SMOKE)
-    prepare(path)
-    return path
-
-
-def test_a_build_leaves_the_summaries_equal_to_the_views(built):
-    db = Database(built)
+def test_a_build_leaves_the_summaries_equal_to_the_views(smoke_catalogue):
+    db = Database(smoke_catalogue)
     assert db.execute("select count(*) from summary_dirty").fetchone()[0] == 0
     assert_equal_to_the_views(db)
 
 
-def test_changed_rows_are_counted_by_the_triggers_and_the_refresh(built, tmp_path):
+def test_changed_rows_are_counted_by_the_triggers_and_the_refresh(smoke_catalogue, tmp_path):
     path = tmp_path / "changed.db"
-    Database(built).execute(f"vacuum into '{path}'")
+    Database(smoke_catalogue).execute(f"vacuum into '{path}'")
     db = open_db(path)
     number, materials = db.execute(
         "select number, materials from announcements where in_catalogue = 1 "
@@ -105,9 +89,9 @@ def _facets(ds: Any, path: str) -> dict[str, dict[str, int]]:
             for name, facet in data["facet_results"].items()}
 
 
-def test_the_table_pages_facets_equal_a_scan(built):
-    db = Database(built)
-    ds = make_datasette(built)
+def test_the_table_pages_facets_equal_a_scan(smoke_catalogue):
+    db = Database(smoke_catalogue)
+    ds = make_datasette(smoke_catalogue)
     whole = _facets(ds, "/regwatch/catalogue.json?_facet_size=max")
     for view, column, array in KEPT[:4]:
         assert whole[column] == {str(k): v for k, v in live(db, view, column, array).items()}

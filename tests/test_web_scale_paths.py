@@ -8,32 +8,17 @@ the page."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
-import sys
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlite_utils import Database
 
-from web.app import make_datasette, prepare
+from web.app import make_datasette
 from web.home import coming_up
 
 FACETS = ("issuers", "materials", "year", "state", "source")
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> str:
-    spec = importlib.util.spec_from_file_location(
-        "synthetic", Path(__file__).resolve().parent.parent / "bench" / "synthetic.py")
-    synthetic = sys.modules.setdefault("synthetic", importlib.util.module_from_spec(spec))
-    spec.loader.exec_module(synthetic)
-    path = str(tmp_path_factory.mktemp("scale") / "smoke.db")
-    synthetic.build(path, *synthetic.SMOKE)
-    prepare(path)
-    return path
 
 
 def _naming(db: Database, materials: set[str]) -> set[str]:
@@ -46,8 +31,8 @@ def _naming(db: Database, materials: set[str]) -> set[str]:
     return out
 
 
-def test_a_materials_coming_up_is_the_whole_coming_up_of_its_announcements(built):
-    db = Database(built)
+def test_a_materials_coming_up_is_the_whole_coming_up_of_its_announcements(smoke_catalogue):
+    db = Database(smoke_catalogue)
     starts = [r[0] for r in db.execute(
         "select start from intervals where retired_in is null and subject_kind in "
         "('announcement', 'provision') order by start").fetchall()]
@@ -95,8 +80,8 @@ def _facets(data: dict[str, Any]) -> dict[str, dict[str, int]]:
 
 @pytest.mark.parametrize("query", ["gallium", "rare earths", "镓", "gallium&state=in_force",
                                    "MOFCOM&source=gacc"])
-def test_searched_and_filtered_facets_equal_a_count_of_the_rows(built, query):
-    ds = make_datasette(built, settings={"trace_debug": True})
+def test_searched_and_filtered_facets_equal_a_count_of_the_rows(smoke_catalogue, query):
+    ds = make_datasette(smoke_catalogue, settings={"trace_debug": True})
     base = f"/regwatch/catalogue.json?_search={query}"
     data = _page(ds, base + "&_facet_size=max&_trace=1")
     rows = _page(ds, base + "&_shape=array&_size=max")
@@ -108,9 +93,9 @@ def test_searched_and_filtered_facets_equal_a_count_of_the_rows(built, query):
     assert not any("json_each(x." in s or "select state as value" in s for s in sqls)
 
 
-def test_facets_of_a_stale_summary_are_counted_through_the_view(built, tmp_path):
+def test_facets_of_a_stale_summary_are_counted_through_the_view(smoke_catalogue, tmp_path):
     path = tmp_path / "stale.db"
-    Database(built).execute(f"vacuum into '{path}'")
+    Database(smoke_catalogue).execute(f"vacuum into '{path}'")
     Database(path).execute("insert into summary_dirty (kind, key) select 'doc', min(id) "
                            "from documents")
     ds = make_datasette(path, settings={"trace_debug": True})
@@ -121,8 +106,8 @@ def test_facets_of_a_stale_summary_are_counted_through_the_view(built, tmp_path)
     assert not any("from summary_documents d" in s for s in sqls)
 
 
-def test_a_facet_past_its_time_limit_is_named_on_the_page(built):
-    ds = make_datasette(built, settings={"facet_time_limit_ms": 0.001})
+def test_a_facet_past_its_time_limit_is_named_on_the_page(smoke_catalogue):
+    ds = make_datasette(smoke_catalogue, settings={"facet_time_limit_ms": 0.001})
     html = _html(ds, "/regwatch/catalogue?_search=gallium")
     note = html.split('class="facets-timed-out"', 1)[1].split("</p>", 1)[0]
     assert all(name in note for name in FACETS), note
