@@ -12,6 +12,10 @@ the whole body read):
 - ``catalogue``: ``/regwatch/catalogue``, the announcement table with its facets;
 - ``items``: ``/regwatch/items_current``, the item table with its facets;
 - ``table_search``: ``/regwatch/catalogue?_search=…`` (the faceted table, searched);
+- ``catalogue_state``: ``/regwatch/catalogue?state=…`` (in force, then suspended: the
+  announcement table filtered by its state today, with its facets and count);
+- ``items_state``: ``/regwatch/items_current?state=…`` (suspended, superseded, repealed);
+- ``items_measure``: ``/regwatch/items_current?measure=…`` (the measures the items have);
 - ``feed``: ``/-/feeds/changes.atom``.
 
 Each kind gets one untimed request first (the server's caches and SQLite's pages
@@ -46,6 +50,10 @@ SEARCH_WORDS = ["镓", "稀土", "gallium", "锗", "出口管制", "rare earths"
 MEDIAN_MS, P95_MS = 300.0, 1000.0
 TIMEOUT_S = 60.0
 SERVE = "from regwatch.cli_web import serve_command; serve_command()"
+# State filters: the announcements' commonest and a rare one; items' rarer states (in
+# force, 90% of 1.2M items, is a per-row test of the whole table: see docs/web.md)
+CATALOGUE_STATES = ("in_force", "suspended")
+ITEM_STATES = ("suspended", "superseded", "repealed")
 
 
 def _figures(ms: list[float]) -> dict[str, Any]:
@@ -116,6 +124,9 @@ def page_paths(db_path: str, runs: int, seed: int) -> dict[str, list[str]]:
     materials = [r[0] for r in db.execute(
         "select distinct term from material_deltas order by term").fetchall()] \
         if "material_deltas" in db.table_names() else []
+    measures = [r[0] for r in db.execute(
+        "select distinct measure from items where current = 1 and measure is not null "
+        "order by measure").fetchall()] or ["licence"]
     db.close()
     materials = materials or ["gallium"]
 
@@ -130,6 +141,12 @@ def page_paths(db_path: str, runs: int, seed: int) -> dict[str, list[str]]:
         "catalogue": ["/regwatch/catalogue"] * runs,
         "items": ["/regwatch/items_current"] * runs,
         "table_search": [f"/regwatch/catalogue?_search={w}" for w in words(runs)],
+        "catalogue_state": [f"/regwatch/catalogue?state={CATALOGUE_STATES[i % 2]}"
+                            for i in range(runs)],
+        "items_state": [f"/regwatch/items_current?state={ITEM_STATES[i % 3]}"
+                        for i in range(runs)],
+        "items_measure": [f"/regwatch/items_current?measure={measures[i % len(measures)]}"
+                          for i in range(runs)],
         "feed": ["/-/feeds/changes.atom"] * runs,
     }
 

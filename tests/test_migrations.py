@@ -51,6 +51,7 @@ PINNED = {
     ("screening", 2): "e74bee11ecd865533a6006c070fb9cd2075c526606f7f83c42242825789be559",
     ("portfolio", 1): "d71667c67be35dacbbacf5f8af316c1edd95e83d3e47227f879b465df934a534",
     ("summary", 1): "526ff3580f1230109e70abd0ff6fbe3ff4c8a471e0c3b6353b5cbee94ffc0974",
+    ("summary", 2): "d60ca7d839f81b47d68b28031a43e61ea4ce58c0dda2731935e63b6060cf36d5",
     ("alerts_portfolio", 1): "489caa2ba77d6f115390d08739aaa1180035016e11256cc9f45411277277576c",
 }
 PROJECT = ("core", "store", "alerts", "timeline", "web")

@@ -31,6 +31,7 @@ from sqlite_utils import Database
 
 from core import clock
 from store.migrations import register
+from timeline.summary_items import _v2_items, refresh_items
 
 AS_OF, UNTIL = "summary.materials_as_of", "summary.materials_until"
 FULL_REFRESH = 5000  # marked documents past which a whole recount is cheaper
@@ -260,7 +261,8 @@ def refresh(db: Database, day: str | None = None) -> dict[str, int]:
         _refresh_documents(db, sorted(ids), day)
     db.execute("delete from summary_dirty")
     _refresh_materials(db, day)
-    return {"documents": len(ids)}
+    items = refresh_items(db, day) if "summary_items" in db.table_names() else 0
+    return {"documents": len(ids), "items": items}
 
 
-register("summary", [_v1_summary], after=("timeline",))
+register("summary", [_v1_summary, _v2_items], after=("timeline",))

@@ -26,6 +26,7 @@ from web import (
     enforcement,
     facets,
     feeds,
+    filters,
     guard,
     lists,
     pages,
@@ -40,7 +41,7 @@ METADATA_FILE = HERE / "metadata.yaml"
 DATABASE = "regwatch"
 STATIC_MOUNT = "regwatch-assets"
 PLUGINS = (guard, search, pages, atom, feeds, dashboard, calendar, cells, lists, enforcement,
-           portfolio_page, facets)
+           portfolio_page, facets, filters)
 
 # Datasette settings: no download of the whole file (it holds private tables); time
 # enough for a sort over a 100k-document view (about 4 s), while a facet that takes

@@ -102,11 +102,12 @@ def _sql_order(value: Any) -> tuple[int, Any]:
     return (1, value) if isinstance(value, (int, float)) else (2, value)
 
 
-def _counted(groups: list[tuple], column: str, array: bool, limit: int
+def _counted(groups: list[tuple], at: int, array: bool, limit: int
              ) -> list[dict[str, Any]]:
-    """(value, count) of ``column`` from the page's groups, as Datasette orders a facet
-    (count descending, then value): each row once per value."""
-    at, cells = GROUPED[column], Counter()
+    """(value, count) of the column at ``at`` in the page's groups (each group's count
+    last), as Datasette orders a facet (count descending, then value): each row once per
+    value."""
+    cells: Counter = Counter()
     for group in groups:
         cells[group[at]] += group[-1]
     counts: Counter = Counter()
@@ -136,6 +137,75 @@ async def _page_groups(facet: Any, rows: str, params: Any) -> list[tuple]:
     return await asyncio.shield(shared[key])
 
 
+# Arguments that do not change which rows a table page shows (its layout, its facets).
+LAYOUT_ARGS = {"_facet", "_facet_array", "_facet_date", "_facet_size", "_size", "_next",
+               "_sort", "_sort_desc", "_col", "_nocol", "_nocount", "_nofacet", "_nosuggest",
+               "_trace", "_labels", "_nolabels", "_shape", "_json", "_json_infinity"}
+# Columns whose plain filters a page's facets can count from the summaries, per view.
+SUMMARY_FILTERS = {"catalogue": ("state",), "items_current": ("state", "measure")}
+# summary_item_groups: (state, measure, materials, count)
+ITEM_GROUPED = {"state": 0, "measure": 1, "materials": 2}
+HOLDS_NOT = ("select 1 from {table} where state_next <= {today} union all select 1 from "
+             "{table} where state_as_of > {today} limit 1")
+
+
+def _plain_filters(facet: Any) -> list[tuple[str, list[Any]]] | None:
+    """The page's filters as (column, values it may equal), when they are all ``col=``,
+    ``col__exact=`` or ``col__in=`` on a column the summary keeps; else None (another
+    filter, a search, ``_where``…: the summary cannot tell which rows the page shows)."""
+    from datasette.filters import InFilter
+
+    kept = SUMMARY_FILTERS.get(facet.table or "")
+    if facet.database != DATABASE or kept is None:
+        return None
+    found = []
+    for key in facet.request.args:
+        column, _, op = key.partition("__")
+        if key in LAYOUT_ARGS:
+            continue
+        if column not in kept or op not in ("", "exact", "in"):
+            return None
+        for value in facet.request.args.getlist(key):
+            found.append((column, InFilter().split_value(value) if op == "in" else [value]))
+    return found
+
+
+async def _all_hold(db: Any, table: str) -> bool:
+    """Every summary row of ``table`` holds today (none stale, none past its next change)."""
+    return not (await db.execute(HOLDS_NOT.format(table=table, today=TODAY_SQL))).first()
+
+
+def _where_values(filters: list[tuple[str, list[Any]]], prefix: str = ""
+                  ) -> tuple[str, dict[str, Any]]:
+    """``col in (…) and …`` over summary columns for the page's plain filters."""
+    clauses, params = ["1"], {}
+    for n, (column, values) in enumerate(filters):
+        names = [f"f{n}_{i}" for i in range(len(values))]
+        params.update(zip(names, values, strict=True))
+        clauses.append(f"{prefix}{column} in ({', '.join(':' + m for m in names)})")
+    return " and ".join(clauses), params
+
+
+async def _item_rows(facet: Any, column: str, limit: int, array: bool
+                     ) -> list[dict[str, Any]] | None:
+    """(value, count) of an item page's facet from summary_item_groups, when the page is
+    filtered only by state or measure (or asks for the state facet) and every item's
+    summary holds today; else None."""
+    filters = _plain_filters(facet)
+    if filters is None or column not in ITEM_GROUPED or (not filters and column != "state"):
+        return None
+    db = facet.ds.get_database(DATABASE)
+    try:
+        if not await _all_hold(db, "summary_items"):
+            return None
+        where, params = _where_values(filters)
+        groups = await db.execute("select state, measure, materials, count from "
+                                  f"summary_item_groups where {where}", params)
+    except Exception:  # noqa: BLE001 — an older catalogue without the summary tables
+        return None
+    return _counted([tuple(r) for r in groups.rows], ITEM_GROUPED[column], array, limit)
+
+
 async def _summary_rows(facet: Any, column: str, limit: int, array: bool = False
                         ) -> list[dict[str, Any]] | None:
     """(value, count) rows of ``column``'s facet from the summary, or None when the
@@ -145,6 +215,10 @@ async def _summary_rows(facet: Any, column: str, limit: int, array: bool = False
     """
     from datasette.database import QueryInterrupted
 
+    if facet.table == "items_current" and facet.database == DATABASE:
+        found = await _item_rows(facet, column, limit, array)
+        if found is not None:
+            return found
     page = _rows_of_page(facet)
     if page is None or column not in KEPT[facet.table] + (
             ("state",) if facet.table == "catalogue" else ()):
@@ -153,8 +227,13 @@ async def _summary_rows(facet: Any, column: str, limit: int, array: bool = False
     try:
         if (await db.execute("select 1 from summary_dirty limit 1")).first():
             return None
+        filters = _plain_filters(facet)
+        if page[0] != "1" and filters and await _all_hold(db, "summary_documents"):
+            # filtered by state only, every summary holding: the rows are the summary's
+            where, params = _where_values(filters, "d.")
+            page = (f"d.number is not null and {where}", params)
         if page[0] != "1":
-            return _counted(await _page_groups(facet, *page), column, array, limit)
+            return _counted(await _page_groups(facet, *page), GROUPED[column], array, limit)
         if column == "state":
             rows = await db.execute(STATE_FACET_SQL.format(rows="1", limit=limit),
                                     custom_time_limit=facet.ds.setting("facet_time_limit_ms"))

@@ -23,6 +23,11 @@ _STATE_TODAY = (
     f"and i.start <= {TODAY_SQL} and (i.\"end\" is null or i.\"end\" >= {TODAY_SQL}) "
     "order by i.start desc limit 1)"
 )
+# A row's summarised state (timeline/summary.py, timeline/summary_items.py) holds while it
+# was summarised on or before today and its next change is after today (for documents,
+# also while nothing is marked since): then the view reads it, else the live lookup above,
+# so the views are never stale. web/filters.py answers ?state= from the summaries' indexes.
+_HOLDS = f"s.state_as_of <= {TODAY_SQL} and s.state_next > {TODAY_SQL}"
 
 VIEWS: dict[str, str] = {
     # One row per crawled page (document), with its current version and latest extraction.
@@ -41,7 +46,9 @@ VIEWS: dict[str, str] = {
         "cast(substr(d.issue_date, 1, 4) as integer) as year, d.issue_date, "
         "(select a.effective_date from announcements a where a.number = d.number) "
         "as effective_date, "
-        "case when d.number is not null then coalesce(" + _STATE_TODAY.format(
+        "case when d.number is not null then coalesce((select s.state from summary_documents s "
+        "where s.id = d.id and s.number = d.number and " + _HOLDS + " and not exists "
+        "(select 1 from summary_dirty)), " + _STATE_TODAY.format(
             subject="(select s.id from subjects s where s.key = d.number "
                     "and s.kind = 'announcement')") + ", 'unknown') end as state, "
         "d.version_count as versions, d.first_seen, d.last_changed, d.url "
@@ -55,8 +62,9 @@ VIEWS: dict[str, str] = {
     "items_current": (
         "select it.id, it.announcement, it.provision, it.ordinal, it.kind, it.control_code, "
         "it.text, it.text_en, it.materials, it.hs_codes, it.measure, it.destinations, "
-        "it.effective_date, it.announcement_date, "
-        + _STATE_TODAY.format(subject="it.subject_id") + " as state "
+        "it.effective_date, it.announcement_date, coalesce((select s.state from summary_items s "
+        "where s.id = it.id and " + _HOLDS + "), "
+        + _STATE_TODAY.format(subject="it.subject_id") + ") as state "
         "from items it where it.current = 1"
     ),
     # What the timeline says changed, and when: one row per current state interval.
@@ -93,12 +101,12 @@ def view_sql(name: str, db: Database | None = None) -> str:
     return f"CREATE VIEW {name} AS {body}"
 
 
-# Tables each view reads (catalogue migrations v1-v3); a view whose tables are missing
+# Tables each view reads (catalogue migrations v1-v3, summary 1-2); a view whose tables are missing
 # is not created, so an older catalogue still serves what it has.
 REQUIRES: dict[str, tuple[str, ...]] = {
     "catalogue": ("documents", "versions", "extractions", "announcements", "subjects",
-                  "intervals"),
-    "items_current": ("items", "intervals"),
+                  "intervals", "summary_documents", "summary_dirty"),
+    "items_current": ("items", "intervals", "summary_items"),
     "state_changes": ("intervals", "subjects"),
     "changes": ("events",),
 }
