@@ -52,6 +52,7 @@ PINNED = {
     ("portfolio", 1): "d71667c67be35dacbbacf5f8af316c1edd95e83d3e47227f879b465df934a534",
     ("summary", 1): "526ff3580f1230109e70abd0ff6fbe3ff4c8a471e0c3b6353b5cbee94ffc0974",
     ("summary", 2): "d60ca7d839f81b47d68b28031a43e61ea4ce58c0dda2731935e63b6060cf36d5",
+    ("summary", 3): "3e344a977477dd5b08d25fb6cd1a17d9790e8b207b3c1fe42ecd0918789b584e",
     ("alerts_portfolio", 1): "489caa2ba77d6f115390d08739aaa1180035016e11256cc9f45411277277576c",
 }
 PROJECT = ("core", "store", "alerts", "timeline", "web")

@@ -129,8 +129,9 @@ def assert_catalogue_pages_are_live(path: str, served: bool) -> None:
         assert facets["source"] == dict(Counter(r[1] for r in rows))
         assert facets["materials"] == dict(Counter(
             str(v) for r in rows for v in set(json.loads(r[4] or "[]"))))
-        if served:
+        if served:  # candidates from the state index, facets from the summary's groups
             assert "from summary_documents s where s.state in" in sql, state
+            assert "group by d.state, d.source" in sql, state
 
 
 def test_filtered_pages_served_from_the_summary_equal_the_live_answer(catalogue):

@@ -31,7 +31,7 @@ from sqlite_utils import Database
 
 from core import clock
 from store.migrations import register
-from timeline.summary_items import _v2_items, refresh_items
+from timeline.summary_items import _v2_items, _v3_document_groups, refresh_items
 
 AS_OF, UNTIL = "summary.materials_as_of", "summary.materials_until"
 FULL_REFRESH = 5000  # marked documents past which a whole recount is cheaper
@@ -265,4 +265,4 @@ def refresh(db: Database, day: str | None = None) -> dict[str, int]:
     return {"documents": len(ids), "items": items}
 
 
-register("summary", [_v1_summary, _v2_items], after=("timeline",))
+register("summary", [_v1_summary, _v2_items, _v3_document_groups], after=("timeline",))

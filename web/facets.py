@@ -79,6 +79,12 @@ GROUPS_SQL = (
     "where {{rows}} group by 1, 2, 3, 4, 5"
 ).format(today=TODAY_SQL)
 GROUPED = {"source": 0, "year": 1, "issuers": 2, "materials": 3, "state": 4}
+# The same groups of a page filtered only by state while every summary holds: the rows'
+# own summarised state, read in the order of the summary_documents_groups index (summary
+# migration 3), no sort (at 100k, in force: 0.2 s through GROUPS_SQL, 25 ms this way).
+HELD_GROUPS_SQL = ("select d.source, d.year, d.issuers, d.materials, d.state, count(*) from "
+                   "summary_documents d where {rows} group by d.state, d.source, d.year, "
+                   "d.issuers, d.materials")
 
 
 def _array_values(text: Any) -> set[Any]:
@@ -118,7 +124,8 @@ def _counted(groups: list[tuple], at: int, array: bool, limit: int
     return [{"value": v, "count": c} for v, c in ordered[:limit]]
 
 
-async def _page_groups(facet: Any, rows: str, params: Any) -> list[tuple]:
+async def _page_groups(facet: Any, rows: str, params: Any, sql: str = GROUPS_SQL
+                       ) -> list[tuple]:
     """The page's rows grouped by their facet values, queried once per request (the
     page's facets run concurrently and await the same query).
 
@@ -126,12 +133,12 @@ async def _page_groups(facet: Any, rows: str, params: Any) -> list[tuple]:
     """
     async def query() -> list[tuple]:
         found = await facet.ds.get_database(DATABASE).execute(
-            GROUPS_SQL.format(rows=rows), params,
+            sql.format(rows=rows), params,
             custom_time_limit=facet.ds.setting("facet_time_limit_ms"))
         return [tuple(r) for r in found.rows]
 
     shared = facet.request.scope.setdefault("regwatch.facet_groups", {})
-    key = (rows, repr(params))
+    key = (sql, rows, repr(params))
     if key not in shared:
         shared[key] = asyncio.ensure_future(query())
     return await asyncio.shield(shared[key])
@@ -230,8 +237,10 @@ async def _summary_rows(facet: Any, column: str, limit: int, array: bool = False
         filters = _plain_filters(facet)
         if page[0] != "1" and filters and await _all_hold(db, "summary_documents"):
             # filtered by state only, every summary holding: the rows are the summary's
+            # with those states (a document without a number has none)
             where, params = _where_values(filters, "d.")
-            page = (f"d.number is not null and {where}", params)
+            return _counted(await _page_groups(facet, where, params, HELD_GROUPS_SQL),
+                            GROUPED[column], array, limit)
         if page[0] != "1":
             return _counted(await _page_groups(facet, *page), GROUPED[column], array, limit)
         if column == "state":
