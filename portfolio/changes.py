@@ -76,6 +76,7 @@ def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
     if until < since:
         raise queries.QueryError("--until is before --since")
     lookups = lookups or Lookups(db)
+    lookups.plan(query for lane in lanes for _, query in queries_of(lane))
     start = _day(since, -1)
     edges: dict[tuple[str, str, str], list[str]] = {}
     for lane in lanes:

@@ -28,7 +28,8 @@ from sqlite_utils import Database
 
 from extract import items as model
 from store.catalogue import in_chunks
-from timeline import queries
+from timeline import batch, queries
+from timeline import status as timeline_status
 
 VERDICTS = {"prohibited": "prohibited", "denied": "denied in principle",
             "strict_review": "stricter review", "licence": "licence required",
@@ -198,22 +199,57 @@ def verdict_of(parts: list[dict[str, Any]], wide: list[dict[str, Any]],
 class Lookups:
     """``status`` answers read as a lane's parts, kept per (query, destination, day): lanes
     with the same query and destination share one answer whatever their end use (an end
-    use only binds measures, which :func:`verdict_of` checks per lane)."""
+    use only binds measures, which :func:`verdict_of` checks per lane).
+
+    The questions a portfolio asks (:meth:`plan`) are answered together for a date, from
+    spans, the first time any is asked on it (timeline/batch.py); the others (a code
+    under another code of the catalogue, a heading) one by one through ``status``."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self.codes = ControlCodes(db)
         self._answers: dict[tuple, dict[str, Any]] = {}
         self._found: dict[tuple, dict[str, Any]] = {}
+        self._planned: dict[str, tuple[str, str]] = {}
+        self._batched: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+        self._wide: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.asked: dict[str, list[float]] = {}  # query kind → [status calls, seconds]
+
+    def plan(self, asked: Any) -> None:
+        """The queries the portfolio asks, answered together on each date."""
+        for query in asked:
+            if query not in self._planned:
+                self._planned[query] = timeline_status.classify(
+                    query, queries.normalise_announcement)
+
+    def _batch(self, on: str) -> dict[tuple[str, str], dict[str, Any]]:
+        if on not in self._batched:
+            started = time.perf_counter()
+            self._batched[on] = batch.answers(self.db, sorted(set(self._planned.values())), on)
+            tally = self.asked.setdefault("batch", [0, 0.0])
+            tally[0] += 1
+            tally[1] += time.perf_counter() - started
+        return self._batched[on]
 
     def answer(self, query: str, destination: str | None, on: str) -> dict[str, Any]:
         key = (query, destination, on)
         if key not in self._answers:
+            question = self._planned.get(query)
+            batched = self._batch(on) if question else {}
             started = time.perf_counter()
-            found = self._answers[key] = queries.status(
-                self.db, query, on, destination, None, limit=0, announcements_limit=None)
-            tally = self.asked.setdefault(found["kind"], [0, 0.0])
+            if question in batched:
+                places = timeline_status.destinations_of(destination)
+                place = (",".join(places), on)
+                if place not in self._wide:
+                    self._wide[place] = timeline_status._destination_wide(self.db, on, places)
+                found = self._answers[key] = batch.for_destination(
+                    self.db, *question, batched[question], on, places, self._wide[place])
+                kind = "batched " + found["kind"]
+            else:
+                found = self._answers[key] = queries.status(
+                    self.db, query, on, destination, None, limit=0, announcements_limit=None)
+                kind = found["kind"]
+            tally = self.asked.setdefault(kind, [0, 0.0])
             tally[0] += 1
             tally[1] += time.perf_counter() - started
         return self._answers[key]
@@ -325,6 +361,7 @@ def portfolio_status(db: Database, lanes: list[dict[str, Any]], on: str | None =
     """Every lane's row on ``on`` (default today), with the counterparty's screening."""
     on = queries.check_date(on, "--on")
     lookups = lookups or Lookups(db)
+    lookups.plan(query for lane in lanes for _, query in queries_of(lane))
     screener = _screener(db) if screen else None
     rows = []
     for lane in lanes:

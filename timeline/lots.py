@@ -14,6 +14,12 @@ a few thousand lots instead of joining every item to its intervals (timeline/sta
   times too many those members are counted when the codes under the prefix are added
   up, so that a prefix range counts distinct items.
 
+A lot also says whether it can name goods a product is (``goods``, timeline migration
+6): a clause always can; an item can unless every coded item of its clause is
+equipment, software or technology (control codes ?B, ?D, ?E), which a portfolio's
+products are not. Kept here so a portfolio's batched question reads it with the spans
+instead of every clause's control codes.
+
 The writer (timeline/build.py) replaces an announcement's lots whenever it derives it, in
 the same transaction as its items and intervals.
 """
@@ -29,6 +35,24 @@ from sqlite_utils import Database
 from timeline.spans import overlaps
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+NOT_GOODS = ("b", "d", "e")  # control-code categories: equipment, software, technology
+
+
+def names_goods(code: str | None) -> bool:
+    """Whether an item with this control code can be goods (not ?B, ?D or ?E)."""
+    code = code or ""
+    return not (len(code) > 1 and code[1].lower() in NOT_GOODS)
+
+
+def clause_goods(rows: list[dict[str, Any]]) -> dict[str | None, bool]:
+    """Clause → whether its items can name goods: no coded item, or one that can."""
+    codes: dict[str | None, list[str]] = {}
+    for row in rows:
+        if row.get("kind") == "item" and row.get("control_code"):
+            codes.setdefault(row.get("provision"), []).append(row["control_code"])
+    return {clause: any(names_goods(c) for c in found) for clause, found in codes.items()}
 
 
 def create(db: Database) -> None:
@@ -50,8 +74,9 @@ def lots_of(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     :param members: per row ``subject_id``, ``kind``, ``provision``, ``measure``,
         ``destinations``, ``scope`` (JSON text), ``destination_wide``, ``ordinal``,
-        ``announcement_date``, ``materials`` (its material terms), ``hs`` (its HS terms)
-        and ``signature`` (equal for rows with equal intervals)
+        ``announcement_date``, ``materials`` (its material terms), ``hs`` (its HS terms),
+        ``signature`` (equal for rows with equal intervals) and ``goods`` (its clause's,
+        :func:`clause_goods`)
     """
     lots: dict[tuple, dict[str, Any]] = {}
     for row in sorted(members, key=lambda r: (r["ordinal"] is None, r["ordinal"] or 0,
@@ -67,7 +92,8 @@ def lots_of(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "destinations": row["destinations"], "scope": row["scope"],
                 "destination_wide": row["destination_wide"],
                 "announcement_date": row["announcement_date"], "materials": materials,
-                "members": [], "hs": Counter(), "overlap": Counter()}
+                "goods": row.get("goods", True), "members": [], "hs": Counter(),
+                "overlap": Counter()}
         lot["members"].append(row["subject_id"])
         codes = sorted(set(row["hs"]))
         lot["hs"].update(codes)
@@ -92,20 +118,22 @@ def replace(conn: Any, number: str, lots: list[dict[str, Any]]) -> list[tuple[in
     if not lots:
         return []
     first = (conn.execute("select max(id) from lots").fetchone()[0] or 0) + 1
+    goods = has_goods(conn)
     rows, terms = [], []
     for lot_id, lot in enumerate(lots, first):
         n = len(lot["members"])
         rows.append((lot_id, number, lot["rep"], n, lot["ordinal"], lot["kind"],
                      lot["provision"], lot["measure"], lot["destinations"], lot["scope"],
                      lot["destination_wide"], lot["announcement_date"],
-                     _ENCODE(lot["materials"]), _ENCODE(lot["members"])))
+                     _ENCODE(lot["materials"]), _ENCODE(lot["members"]))
+                    + ((int(bool(lot.get("goods", True))),) if goods else ()))
         terms += [("material", m, lot_id, n) for m in lot["materials"]]
         terms += [("hs", code, lot_id, k) for code, k in lot["hs"].items()]
         terms += [("hs_overlap", prefix, lot_id, k) for prefix, k in lot["overlap"].items()]
     conn.executemany("insert into lots (id, announcement, rep, n, ordinal, kind, provision, "
                      "measure, destinations, scope, destination_wide, announcement_date, "
-                     "materials, members) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     rows)
+                     f"materials, members{', goods' if goods else ''}) values "
+                     f"({', '.join('?' for _ in rows[0])})", rows)
     conn.executemany("insert into lot_terms (kind, term, lot_id, n) values (?, ?, ?, ?)", terms)
     return list(enumerate(lots, first))
 
@@ -118,6 +146,7 @@ def write(conn: Any, number: str, issue: str | None, rows: list[dict[str, Any]],
     from timeline import spans
     from timeline.items import destinations, terms_of
 
+    goods = clause_goods(rows)
     members = []
     by_subject: dict[int, tuple[list[str], list[str], list[Any]]] = {}
     for row, intervals in zip(rows, per_row, strict=True):
@@ -129,7 +158,8 @@ def write(conn: Any, number: str, issue: str | None, rows: list[dict[str, Any]],
             "destination_wide": int(bool(row.get("destination_wide"))),
             "ordinal": row["ordinal"], "announcement_date": issue,
             "materials": [t for k, t in terms if k == "material"],
-            "hs": [t for k, t in terms if k == "hs"], "signature": id(intervals)})
+            "hs": [t for k, t in terms if k == "hs"], "signature": id(intervals),
+            "goods": row["kind"] == "provision" or goods.get(row["provision"], True)})
         by_subject[ids[row["key"]]] = ([t for k, t in terms if k == "hs"],
                                        [t for k, t in terms if k == "control"], intervals)
     written = replace(conn, number, lots_of(members))
@@ -140,6 +170,28 @@ def write(conn: Any, number: str, issue: str | None, rows: list[dict[str, Any]],
                     {lot_id: {"hs": [by_subject[sid][0] for sid in lot["members"]],
                               "control": [by_subject[sid][1] for sid in lot["members"]]}
                      for lot_id, lot in written})
+
+
+def has_goods(conn: Any) -> bool:
+    """Whether the lots table has its ``goods`` column (timeline migration 6)."""
+    return any(row[1] == "goods" for row in conn.execute("pragma table_info(lots)"))
+
+
+def backfill_goods(db: Database) -> None:
+    """``goods`` of the lots a catalogue has, from its current items (the migration that
+    adds the column; as :func:`clause_goods` decides it)."""
+    db.execute("drop table if exists temp.clause_goods")
+    db.execute("create temp table clause_goods (announcement text, clause text, goods integer, "
+               "primary key (announcement, clause))")
+    db.execute("insert into temp.clause_goods select announcement, coalesce(provision, ''), "
+               "max(case when length(control_code) > 1 and lower(substr(control_code, 2, 1)) "
+               f"in ({', '.join(repr(c) for c in NOT_GOODS)}) then 0 else 1 end) from items "
+               "where current = 1 and kind = 'item' and control_code is not null "
+               "and control_code != '' group by announcement, coalesce(provision, '')")
+    db.execute("update lots set goods = case when kind = 'provision' then 1 else coalesce("
+               "(select g.goods from temp.clause_goods g where g.announcement = "
+               "lots.announcement and g.clause = coalesce(lots.provision, '')), 1) end")
+    db.execute("drop table temp.clause_goods")
 
 
 def available(db: Database) -> bool:

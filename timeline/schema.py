@@ -200,6 +200,18 @@ def span_headings(db: Database) -> None:
         lot_spans.backfill(db)
 
 
+def lot_goods(db: Database) -> None:
+    """Whether each lot can name goods a product is (timeline/lots.py ``goods``): a
+    portfolio reads it with the spans instead of every clause's control codes."""
+    from timeline import lots as lot_table
+
+    if "lots" not in db.table_names():
+        return
+    if "goods" not in db["lots"].columns_dict:
+        db.execute("alter table lots add column goods integer not null default 1")
+    lot_table.backfill_goods(db)
+
+
 # Append-only from here on: a change of layout is a new function at the end of this list
 # (altering the tables in place), not a new LAYOUT that drops them.
-register("timeline", [ensure_tables, item_model, lots, spans, span_headings])
+register("timeline", [ensure_tables, item_model, lots, spans, span_headings, lot_goods])

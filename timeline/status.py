@@ -588,29 +588,36 @@ def _own_lists(db: Database, kind: str, value: str) -> list[str]:
 
 def announcement_state(db: Database, number: str, on: str) -> dict[str, Any] | None:
     """An announcement's own state on ``on`` (``not_issued`` before its issue date)."""
-    row = db.execute(
-        "select a.number, a.title, a.in_catalogue, a.issue_date, a.effective_date, "
-        "a.document_id, s.id from announcements a left join subjects s on s.key = a.number "
-        "where a.number = ?", [number]).fetchone()
-    if row is None:
-        return None
-    info = dict(zip(("number", "title", "in_catalogue", "issue_date", "effective_date",
-                     "document_id"), row[:6], strict=True))
-    info["in_catalogue"] = bool(info["in_catalogue"])
-    interval = db.execute(
-        "select state, start, end, cause, reason, chain from intervals where subject_id = ? "
-        "and retired_in is null and start <= ? and (end is null or end >= ?) "
-        "order by start desc limit 1", [row[6], on, on]).fetchone() if row[6] else None
-    keys = ("state", "since", "until", "cause", "reason")
-    info.update(dict(zip(keys, interval[:5], strict=True)) if interval else
-                {"state": "not_issued", "since": None, "until": None, "cause": None,
-                 "reason": None})
-    own = {"announcement": number, "role": "subject"}
-    if info["effective_date"]:
-        own["effective"] = info["effective_date"]
-    info["chain"] = [own, *(json.loads(interval[5]) if interval and interval[5] else [])]
-    info["why"] = why(info["chain"]) if interval else "not issued yet on that date"
-    return info
+    return announcement_states(db, [number], on).get(number)
+
+
+def announcement_states(db: Database, numbers: list[str], on: str
+                        ) -> dict[str, dict[str, Any]]:
+    """:func:`announcement_state` of each known announcement of ``numbers``, in one query."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in db.execute(
+            "select a.number, a.title, a.in_catalogue, a.issue_date, a.effective_date, "
+            "a.document_id, (select json_array(i.state, i.start, i.end, i.cause, i.reason, "
+            "i.chain) from intervals i where i.subject_id = s.id and i.retired_in is null "
+            "and i.start <= ? and (i.end is null or i.end >= ?) order by i.start desc "
+            "limit 1) from announcements a left join subjects s on s.key = a.number "
+            "where a.number in (select value from json_each(?))",
+            [on, on, json.dumps(sorted(set(numbers)))]):
+        info = dict(zip(("number", "title", "in_catalogue", "issue_date", "effective_date",
+                         "document_id"), row[:6], strict=True))
+        info["in_catalogue"] = bool(info["in_catalogue"])
+        interval = json.loads(row[6]) if row[6] else None
+        keys = ("state", "since", "until", "cause", "reason")
+        info.update(dict(zip(keys, interval[:5], strict=True)) if interval else
+                    {"state": "not_issued", "since": None, "until": None, "cause": None,
+                     "reason": None})
+        own = {"announcement": info["number"], "role": "subject"}
+        if info["effective_date"]:
+            own["effective"] = info["effective_date"]
+        info["chain"] = [own, *(json.loads(interval[5]) if interval and interval[5] else [])]
+        info["why"] = why(info["chain"]) if interval else "not issued yet on that date"
+        out[info["number"]] = info
+    return out
 
 
 # -- headline -------------------------------------------------------------------------------

@@ -1,0 +1,138 @@
+"""A portfolio's questions answered together from spans (timeline/batch.py) give every lane
+the row it gets when each question is asked of ``status`` alone: on the crawled mirror
+with the sample portfolio, and on a small synthetic catalogue with lanes drawn from its
+own codes and materials (destinations, end uses, codes it does not hold). A group read
+into the wrong state, a lot's goods flag wrong, a part dropped or an announcement out of
+order shows here as a different row."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+SAMPLE = ROOT / "portfolio" / "samples" / "exporter.csv"
+
+
+class OneByOne:
+    """``Lookups`` that asks ``status`` question by question (the reference)."""
+
+    @staticmethod
+    def make(db: Any) -> Any:
+        from portfolio.status import Lookups
+
+        lookups = Lookups(db)
+        lookups.plan = lambda asked: None  # type: ignore[method-assign]
+        return lookups
+
+
+def _rows(db: Any, lanes: list[dict[str, Any]], on: str, batched: bool
+          ) -> tuple[list[dict[str, Any]], Any]:
+    from portfolio.status import Lookups, portfolio_status
+
+    lookups = Lookups(db) if batched else OneByOne.make(db)
+    return portfolio_status(db, lanes, on, screen=False, lookups=lookups), lookups
+
+
+def _compare(db: Any, lanes: list[dict[str, Any]], dates: list[str]) -> int:
+    """Rows both ways on each date; returns how many answers came from the batch."""
+    batched_answers = 0
+    for on in dates:
+        fast, lookups = _rows(db, lanes, on, True)
+        slow, reference = _rows(db, lanes, on, False)
+        assert "batch" not in reference.asked
+        for one, other in zip(fast, slow, strict=True):
+            assert one == other, (on, one["sku"], one["destination"])
+        batched_answers += sum(n for kind, (n, _) in lookups.asked.items()
+                               if kind.startswith("batched "))
+    return batched_answers
+
+
+def test_batched_rows_match_status_on_the_mirror(mirror_history: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from portfolio import records
+    from regwatch.cli import cli
+    from store import catalogue as store
+
+    path = str(tmp_path / "catalogue.db")
+    source, target = sqlite3.connect(mirror_history), sqlite3.connect(path)
+    source.backup(target)
+    source.close()
+    target.close()
+    result = CliRunner().invoke(cli, ["portfolio", "import", str(SAMPLE), "--db", path])
+    assert result.exit_code == 0, result.output
+    db = store.open_db(path)
+    lanes = records.rows(db, "exporter")
+    assert len(lanes) >= 40
+    answered = _compare(db, lanes, ["2023-09-01", "2025-01-15", "2025-11-15", "2026-11-29"])
+    assert answered >= len(lanes), answered  # most questions come from the batch
+
+
+def _lanes(db: Any, count: int, seed: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    codes = [r[0] for r in db.execute(
+        "select distinct term from item_terms where kind = 'hs' order by term")]
+    materials = [r[0] for r in db.execute(
+        "select distinct term from item_terms where kind = 'material' order by term")]
+    materials += ["rare earths", "heavy rare earths", "superhard materials"]
+    out = []
+    for n in range(count):
+        code = rng.choice(codes) if rng.random() < 0.6 else \
+            f"{rng.randrange(1000, 9800)}{rng.randrange(10**6):06d}"
+        out.append({"sku": f"SKU-{n:04d}", "destination": rng.choice(("US", "JP", "DE", "KR")),
+                    "description": "", "hs_code": code,
+                    "materials": rng.sample(materials, k=rng.choice((0, 1, 1, 2))),
+                    "end_use": rng.choice(("", "", "military: test")), "counterparty": None})
+    return out
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory, synthetic: Any) -> str:
+    path = str(tmp_path_factory.mktemp("batch") / "synthetic.db")
+    synthetic.build(path, 60, 600)
+    return path
+
+
+def test_batched_rows_match_status_on_a_synthetic_catalogue(small: str) -> None:
+    from store import catalogue
+
+    db = catalogue.open_db(small)
+    lanes = _lanes(db, 120, 5)
+    answered = _compare(db, lanes, ["2005-06-01", "2015-03-01", "2024-12-31"])
+    assert answered >= len(lanes), answered
+
+
+def test_codes_under_a_code_of_the_catalogue_are_left_to_status(small: str) -> None:
+    from store import catalogue
+    from timeline import batch
+
+    db = catalogue.open_db(small)
+    code = db.execute("select term from item_terms where kind = 'hs' limit 1").fetchone()[0]
+    under, unheld = code + "99", "9999999999"
+    asked = batch.answerable(db, [("hs", code), ("hs", under), ("hs", unheld),
+                                  ("hs", code[:4]), ("material", "gallium")])
+    assert asked == {("hs", code), ("hs", unheld), ("material", "gallium")}
+
+
+def test_lots_say_whether_they_can_name_goods(small: str) -> None:
+    """The writer's goods flag equals the one read from every clause's control codes."""
+    from store import catalogue
+    from timeline.lots import names_goods
+
+    db = catalogue.open_db(small)
+    codes: dict[tuple, list[str]] = {}
+    for number, clause, code in db.execute(
+            "select announcement, provision, control_code from items where current = 1 "
+            "and kind = 'item' and control_code is not null"):
+        codes.setdefault((number, clause), []).append(code)
+    lots = db.execute("select announcement, provision, kind, goods from lots").fetchall()
+    assert {g for *_, g in lots} == {0, 1}
+    for number, clause, kind, goods in lots:
+        found = codes.get((number, clause), [])
+        assert goods == int(kind == "provision" or not found
+                            or any(names_goods(c) for c in found)), (number, clause)

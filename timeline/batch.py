@@ -1,0 +1,273 @@
+"""``status`` for many questions on one date, in a few queries: what a portfolio asks.
+
+A portfolio of 5,000 products asks about 5,000 HS codes and a few dozen materials, each
+for its destination. Asked one by one (timeline/status.py), a broad material reads
+every one of its 28,000 announcements in full at 100k announcements, and the
+portfolio takes minutes. Here every question of a date is answered together:
+
+- one aggregate over the spans of all the material questions, and one over all the
+  code questions, find each question's groups of matched lots (state, shape, how it
+  matched, whether the lot can name goods; timeline/spans.py, timeline/lots.py);
+- the announcements read in full are, per question, the newest :data:`SHOWN` (all of
+  them when there are no more) and, per group, its newest, its soonest-ending and its
+  earliest-starting announcement, so every verdict the parts can give is among them
+  (the strictest measure in force, the end of a suspension, the start of a pending
+  measure);
+- their lots' spans, fields and intervals are read in one query each, and grouped
+  into parts exactly as ``status`` groups them (``status._parts_of``).
+
+An answer here is ``status``'s answer with every announcement (``announcements_limit``
+None) wherever a question matches at most :data:`SHOWN` announcements (the tests
+compare them); past that, it keeps the announcements that can decide and the newest.
+Questions the spans cannot answer (codes another code of the catalogue is a proper
+prefix of, 4-digit headings, text) are left to ``status``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlite_utils import Database
+
+from timeline import span_status, spans, status
+from timeline.lots import has_goods
+
+SHOWN = 30  # announcements per question read in full, besides each group's own
+FAR = "9999-12-31"
+
+
+def answerable(db: Database, questions: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The questions (kind, value as ``status.classify`` gives them) this module answers:
+    materials and groups, and HS codes longer than a heading that no code of the
+    catalogue is a proper prefix of (``contained_in`` precedence is per item)."""
+    if not spans.available(db) or not has_goods(db.conn):
+        return set()
+    codes = [v for k, v in questions if k == "hs" and len(v) > 4]
+    prefixes = {v: [v[:k] for k in range(2, len(v))] for v in codes}
+    held = {r[0] for r in db.execute(
+        "select distinct term from item_terms where kind = 'hs' and term in "
+        "(select value from json_each(?))",
+        [json.dumps(sorted({p for ps in prefixes.values() for p in ps}))])}
+    out = {(k, v) for k, v in questions if k in ("material", "group")}
+    out |= {("hs", v) for v in codes if not held.intersection(prefixes[v])}
+    return out
+
+
+def _groups(db: Database, materials: list[str], codes: list[str], on: str
+            ) -> dict[tuple[str, str], list[tuple]]:
+    """Question → its groups of matched lots covering ``on``: (state, shape, how, goods,
+    materials (for codes: their lots' material lists joined by commas), lots, newest,
+    soonest end, earliest start), the last three as ``date|number``."""
+    found: dict[tuple[str, str], list[tuple]] = {}
+    tail = ("count(*), max(s.adate || '|' || s.announcement), min(coalesce(s.end, ?) || '|' "
+            "|| s.announcement), min(s.start || '|' || s.announcement)")
+    covers = "s.start <= ? and (s.end is null or s.end >= ?)"
+    if materials:
+        for row in db.execute(
+                f"select q.value, s.state, s.shape, null, l.goods, null, {tail} from "
+                "json_each(?) q cross join lot_spans s on s.kind = 'material' and "
+                f"s.term = q.value join lots l on l.id = s.lot_id where {covers} "
+                "group by q.value, s.state, s.shape, l.goods", [FAR, json.dumps(materials), on,
+                                                                on]):
+            found.setdefault(("material", row[0]), []).append(row[1:])
+    if codes:
+        ranges = json.dumps([[c, c + "\uffff"] for c in codes])
+        for row in db.execute(
+                "select json_extract(q.value, '$[0]') as code, s.state, s.shape, case when "
+                "s.term = json_extract(q.value, '$[0]') then 'exact' else 'contains' end, "
+                f"l.goods, group_concat(distinct s.materials), {tail} from json_each(?) q "
+                "cross join lot_spans s on s.kind = 'hs' and s.term >= "
+                "json_extract(q.value, '$[0]') and s.term < json_extract(q.value, '$[1]') "
+                f"join lots l on l.id = s.lot_id where {covers} group by 1, 2, 3, 4, 5",
+                [FAR, ranges, on, on]):
+            found.setdefault(("hs", row[0]), []).append(row[1:])
+    return found
+
+
+def _number(mark: str | None) -> str | None:
+    return mark.split("|", 1)[1] if mark else None
+
+
+def _chosen(db: Database, question: tuple[str, str], groups: list[tuple], on: str
+            ) -> set[str]:
+    """The announcements of one question read in full (see the module docstring)."""
+    kind, value = question
+    # the newest of every group; a suspension's soonest end and a pending measure's
+    # earliest start and end can give the verdict's date
+    chosen = {_number(mark) for group in groups
+              for mark in group[6:9 if group[0] == "pending" else
+                                8 if group[0] == "suspended" else 7]}
+    term = span_status.announcement_term(kind, value)
+    if term:
+        _, newest = span_status.newest_announcements(db, term, on, [], SHOWN, 0)
+        chosen |= {number for number, _, _ in newest}
+    elif sum(group[5] for group in groups) <= SHOWN:
+        chosen |= {r[0] for r in db.execute(
+            "select distinct announcement from lot_spans where kind = 'hs' and term >= ? "
+            "and term < ? and start <= ? and (end is null or end >= ?)",
+            [value, value + "\uffff", on, on])}
+    return {n for n in chosen if n}
+
+
+def _rows(db: Database, wanted: dict[tuple[str, str], set[str]], extra: dict[str, list],
+          on: str) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Per question, the lot rows (as ``span_status.lot_rows`` makes them) of its chosen
+    announcements, read for all questions at once."""
+    numbers = sorted({n for chosen in wanted.values() for n in chosen})
+    lots_of: dict[str, list[int]] = {}
+    for lot_id, number in db.execute(
+            "select id, announcement from lots where announcement in "
+            "(select value from json_each(?))", [json.dumps(numbers)]):
+        lots_of.setdefault(number, []).append(lot_id)
+    ids = sorted({i for ids in lots_of.values() for i in ids})
+    # only the spans some question can match: its material, or a code under its code
+    values = sorted({v for _, v in wanted})
+    lengths = sorted({len(v) for k, v in wanted if k == "hs"})
+    under = "".join(f" or substr(term, 1, {n}) in (select value from json_each(:values))"
+                    for n in lengths)
+    by_lot: dict[int, dict[str, Any]] = {}
+    for lot_id, kind, term, n, via in db.execute(
+            "select lot_id, kind, term, n, via from lot_spans indexed by lot_spans_lot where "
+            "lot_id in (select value from json_each(:ids)) and kind in ('material', 'via', "
+            "'hs', 'hs_overlap') and start <= :on and (end is null or end >= :on) and "
+            f"(term in (select value from json_each(:values)){under})",
+            {"ids": json.dumps(ids), "on": on, "values": json.dumps(values)}):
+        terms = by_lot.setdefault(lot_id, {"hs": []})
+        if kind == "hs":
+            terms["hs"].append((term, n))
+        else:
+            terms[(kind, term)] = (n, via)
+    per: dict[tuple[str, str], dict[tuple, int]] = {}
+    for question, chosen in wanted.items():
+        kind, value = question
+        counts = per.setdefault(question, {})
+        mine = {i for n in chosen for i in lots_of.get(n, [])}
+        for lot_id in mine:
+            for key, n in _matched(kind, value, by_lot.get(lot_id)):
+                counts[(lot_id, *key)] = counts.get((lot_id, *key), 0) + n
+        for row in extra.get(value, []) if kind == "hs" else []:
+            if row[0] in mine and row[1] is not None:
+                key = (row[0], None, 4, None, row[11])
+                counts[key] = counts.get(key, 0) + row[3]
+    fields = {row[0]: row for row in db.execute(
+        "select l.id, l.announcement, l.provision, l.kind, l.measure, l.destinations, "
+        "l.scope, l.destination_wide, l.announcement_date, l.ordinal, i.state, i.start, "
+        "i.end, i.cause from lots l join intervals i on i.subject_id = l.rep and "
+        "i.retired_in is null and i.start <= ? and (i.end is null or i.end >= ?) "
+        "where l.id in (select value from json_each(?))",
+        [on, on, json.dumps(sorted({key[0] for c in per.values() for key in c}))])}
+    out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for question, counts in per.items():
+        rows = out.setdefault(question, [])
+        for (lot_id, how, rank, via_group, via_material), n in counts.items():
+            lot = fields.get(lot_id)
+            if lot is None or n <= 0:
+                continue
+            rows.append({"lot_id": lot_id, "announcement": lot[1], "provision": lot[2],
+                         "kind": lot[3], "measure": lot[4], "destinations": lot[5],
+                         "scope": lot[6], "destination_wide": lot[7],
+                         "announcement_date": lot[8], "ordinal": lot[9], "state": lot[10],
+                         "since": lot[11], "until": lot[12], "cause": lot[13], "match": how,
+                         "rank": rank, "via_group": via_group, "via_material": via_material,
+                         "count": n})
+    return out
+
+
+def _matched(kind: str, value: str, terms: dict[str, Any] | None) -> list[tuple]:
+    """((how, rank, via group, via material), n) of a lot's spans for the question, as
+    ``span_status.source`` matches them."""
+    if not terms:
+        return []
+    if kind in ("material", "group"):
+        out = []
+        if ("material", value) in terms:
+            out.append(((None, 3, None, None), terms[("material", value)][0]))
+        if ("via", value) in terms:
+            n, via = terms[("via", value)]
+            out.append(((None, 5, via, None), n))
+        return out
+    out = [((("exact", 0) if term == value else ("contains", 2)) + (None, None), n)
+           for term, n in terms["hs"] if term.startswith(value)]
+    if ("hs_overlap", value) in terms:
+        out.append((("contains", 2, None, None), terms[("hs_overlap", value)][0]))
+    return out
+
+
+def _shown(rows: list[tuple]) -> list[tuple]:
+    """Clause-level rows reached through materials (``span_status.via_materials``) of the
+    newest :data:`SHOWN` announcements and the newest of each (state, shape, material)."""
+    newest = sorted({(r[7] or "", r[8]) for r in rows if r[1] is not None}, reverse=True)
+    keep = {number for _, number in newest[:SHOWN]}
+    best: dict[tuple, tuple[str, str]] = {}
+    for r in rows:
+        if r[1] is not None:
+            key = (r[1], r[2], r[11])
+            best[key] = max(best.get(key, ("", "")), (r[7] or "", r[8]))
+    keep |= {number for _, number in best.values()}
+    return [r for r in rows if r[8] in keep]
+
+
+def answers(db: Database, questions: list[tuple[str, str]], on: str
+            ) -> dict[tuple[str, str], dict[str, Any]]:
+    """Per answerable question (:func:`answerable`): its matched announcements on ``on``
+    as ``status`` lists them (``info`` and ``rows``: the lot rows, any destination) and
+    its own-list announcements; :func:`for_destination` makes the answer for one."""
+    asked = answerable(db, questions)
+    materials = sorted({v for k, v in asked if k in ("material", "group")})
+    codes = sorted({v for k, v in asked if k == "hs"})
+    groups = _groups(db, materials, codes, on)
+    wanted: dict[tuple[str, str], set[str]] = {}
+    extra: dict[str, list] = {}
+    for kind, value in asked:
+        key = ("material" if kind != "hs" else "hs", value)
+        mine = groups.get(key, [])
+        chosen = _chosen(db, (kind, value), mine, on)
+        if kind == "hs":
+            found = {m for g in mine if g[0] == "in_force" and g[4]
+                     for names in json.loads(f"[{g[4]}]") for m in names}
+            extra[value] = _shown(span_status.via_materials(db, "hs", value, on, found))
+            chosen |= {row[8] for row in extra[value] if row[1] is not None}
+        chosen |= set(status._own_lists(db, kind, value))
+        wanted[(kind, value)] = chosen
+    rows = _rows(db, wanted, extra, on)
+    states = status.announcement_states(
+        db, sorted({n for chosen in wanted.values() for n in chosen}), on)
+    return {question: {"rows": rows.get(question, []), "states": states,
+                       "own": list(dict.fromkeys(status._own_lists(db, *question)))}
+            for question in asked}
+
+
+def for_destination(db: Database, kind: str, value: str, found: dict[str, Any], on: str,
+                    destinations: list[str], wide: list[dict[str, Any]] | None = None
+                    ) -> dict[str, Any]:
+    """The answer (as ``status`` gives it, every announcement listed) to one question of
+    :func:`answers` for one destination (``wide``: its destination-wide measures on the
+    date, when the caller has read them already)."""
+    rows = [r for r in found["rows"] if span_status.allowed(
+        {"destination_wide": bool(r["destination_wide"]), "destinations": r["destinations"]},
+        destinations)]
+    parts = status._parts_of(rows)
+    by_number: dict[str, list[dict[str, Any]]] = {}
+    dates: dict[str, str] = {}
+    for part in parts:
+        by_number.setdefault(part["announcement"], []).append(part)
+        dates[part["announcement"]] = max(dates.get(part["announcement"], ""),
+                                          part["announcement_date"] or "")
+    states = found["states"]
+    for number in found["own"]:
+        info = states.get(number)
+        if number not in by_number and info is not None and info["state"] != "not_issued":
+            dates[number] = info["issue_date"] or ""
+    numbers = sorted(dates, key=lambda n: (dates[n], n), reverse=True)
+    listed = [status._with_matched(dict(states[n]), by_number.get(n, []))
+              for n in numbers if n in states]
+    notes: dict[str, Any] = {}
+    if kind in ("material", "group"):
+        status._material_terms(kind, value, notes)
+    result = {"kind": kind, "value": value, "on": on, "destinations": destinations,
+              "announcements": listed,
+              "destination_wide": status._destination_wide(db, on, destinations)
+              if wide is None else wide}
+    result["searched"] = status._searched(result, notes)
+    return result
