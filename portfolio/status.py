@@ -84,7 +84,9 @@ def _parts(answer: dict[str, Any], kind: str, query: str, control_codes: Control
     items, No. 89's catalogue) names the material is read through its own provisions.
     """
     category = kind == "material" and bool(model.members(answer.get("value") or ""))
-    control_codes.read(a["number"] for a in answer.get("announcements") or [])
+    known = answer.get("goods")  # a batched answer says it per clause (timeline/batch.py)
+    if known is None:
+        control_codes.read(a["number"] for a in answer.get("announcements") or [])
     out = []
     for ann in answer.get("announcements") or []:
         matched = ann.get("matched") or []
@@ -95,9 +97,13 @@ def _parts(answer: dict[str, Any], kind: str, query: str, control_codes: Control
                        if a["number"] == ann["number"] for p in a.get("matched") or []
                        if p["kind"] == "provision"]
         for part in matched:
-            codes = control_codes.of(part["announcement"], part["provision"])
-            goods = not codes or any(_goods({"control_code": c}) for c in codes) \
-                or part["kind"] == "provision"
+            clause = (part["announcement"], part["provision"], part["kind"])
+            if known is not None and not part.get("via_list") and clause in known:
+                goods = known[clause]
+            else:
+                codes = control_codes.of(part["announcement"], part["provision"])
+                goods = not codes or any(_goods({"control_code": c}) for c in codes) \
+                    or part["kind"] == "provision"
             scope = part.get("scope") or {}
             if part.get("via_material") and not any(
                     scope.get(k) for k in ("destinations", "end_uses", "end_users")):

@@ -3,7 +3,11 @@ the row it gets when each question is asked of ``status`` alone: on the crawled 
 with the sample portfolio, and on a small synthetic catalogue with lanes drawn from its
 own codes and materials (destinations, end uses, codes it does not hold). A group read
 into the wrong state, a lot's goods flag wrong, a part dropped or an announcement out of
-order shows here as a different row."""
+order shows here as a different row.
+
+Where a question matches more announcements than the batch reads in full
+(``batch.SHOWN``), only the listing is shorter: the verdict is the same and every
+announcement shown is one the full answer shows."""
 
 from __future__ import annotations
 
@@ -38,28 +42,51 @@ def _rows(db: Any, lanes: list[dict[str, Any]], on: str, batched: bool
     return portfolio_status(db, lanes, on, screen=False, lookups=lookups), lookups
 
 
-def _compare(db: Any, lanes: list[dict[str, Any]], dates: list[str]) -> int:
-    """Rows both ways on each date; returns how many answers came from the batch."""
-    batched_answers = 0
+def _compare(db: Any, lanes: list[dict[str, Any]], dates: list[str], capped: bool = False
+             ) -> int:
+    """Rows both ways on each date; returns how many answers came from the batch (with
+    ``capped``, how many rows list fewer announcements than the full answer)."""
+    batched_answers = shorter = 0
     for on in dates:
         fast, lookups = _rows(db, lanes, on, True)
         slow, reference = _rows(db, lanes, on, False)
         assert "batch" not in reference.asked
         for one, other in zip(fast, slow, strict=True):
-            assert one == other, (on, one["sku"], one["destination"])
+            where = (on, one["sku"], one["destination"])
+            if not capped:
+                assert one == other, where
+                continue
+            assert one["verdict"] == other["verdict"], where
+            assert set(one["announcements"]) <= set(other["announcements"]), where
+            assert set(one["related"]) <= set(other["related"]) | set(
+                other["announcements"]), where
+            assert bool(one["announcements"]) == bool(other["announcements"]), where
+            shorter += len(one["announcements"]) + len(one["related"]) < len(
+                other["announcements"]) + len(other["related"])
         batched_answers += sum(n for kind, (n, _) in lookups.asked.items()
                                if kind.startswith("batched "))
-    return batched_answers
+    return shorter if capped else batched_answers
 
 
-def test_batched_rows_match_status_on_the_mirror(mirror_history: str, tmp_path: Path) -> None:
+@pytest.fixture
+def every(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch reads every announcement of every question (no listing is shortened)."""
+    from timeline import batch
+
+    monkeypatch.setattr(batch, "SHOWN", 1_000_000)
+
+
+@pytest.fixture(scope="module")
+def sample(mirror_history: str, tmp_path_factory: pytest.TempPathFactory
+           ) -> tuple[Any, list[dict[str, Any]]]:
+    """A copy of the mirror catalogue with the sample portfolio imported, and its lanes."""
     from click.testing import CliRunner
 
     from portfolio import records
     from regwatch.cli import cli
     from store import catalogue as store
 
-    path = str(tmp_path / "catalogue.db")
+    path = str(tmp_path_factory.mktemp("batch-mirror") / "catalogue.db")
     source, target = sqlite3.connect(mirror_history), sqlite3.connect(path)
     source.backup(target)
     source.close()
@@ -69,8 +96,31 @@ def test_batched_rows_match_status_on_the_mirror(mirror_history: str, tmp_path: 
     db = store.open_db(path)
     lanes = records.rows(db, "exporter")
     assert len(lanes) >= 40
-    answered = _compare(db, lanes, ["2023-09-01", "2025-01-15", "2025-11-15", "2026-11-29"])
+    return db, lanes
+
+
+MIRROR_DATES = ["2023-09-01", "2025-01-15", "2025-11-15", "2026-11-29"]
+
+
+def test_batched_rows_match_status_on_the_mirror(sample: tuple, every: None) -> None:
+    db, lanes = sample
+    answered = _compare(db, lanes, MIRROR_DATES)
     assert answered >= len(lanes), answered  # most questions come from the batch
+
+
+def test_a_shortened_listing_keeps_the_verdict_on_the_mirror(
+        sample: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One announcement read per question besides each group's representatives: the
+    verdicts (suspended until, pending from) stay those of the full answer."""
+    from portfolio.status import portfolio_status
+    from timeline import batch
+
+    db, lanes = sample
+    verdicts = {r["verdict"].split(" until ")[0].split(" from ")[0] for on in MIRROR_DATES
+                for r in portfolio_status(db, lanes, on, screen=False)}
+    assert {"control suspended", "licence required"} <= verdicts, verdicts
+    monkeypatch.setattr(batch, "SHOWN", 1)
+    assert _compare(db, lanes, MIRROR_DATES, capped=True)
 
 
 def _lanes(db: Any, count: int, seed: int) -> list[dict[str, Any]]:
@@ -98,13 +148,26 @@ def small(tmp_path_factory: pytest.TempPathFactory, synthetic: Any) -> str:
     return path
 
 
-def test_batched_rows_match_status_on_a_synthetic_catalogue(small: str) -> None:
+def test_batched_rows_match_status_on_a_synthetic_catalogue(small: str, every: None) -> None:
     from store import catalogue
 
     db = catalogue.open_db(small)
     lanes = _lanes(db, 120, 5)
     answered = _compare(db, lanes, ["2005-06-01", "2015-03-01", "2024-12-31"])
     assert answered >= len(lanes), answered
+
+
+def test_a_shortened_listing_keeps_the_verdict(small: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """With one announcement read per question, besides each group's representatives,
+    every code matching more lots than that goes through the representatives."""
+    from store import catalogue
+    from timeline import batch
+
+    monkeypatch.setattr(batch, "SHOWN", 1)
+    db = catalogue.open_db(small)
+    lanes = _lanes(db, 120, 5)
+    assert _compare(db, lanes, ["2005-06-01", "2015-03-01", "2024-12-31"], capped=True)
 
 
 def test_codes_under_a_code_of_the_catalogue_are_left_to_status(small: str) -> None:

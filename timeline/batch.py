@@ -33,7 +33,7 @@ from sqlite_utils import Database
 from timeline import span_status, spans, status
 from timeline.lots import has_goods
 
-SHOWN = 30  # announcements per question read in full, besides each group's own
+SHOWN = 10  # announcements per question read in full, besides each group's own
 FAR = "9999-12-31"
 
 
@@ -58,10 +58,11 @@ def _groups(db: Database, materials: list[str], codes: list[str], on: str
             ) -> dict[tuple[str, str], list[tuple]]:
     """Question → its groups of matched lots covering ``on``: (state, shape, how, goods,
     materials (for codes: their lots' material lists joined by commas), lots, newest,
-    soonest end, earliest start), the last three as ``date|number``."""
+    soonest end, earliest start), the last three as ``date|number|lot|term|n``."""
     found: dict[tuple[str, str], list[tuple]] = {}
-    tail = ("count(*), max(s.adate || '|' || s.announcement), min(coalesce(s.end, ?) || '|' "
-            "|| s.announcement), min(s.start || '|' || s.announcement)")
+    lot = "'|' || s.announcement || '|' || s.lot_id || '|' || s.term || '|' || s.n"
+    tail = (f"count(*), max(s.adate || {lot}), min(coalesce(s.end, ?) || {lot}), "
+            f"min(s.start || {lot})")
     covers = "s.start <= ? and (s.end is null or s.end >= ?)"
     if materials:
         for row in db.execute(
@@ -86,34 +87,87 @@ def _groups(db: Database, materials: list[str], codes: list[str], on: str
 
 
 def _number(mark: str | None) -> str | None:
-    return mark.split("|", 1)[1] if mark else None
+    return mark.split("|")[1] if mark else None
+
+
+def _marks(groups: list[tuple]) -> list[str]:
+    """The representatives of each group: its newest lot; a suspension's soonest-ending
+    and a pending measure's soonest-ending and earliest-starting one too (they give the
+    verdict's date)."""
+    return [mark for group in groups for mark in group[6:9 if group[0] == "pending" else
+                                                         8 if group[0] == "suspended" else 7]
+            if mark]
 
 
 def _chosen(db: Database, question: tuple[str, str], groups: list[tuple], on: str
-            ) -> set[str]:
-    """The announcements of one question read in full (see the module docstring)."""
+            ) -> tuple[set[str], list[tuple]]:
+    """The announcements of one question read in full, and the lots read alone (see the
+    module docstring): (lot id, how, rank, via group, via material, n)."""
     kind, value = question
-    # the newest of every group; a suspension's soonest end and a pending measure's
-    # earliest start and end can give the verdict's date
-    chosen = {_number(mark) for group in groups
-              for mark in group[6:9 if group[0] == "pending" else
-                                8 if group[0] == "suspended" else 7]}
     term = span_status.announcement_term(kind, value)
     if term:
         _, newest = span_status.newest_announcements(db, term, on, [], SHOWN, 0)
-        chosen |= {number for number, _, _ in newest}
-    elif sum(group[5] for group in groups) <= SHOWN:
-        chosen |= {r[0] for r in db.execute(
-            "select distinct announcement from lot_spans where kind = 'hs' and term >= ? "
-            "and term < ? and start <= ? and (end is null or end >= ?)",
-            [value, value + "\uffff", on, on])}
-    return {n for n in chosen if n}
+        return {number for number, _, _ in newest} | {_number(m) for m in _marks(groups)}, []
+    if sum(group[5] for group in groups) <= SHOWN:
+        return set(), []  # every lot of the code: read with the other small ones
+    # a code matching many lots: each group's representatives stand for it
+    lots = []
+    for mark in _marks(groups):
+        _, _, lot_id, code, n = mark.rsplit("|", 4)
+        lots.append((int(lot_id), *(("exact", 0) if code == value else ("contains", 2)),
+                     None, None, int(n)))
+    return set(), lots
 
 
-def _rows(db: Database, wanted: dict[tuple[str, str], set[str]], extra: dict[str, list],
-          on: str) -> dict[tuple[str, str], list[dict[str, Any]]]:
+def _every_lot(db: Database, codes: list[str], on: str) -> dict[str, list[tuple]]:
+    """Every lot matching each of these codes on the date, as :func:`_chosen` gives the
+    lots read alone (an item carrying two codes under one counted once, ``hs_overlap``)."""
+    counts: dict[str, dict[tuple, int]] = {}
+    ranges = json.dumps([[c, c + "\uffff"] for c in codes])
+    for code, lot_id, term, n in db.execute(
+            "select json_extract(q.value, '$[0]'), s.lot_id, s.term, s.n from json_each(?) q "
+            "cross join lot_spans s on s.kind = 'hs' and s.term >= json_extract(q.value, "
+            "'$[0]') and s.term < json_extract(q.value, '$[1]') where s.start <= ? and "
+            "(s.end is null or s.end >= ?) union all select q.value, s.lot_id, null, s.n "
+            "from json_each(?) q cross join lot_spans s on s.kind = 'hs_overlap' and "
+            "s.term = q.value where s.start <= ? and (s.end is null or s.end >= ?)",
+            [ranges, on, on, json.dumps(codes), on, on]):
+        key = (lot_id, "exact", 0) if term == code else (lot_id, "contains", 2)
+        found = counts.setdefault(code, {})
+        found[key] = found.get(key, 0) + n
+    return {code: [(*key, None, None, n) for key, n in found.items()]
+            for code, found in counts.items()}
+
+
+def _via_materials(db: Database, on: str, found: dict[str, set[str]]) -> dict[str, list]:
+    """``span_status.via_materials`` of many codes (rows of lots in force on the date
+    only), from one read of the clause-level spans."""
+    rows = db.execute(
+        "select lot_id, state, shape, n, null, 4, null, adate, announcement, start, null, "
+        "term from lot_spans where kind = 'provision_material' and start <= ? and "
+        "(end is null or end >= ?) order by term", [on, on]).fetchall()
+    codes: dict[int, list[str]] = {}
+    for lot_id, term in db.execute(
+            "select lot_id, term from lot_spans indexed by lot_spans_lot where lot_id in "
+            "(select value from json_each(?)) and kind = 'hs'",
+            [json.dumps(sorted({r[0] for r in rows}))]):
+        codes.setdefault(lot_id, []).append(term)
+    out: dict[str, list] = {}
+    for code, materials in found.items():
+        kept: dict[tuple, tuple] = {}
+        for row in rows:
+            if row[11] in materials:
+                kept.setdefault((row[0], row[9]), row)
+        out[code] = [row for (lot_id, _), row in kept.items()
+                     if not any(c.startswith(code) for c in codes.get(lot_id, []))]
+    return out
+
+
+def _rows(db: Database, wanted: dict[tuple[str, str], set[str]],
+          alone: dict[tuple[str, str], list[tuple]], on: str
+          ) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """Per question, the lot rows (as ``span_status.lot_rows`` makes them) of its chosen
-    announcements, read for all questions at once."""
+    announcements and of the lots read alone, read for all questions at once."""
     numbers = sorted({n for chosen in wanted.values() for n in chosen})
     lots_of: dict[str, list[int]] = {}
     for lot_id, number in db.execute(
@@ -142,18 +196,17 @@ def _rows(db: Database, wanted: dict[tuple[str, str], set[str]], extra: dict[str
     for question, chosen in wanted.items():
         kind, value = question
         counts = per.setdefault(question, {})
-        mine = {i for n in chosen for i in lots_of.get(n, [])}
+        read = {key[0] for key in alone.get(question, [])}  # counted below, once
+        mine = {i for n in chosen for i in lots_of.get(n, [])} - read
         for lot_id in mine:
             for key, n in _matched(kind, value, by_lot.get(lot_id)):
                 counts[(lot_id, *key)] = counts.get((lot_id, *key), 0) + n
-        for row in extra.get(value, []) if kind == "hs" else []:
-            if row[0] in mine and row[1] is not None:
-                key = (row[0], None, 4, None, row[11])
-                counts[key] = counts.get(key, 0) + row[3]
+        for lot_id, *key, n in alone.get(question, []):
+            counts[(lot_id, *key)] = counts.get((lot_id, *key), 0) + n
     fields = {row[0]: row for row in db.execute(
         "select l.id, l.announcement, l.provision, l.kind, l.measure, l.destinations, "
         "l.scope, l.destination_wide, l.announcement_date, l.ordinal, i.state, i.start, "
-        "i.end, i.cause from lots l join intervals i on i.subject_id = l.rep and "
+        "i.end, i.cause, l.goods from lots l join intervals i on i.subject_id = l.rep and "
         "i.retired_in is null and i.start <= ? and (i.end is null or i.end >= ?) "
         "where l.id in (select value from json_each(?))",
         [on, on, json.dumps(sorted({key[0] for c in per.values() for key in c}))])}
@@ -170,7 +223,7 @@ def _rows(db: Database, wanted: dict[tuple[str, str], set[str]], extra: dict[str
                          "announcement_date": lot[8], "ordinal": lot[9], "state": lot[10],
                          "since": lot[11], "until": lot[12], "cause": lot[13], "match": how,
                          "rank": rank, "via_group": via_group, "via_material": via_material,
-                         "count": n})
+                         "count": n, "goods": bool(lot[14])})
     return out
 
 
@@ -217,25 +270,45 @@ def answers(db: Database, questions: list[tuple[str, str]], on: str
     materials = sorted({v for k, v in asked if k in ("material", "group")})
     codes = sorted({v for k, v in asked if k == "hs"})
     groups = _groups(db, materials, codes, on)
+    own = _own(db, asked, on)
     wanted: dict[tuple[str, str], set[str]] = {}
-    extra: dict[str, list] = {}
+    alone: dict[tuple[str, str], list[tuple]] = {}
+    found: dict[str, set[str]] = {}
     for kind, value in asked:
-        key = ("material" if kind != "hs" else "hs", value)
-        mine = groups.get(key, [])
-        chosen = _chosen(db, (kind, value), mine, on)
+        mine = groups.get(("material" if kind != "hs" else "hs", value), [])
+        wanted[(kind, value)], alone[(kind, value)] = _chosen(db, (kind, value), mine, on)
+        wanted[(kind, value)] |= set(own[(kind, value)])
         if kind == "hs":
-            found = {m for g in mine if g[0] == "in_force" and g[4]
-                     for names in json.loads(f"[{g[4]}]") for m in names}
-            extra[value] = _shown(span_status.via_materials(db, "hs", value, on, found))
-            chosen |= {row[8] for row in extra[value] if row[1] is not None}
-        chosen |= set(status._own_lists(db, kind, value))
-        wanted[(kind, value)] = chosen
-    rows = _rows(db, wanted, extra, on)
-    states = status.announcement_states(
-        db, sorted({n for chosen in wanted.values() for n in chosen}), on)
+            found[value] = {m for g in mine if g[0] == "in_force" and g[4]
+                            for names in json.loads(f"[{g[4]}]") for m in names}
+    small = [v for k, v in asked if k == "hs" and 0 < sum(
+        g[5] for g in groups.get(("hs", v), [])) <= SHOWN]
+    for code, lots in _every_lot(db, small, on).items():
+        alone[("hs", code)] += lots
+    for code, rows in _via_materials(db, on, {c: m for c, m in found.items() if m}).items():
+        alone[("hs", code)] += [(r[0], None, 4, None, r[11], r[3]) for r in _shown(rows)]
+    rows = _rows(db, wanted, alone, on)
+    numbers = {n for chosen in wanted.values() for n in chosen}
+    numbers |= {r["announcement"] for found_rows in rows.values() for r in found_rows}
+    states = status.announcement_states(db, sorted(numbers), on)
     return {question: {"rows": rows.get(question, []), "states": states,
-                       "own": list(dict.fromkeys(status._own_lists(db, *question)))}
-            for question in asked}
+                       "own": own[question]} for question in asked}
+
+
+def _own(db: Database, asked: set[tuple[str, str]], on: str
+         ) -> dict[tuple[str, str], list[str]]:
+    """Per question, the announcements whose own lists name it (``status._own_lists``)
+    issued by ``on``: the newest :data:`SHOWN` of them (an annex without items, No. 89's
+    catalogue, is read through its own clauses, one by one)."""
+    named = {q: list(dict.fromkeys(status._own_lists(db, *q))) for q in asked}
+    states = status.announcement_states(db, sorted({n for ns in named.values() for n in ns}),
+                                        on)
+    out = {}
+    for question, numbers in named.items():
+        issued = [n for n in numbers if n in states and states[n]["state"] != "not_issued"]
+        out[question] = sorted(issued, key=lambda n: (states[n]["issue_date"] or "", n),
+                               reverse=True)[:SHOWN]
+    return out
 
 
 def for_destination(db: Database, kind: str, value: str, found: dict[str, Any], on: str,
@@ -243,11 +316,13 @@ def for_destination(db: Database, kind: str, value: str, found: dict[str, Any], 
                     ) -> dict[str, Any]:
     """The answer (as ``status`` gives it, every announcement listed) to one question of
     :func:`answers` for one destination (``wide``: its destination-wide measures on the
-    date, when the caller has read them already)."""
+    date, when the caller has read them already); ``goods`` says, per (announcement,
+    clause, kind) of its parts, whether they can name goods (timeline/lots.py)."""
     rows = [r for r in found["rows"] if span_status.allowed(
         {"destination_wide": bool(r["destination_wide"]), "destinations": r["destinations"]},
         destinations)]
     parts = status._parts_of(rows)
+    goods = {(r["announcement"], r["provision"], r["kind"]): r["goods"] for r in rows}
     by_number: dict[str, list[dict[str, Any]]] = {}
     dates: dict[str, str] = {}
     for part in parts:
@@ -266,7 +341,7 @@ def for_destination(db: Database, kind: str, value: str, found: dict[str, Any], 
     if kind in ("material", "group"):
         status._material_terms(kind, value, notes)
     result = {"kind": kind, "value": value, "on": on, "destinations": destinations,
-              "announcements": listed,
+              "announcements": listed, "goods": goods,
               "destination_wide": status._destination_wide(db, on, destinations)
               if wide is None else wide}
     result["searched"] = status._searched(result, notes)
