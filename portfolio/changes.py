@@ -49,21 +49,35 @@ def boundaries(lookups: Lookups, kind: str, query: str, destination: str, start:
                until: str) -> list[str]:
     """The days after ``start`` up to ``until`` on which the answer to the query can change,
     each answered (kept in ``lookups``): the closure described in the module docstring."""
-    asked: set[str] = set()
-    found: set[str] = set()
-    todo = [start, until]
+    key = (kind, query, destination)
+    return boundaries_of(lookups, [key], start, until)[key]
+
+
+def boundaries_of(lookups: Lookups, keys: list[tuple[str, str, str]], start: str,
+                  until: str) -> dict[tuple[str, str, str], list[str]]:
+    """:func:`boundaries` of many (kind, query, destination) at once, in rounds: the
+    queries due on a day are answered together (one batch a day, ``Lookups.prefetch``)."""
+    asked: dict[tuple, set[str]] = {key: set() for key in keys}
+    found: dict[tuple, set[str]] = {key: set() for key in keys}
+    todo: dict[tuple, set[str]] = {key: {start, until} for key in keys}
     while todo:
-        day = todo.pop()
-        if day in asked:
-            continue
-        asked.add(day)
-        for since, end, _ in _spans(lookups.found(kind, query, destination, day)):
-            for edge, probe in ((since, -1), (_day(end, 1) if end else None, 0)):
-                if edge is None or not start < edge <= until:
-                    continue
-                found.add(edge)
-                todo += [d for d in {edge, _day(edge, probe)} if d not in asked]
-    return sorted(found)
+        due: dict[str, list[tuple]] = {}
+        for key, days in todo.items():
+            for day in days - asked[key]:
+                due.setdefault(day, []).append(key)
+        todo = {}
+        for day, keys_due in sorted(due.items()):
+            lookups.prefetch([key[1] for key in keys_due], day)
+            for key in keys_due:
+                asked[key].add(day)
+                for since, end, _ in _spans(lookups.found(*key, day)):
+                    for edge, probe in ((since, -1), (_day(end, 1) if end else None, 0)):
+                        if edge is None or not start < edge <= until:
+                            continue
+                        found[key].add(edge)
+                        todo.setdefault(key, set()).update(
+                            d for d in (edge, _day(edge, probe)) if d not in asked[key])
+    return {key: sorted(days) for key, days in found.items()}
 
 
 def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
@@ -78,12 +92,9 @@ def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
     lookups = lookups or Lookups(db)
     lookups.plan(query for lane in lanes for _, query in queries_of(lane))
     start = _day(since, -1)
-    edges: dict[tuple[str, str, str], list[str]] = {}
-    for lane in lanes:
-        for kind, query in queries_of(lane):
-            key = (kind, query, lane["destination"])
-            if key not in edges:
-                edges[key] = boundaries(lookups, kind, query, lane["destination"], start, until)
+    edges = boundaries_of(lookups, list(dict.fromkeys(
+        (kind, query, lane["destination"]) for lane in lanes
+        for kind, query in queries_of(lane))), start, until)
     events: dict[tuple[str, str], list[dict[str, Any]]] = {}
     out = []
     for lane in lanes:

@@ -1,8 +1,10 @@
-"""A portfolio's verdicts on a date: one row per lane, built on ``timeline.queries.status``.
+"""A portfolio's verdicts on a date: one row per lane, built on ``status`` answers.
 
 The matching is the timeline's (one implementation): each lane asks ``status`` for its HS
-code and for each of its materials, with its destination and end use. This module only
-reads those answers as a product's verdict:
+code and for each of its materials, with its destination and end use; a portfolio's
+questions of a day are answered together from spans (``timeline.batch``, the same
+answers, each listing at most the newest ten announcements besides those that can decide
+the verdict). This module only reads those answers as a product's verdict:
 
 - Only parts that can name goods decide: items of equipment (B), software (D) or
   technology (E) do not cover a product, and a part that names only a group (rare
@@ -207,9 +209,9 @@ class Lookups:
     with the same query and destination share one answer whatever their end use (an end
     use only binds measures, which :func:`verdict_of` checks per lane).
 
-    The questions a portfolio asks (:meth:`plan`) are answered together for a date, from
-    spans, the first time any is asked on it (timeline/batch.py); the others (a code
-    under another code of the catalogue, a heading) one by one through ``status``."""
+    The questions a portfolio asks (:meth:`plan`) are answered from spans, together for
+    a date (:meth:`prefetch`; timeline/batch.py); the others (a code under another code
+    of the catalogue, a heading) one by one through ``status``."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -218,30 +220,38 @@ class Lookups:
         self._found: dict[tuple, dict[str, Any]] = {}
         self._planned: dict[str, tuple[str, str]] = {}
         self._batched: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+        self._tried: dict[str, set[tuple[str, str]]] = {}
         self._wide: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.asked: dict[str, list[float]] = {}  # query kind → [status calls, seconds]
 
     def plan(self, asked: Any) -> None:
-        """The queries the portfolio asks, answered together on each date."""
+        """The queries the portfolio asks (only these are answered from spans)."""
         for query in asked:
             if query not in self._planned:
                 self._planned[query] = timeline_status.classify(
                     query, queries.normalise_announcement)
 
-    def _batch(self, on: str) -> dict[tuple[str, str], dict[str, Any]]:
-        if on not in self._batched:
-            started = time.perf_counter()
-            self._batched[on] = batch.answers(self.db, sorted(set(self._planned.values())), on)
-            tally = self.asked.setdefault("batch", [0, 0.0])
-            tally[0] += 1
-            tally[1] += time.perf_counter() - started
-        return self._batched[on]
+    def prefetch(self, asked: Any, on: str) -> None:
+        """Answer these planned queries on ``on`` together (those not answered yet)."""
+        tried = self._tried.setdefault(on, set())
+        questions = {self._planned[q] for q in asked if q in self._planned} - tried
+        if not questions:
+            return
+        started = time.perf_counter()
+        self._batched.setdefault(on, {}).update(
+            batch.answers(self.db, sorted(questions), on))
+        tried |= questions
+        tally = self.asked.setdefault("batch", [0, 0.0])
+        tally[0] += 1
+        tally[1] += time.perf_counter() - started
 
     def answer(self, query: str, destination: str | None, on: str) -> dict[str, Any]:
         key = (query, destination, on)
         if key not in self._answers:
             question = self._planned.get(query)
-            batched = self._batch(on) if question else {}
+            if question:
+                self.prefetch([query], on)
+            batched = self._batched.get(on, {})
             started = time.perf_counter()
             if question in batched:
                 places = timeline_status.destinations_of(destination)
@@ -367,7 +377,9 @@ def portfolio_status(db: Database, lanes: list[dict[str, Any]], on: str | None =
     """Every lane's row on ``on`` (default today), with the counterparty's screening."""
     on = queries.check_date(on, "--on")
     lookups = lookups or Lookups(db)
-    lookups.plan(query for lane in lanes for _, query in queries_of(lane))
+    asked = [query for lane in lanes for _, query in queries_of(lane)]
+    lookups.plan(asked)
+    lookups.prefetch(asked, on)
     screener = _screener(db) if screen else None
     rows = []
     for lane in lanes:

@@ -141,7 +141,7 @@ def _every_lot(db: Database, codes: list[str], on: str) -> dict[str, list[tuple]
 
 def _via_materials(db: Database, on: str, found: dict[str, set[str]]) -> dict[str, list]:
     """``span_status.via_materials`` of many codes (rows of lots in force on the date
-    only), from one read of the clause-level spans."""
+    only), from one read of the clause-level spans, shortened as :func:`_shown` says."""
     rows = db.execute(
         "select lot_id, state, shape, n, null, 4, null, adate, announcement, start, null, "
         "term from lot_spans where kind = 'provision_material' and start <= ? and "
@@ -153,13 +153,19 @@ def _via_materials(db: Database, on: str, found: dict[str, set[str]]) -> dict[st
             [json.dumps(sorted({r[0] for r in rows}))]):
         codes.setdefault(lot_id, []).append(term)
     out: dict[str, list] = {}
+    by_set: dict[frozenset[str], list[tuple]] = {}  # codes share their materials' rows
     for code, materials in found.items():
-        kept: dict[tuple, tuple] = {}
-        for row in rows:
-            if row[11] in materials:
-                kept.setdefault((row[0], row[9]), row)
-        out[code] = [row for (lot_id, _), row in kept.items()
-                     if not any(c.startswith(code) for c in codes.get(lot_id, []))]
+        key = frozenset(materials)
+        if key not in by_set:
+            kept: dict[tuple, tuple] = {}
+            for row in rows:
+                if row[11] in key:
+                    kept.setdefault((row[0], row[9]), row)
+            by_set[key] = _shown(list(kept.values()))
+        direct = {lot_id for lot_id, held in codes.items()
+                  if any(c.startswith(code) for c in held)}
+        out[code] = [row for row in by_set[key] if row[0] not in direct] if direct \
+            else by_set[key]
     return out
 
 
@@ -249,13 +255,14 @@ def _matched(kind: str, value: str, terms: dict[str, Any] | None) -> list[tuple]
 
 def _shown(rows: list[tuple]) -> list[tuple]:
     """Clause-level rows reached through materials (``span_status.via_materials``) of the
-    newest :data:`SHOWN` announcements and the newest of each (state, shape, material)."""
+    newest :data:`SHOWN` announcements and the newest of each (state, shape): the
+    material a clause is reached through does not change what it decides."""
     newest = sorted({(r[7] or "", r[8]) for r in rows if r[1] is not None}, reverse=True)
     keep = {number for _, number in newest[:SHOWN]}
     best: dict[tuple, tuple[str, str]] = {}
     for r in rows:
         if r[1] is not None:
-            key = (r[1], r[2], r[11])
+            key = (r[1], r[2])
             best[key] = max(best.get(key, ("", "")), (r[7] or "", r[8]))
     keep |= {number for _, number in best.values()}
     return [r for r in rows if r[8] in keep]
@@ -286,7 +293,7 @@ def answers(db: Database, questions: list[tuple[str, str]], on: str
     for code, lots in _every_lot(db, small, on).items():
         alone[("hs", code)] += lots
     for code, rows in _via_materials(db, on, {c: m for c, m in found.items() if m}).items():
-        alone[("hs", code)] += [(r[0], None, 4, None, r[11], r[3]) for r in _shown(rows)]
+        alone[("hs", code)] += [(r[0], None, 4, None, r[11], r[3]) for r in rows]
     rows = _rows(db, wanted, alone, on)
     numbers = {n for chosen in wanted.values() for n in chosen}
     numbers |= {r["announcement"] for found_rows in rows.values() for r in found_rows}
