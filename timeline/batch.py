@@ -54,36 +54,60 @@ def answerable(db: Database, questions: list[tuple[str, str]]) -> set[tuple[str,
     return out
 
 
+NOT_GOODS = "(select id from lots where goods = 0)"
+
+
 def _groups(db: Database, materials: list[str], codes: list[str], on: str
             ) -> dict[tuple[str, str], list[tuple]]:
     """Question → its groups of matched lots covering ``on``: (state, shape, how, goods,
-    materials (for codes: their lots' material lists joined by commas), lots, newest,
-    soonest end, earliest start), the last three as ``date|number|lot|term|n``."""
-    found: dict[tuple[str, str], list[tuple]] = {}
-    lot = "'|' || s.announcement || '|' || s.lot_id || '|' || s.term || '|' || s.n"
-    tail = (f"count(*), max(s.adate || {lot}), min(coalesce(s.end, ?) || {lot}), "
-            f"min(s.start || {lot})")
-    covers = "s.start <= ? and (s.end is null or s.end >= ?)"
-    if materials:
-        for row in db.execute(
-                f"select q.value, s.state, s.shape, null, l.goods, null, {tail} from "
-                "json_each(?) q cross join lot_spans s on s.kind = 'material' and "
-                f"s.term = q.value join lots l on l.id = s.lot_id where {covers} "
-                "group by q.value, s.state, s.shape, l.goods", [FAR, json.dumps(materials), on,
-                                                                on]):
-            found.setdefault(("material", row[0]), []).append(row[1:])
-    if codes:
-        ranges = json.dumps([[c, c + "\uffff"] for c in codes])
-        for row in db.execute(
-                "select json_extract(q.value, '$[0]') as code, s.state, s.shape, case when "
-                "s.term = json_extract(q.value, '$[0]') then 'exact' else 'contains' end, "
-                f"l.goods, group_concat(distinct s.materials), {tail} from json_each(?) q "
-                "cross join lot_spans s on s.kind = 'hs' and s.term >= "
-                "json_extract(q.value, '$[0]') and s.term < json_extract(q.value, '$[1]') "
-                f"join lots l on l.id = s.lot_id where {covers} group by 1, 2, 3, 4, 5",
-                [FAR, ranges, on, on]):
-            found.setdefault(("hs", row[0]), []).append(row[1:])
-    return found
+    materials (for codes, on in-force groups: their lots' material lists joined by
+    commas), lots, newest, soonest end, earliest start), the last three as
+    ``date|number|lot|term|n`` (the last two for suspended and pending groups only)."""
+    covers = "s.start <= :on and (s.end is null or s.end >= :on)"
+    goods = f"s.lot_id not in {NOT_GOODS}"
+    # each question's span rows: materials by term, codes by the code itself and, for the
+    # few codes with longer codes under them in the catalogue, by those
+    longer = [r[0] for r in db.execute(
+        "select q.value from json_each(:codes) q where exists (select 1 from item_terms t "
+        "where t.kind = 'hs' and t.term > q.value and t.term < q.value || :top)",
+        {"codes": json.dumps(codes), "top": "\uffff"})] if codes else []
+    sources = [
+        ("material", "q.value", "null", "json_each(:materials) q cross join lot_spans s on "
+         "s.kind = 'material' and s.term = q.value"),
+        ("hs", "q.value", "'exact'", "json_each(:codes) q cross join lot_spans s on "
+         "s.kind = 'hs' and s.term = q.value"),
+        ("hs", "q.value", "'contains'", "json_each(:longer) q cross join lot_spans s on "
+         "s.kind = 'hs' and s.term > q.value and s.term < q.value || :top"),
+    ]
+    args = {"materials": json.dumps(materials), "codes": json.dumps(codes),
+            "longer": json.dumps(longer), "top": "\uffff", "on": on, "far": FAR}
+    mark = "'|' || s.announcement || '|' || s.lot_id || '|' || s.term || '|' || s.n"
+    found: dict[tuple[str, str], dict[tuple, list[Any]]] = {}
+    for kind, question, how, rows in sources:
+        # the newest lot of each group (SQLite takes the bare columns from the max row),
+        # and for a code the materials of its lots (the clauses they reach, if in force)
+        names = "group_concat(distinct s.materials)" if kind == "hs" else "null"
+        dated: set[str] = set()
+        for value, state, shape, match, good, n, adate, number, lot_id, term, k, held in (
+                db.execute(f"select {question}, s.state, s.shape, {how}, {goods}, count(*), "
+                           f"max(s.adate), s.announcement, s.lot_id, s.term, s.n, {names} "
+                           f"from {rows} where {covers} group by 1, 2, 3, 5", args)):
+            found.setdefault((kind, value), {})[(state, shape, match, good)] = [
+                held if state == "in_force" else None, n,
+                f"{adate}|{number}|{lot_id}|{term}|{k}", None, None]
+            if state in ("suspended", "pending"):
+                dated.add(value)
+        # a suspension's soonest end, a pending measure's soonest end and earliest start
+        subset = {**args, "materials": json.dumps(sorted(dated)),
+                  "codes": json.dumps(sorted(dated)), "longer": json.dumps(sorted(dated))}
+        for value, state, shape, match, good, soonest, earliest in db.execute(
+                f"select {question}, s.state, s.shape, {how}, {goods}, "
+                f"min(coalesce(s.end, :far) || {mark}), min(s.start || {mark}) from {rows} "
+                f"where {covers} and s.state in ('suspended', 'pending') group by 1, 2, 3, 5",
+                subset) if dated else ():
+            found[(kind, value)][(state, shape, match, good)][3:] = [soonest, earliest]
+    return {question: [(*key, group[0], *group[1:]) for key, group in groups.items()]
+            for question, groups in found.items()}
 
 
 def _number(mark: str | None) -> str | None:
@@ -152,14 +176,19 @@ def _via_materials(db: Database, on: str, found: dict[str, set[str]]) -> dict[st
             "(select value from json_each(?)) and kind = 'hs'",
             [json.dumps(sorted({r[0] for r in rows}))]):
         codes.setdefault(lot_id, []).append(term)
+    by_term: dict[str, list[tuple]] = {}
+    for row in rows:
+        by_term.setdefault(row[11], []).append(row)
+    # each material's own shortlist first: what a set of materials shows is among them
+    short = {term: _shown(found_rows) for term, found_rows in by_term.items()}
     out: dict[str, list] = {}
     by_set: dict[frozenset[str], list[tuple]] = {}  # codes share their materials' rows
     for code, materials in found.items():
         key = frozenset(materials)
         if key not in by_set:
             kept: dict[tuple, tuple] = {}
-            for row in rows:
-                if row[11] in key:
+            for term in sorted(key):  # a clause reached by two materials: the first by name
+                for row in short.get(term, []):
                     kept.setdefault((row[0], row[9]), row)
             by_set[key] = _shown(list(kept.values()))
         direct = {lot_id for lot_id, held in codes.items()
