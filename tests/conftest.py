@@ -91,6 +91,27 @@ def mirror_history(tmp_path_factory) -> str:
 
 
 MIRROR_HISTORY_NOW = "2026-11-29T04:00:00Z"
+SAMPLE_PORTFOLIO = Path(__file__).parent.parent / "portfolio" / "samples" / "exporter.csv"
+
+
+def with_sample_portfolio(mirror_history: str, folder: Path) -> str:
+    """A copy of the mirror catalogue in ``folder`` with the sample portfolio imported
+    (as ``exporter``), the way a user does it: ``regwatch portfolio import``."""
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from regwatch.cli import cli
+
+    path = str(folder / "catalogue.db")
+    source, target = sqlite3.connect(mirror_history), sqlite3.connect(path)
+    source.backup(target)
+    source.close()
+    target.close()
+    result = CliRunner().invoke(cli, ["portfolio", "import", str(SAMPLE_PORTFOLIO),
+                                      "--db", path])
+    assert result.exit_code == 0, result.output
+    return path
 
 
 # -- the web catalogues (tests/test_web.py, tests/test_web_browser.py) -----------------

@@ -12,14 +12,9 @@ announcement shown is one the full answer shows."""
 from __future__ import annotations
 
 import random
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-ROOT = Path(__file__).parent.parent
-SAMPLE = ROOT / "portfolio" / "samples" / "exporter.csv"
 
 
 class OneByOne:
@@ -80,19 +75,12 @@ def every(monkeypatch: pytest.MonkeyPatch) -> None:
 def sample(mirror_history: str, tmp_path_factory: pytest.TempPathFactory
            ) -> tuple[Any, list[dict[str, Any]]]:
     """A copy of the mirror catalogue with the sample portfolio imported, and its lanes."""
-    from click.testing import CliRunner
+    from conftest import with_sample_portfolio
 
     from portfolio import records
-    from regwatch.cli import cli
     from store import catalogue as store
 
-    path = str(tmp_path_factory.mktemp("batch-mirror") / "catalogue.db")
-    source, target = sqlite3.connect(mirror_history), sqlite3.connect(path)
-    source.backup(target)
-    source.close()
-    target.close()
-    result = CliRunner().invoke(cli, ["portfolio", "import", str(SAMPLE), "--db", path])
-    assert result.exit_code == 0, result.output
+    path = with_sample_portfolio(mirror_history, tmp_path_factory.mktemp("batch-mirror"))
     db = store.open_db(path)
     lanes = records.rows(db, "exporter")
     assert len(lanes) >= 40

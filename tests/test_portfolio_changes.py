@@ -7,33 +7,22 @@ sample portfolio."""
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).parent.parent
-SAMPLE = ROOT / "portfolio" / "samples" / "exporter.csv"
 SINCE, UNTIL = "2023-01-01", "2027-12-31"
 
 
 @pytest.fixture(scope="module")
 def sample(mirror_history, tmp_path_factory) -> tuple[Any, list[dict[str, Any]]]:
     """The mirror catalogue (a copy) and the sample portfolio's lanes imported into it."""
-    from click.testing import CliRunner
+    from conftest import with_sample_portfolio
 
     from portfolio import records
-    from regwatch.cli import cli
     from store import catalogue as store
 
-    path = str(tmp_path_factory.mktemp("portfolio-changes") / "catalogue.db")
-    source, target = sqlite3.connect(mirror_history), sqlite3.connect(path)
-    source.backup(target)
-    source.close()
-    target.close()
-    result = CliRunner().invoke(cli, ["portfolio", "import", str(SAMPLE), "--db", path])
-    assert result.exit_code == 0, result.output
+    path = with_sample_portfolio(mirror_history, tmp_path_factory.mktemp("portfolio-changes"))
     db = store.open_db(path)
     return db, records.rows(db, "exporter")
 

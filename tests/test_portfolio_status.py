@@ -10,14 +10,12 @@ import csv
 import hashlib
 import io
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 ROOT = Path(__file__).parent.parent
-SAMPLE = ROOT / "portfolio" / "samples" / "exporter.csv"
 GOLD = ROOT / "tests" / "gold" / "portfolio_expected.csv"
 DATES = ["2023-09-01", "2025-01-15", "2025-11-15", "2026-11-29"]
 
@@ -25,16 +23,9 @@ DATES = ["2023-09-01", "2025-01-15", "2025-11-15", "2026-11-29"]
 @pytest.fixture(scope="module")
 def catalogue(mirror_history, tmp_path_factory) -> str:
     """A copy of the session's mirror catalogue with the sample portfolio imported."""
-    from regwatch.cli import cli
+    from conftest import with_sample_portfolio
 
-    path = str(tmp_path_factory.mktemp("portfolio-status") / "catalogue.db")
-    source, target = sqlite3.connect(mirror_history), sqlite3.connect(path)
-    source.backup(target)
-    source.close()
-    target.close()
-    result = CliRunner().invoke(cli, ["portfolio", "import", str(SAMPLE), "--db", path])
-    assert result.exit_code == 0, result.output
-    return path
+    return with_sample_portfolio(mirror_history, tmp_path_factory.mktemp("portfolio-status"))
 
 
 def _status(path: str, on: str, *extra: str) -> CliRunner:

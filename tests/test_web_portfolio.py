@@ -11,18 +11,14 @@ at 1400 px and 390 px, and the screenshots are saved in tests/artefacts/.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
-from click.testing import CliRunner
 from conftest import open_tab, serve_web
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "portfolio" / "samples" / "exporter.csv"
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
 ON = "2026-10-01"
 SUSPENDED = {"BAT-CELL-JP", "BAT-CELL-US", "BAT-LFP", "BAT-NCM-PRE", "SH-DIA-US", "SH-DIA-VN"}
@@ -31,16 +27,11 @@ WIDTHS = (1400, 390)
 
 @pytest.fixture(scope="module")
 def path(mirror_history: str, tmp_path_factory) -> str:
-    from regwatch.cli import cli
+    from conftest import with_sample_portfolio
+
     from web.app import prepare
 
-    target = str(tmp_path_factory.mktemp("web-portfolio") / "catalogue.db")
-    source, copy = sqlite3.connect(mirror_history), sqlite3.connect(target)
-    source.backup(copy)
-    source.close()
-    copy.close()
-    result = CliRunner().invoke(cli, ["portfolio", "import", str(SAMPLE), "--db", target])
-    assert result.exit_code == 0, result.output
+    target = with_sample_portfolio(mirror_history, tmp_path_factory.mktemp("web-portfolio"))
     prepare(target)
     return target
 
