@@ -94,6 +94,7 @@ def assert_item_pages_are_live(path: str, served: bool) -> None:
     rare = sorted(states, key=lambda s: states[s])
     asks = [(f"state={s}", {s}, None) for s in states]
     asks.append((f"state__in={rare[0]},{rare[1]}", {rare[0], rare[1]}, None))
+    asks.append((f"state__in={rare[-1]},{rare[0]}", {rare[-1], rare[0]}, None))  # most items
     asks.append((f"state__exact={rare[0]}", {rare[0]}, None))
     asks += [(f"measure={m}", None, m) for m in measures]
     asks.append((f"state={rare[0]}&measure={measures.most_common(1)[0][0]}", {rare[0]},
@@ -111,6 +112,9 @@ def assert_item_pages_are_live(path: str, served: bool) -> None:
             assert "from summary_items s where s.state in" in sql, query  # candidates
         if served:  # facets added up from the groups, not counted over the rows
             assert "summary_item_groups" in sql and "json_each(x.materials)" not in sql, query
+        # the count: from the summary's groups while they hold, else Datasette's own
+        assert ("select count(*) from items_current" in sql) is not served, query
+        assert "select coalesce(sum(count), 0) from summary_item_groups" in sql, query
 
 
 def assert_catalogue_pages_are_live(path: str, served: bool) -> None:
@@ -132,6 +136,9 @@ def assert_catalogue_pages_are_live(path: str, served: bool) -> None:
         if served:  # candidates from the state index, facets from the summary's groups
             assert "from summary_documents s where s.state in" in sql, state
             assert "group by d.state, d.source" in sql, state
+        # the count: from summary_documents while every row holds, else Datasette's own
+        assert ("select count(*) from catalogue" in sql) is not served, state
+        assert "select count(*) from summary_documents where" in sql, state
 
 
 def test_filtered_pages_served_from_the_summary_equal_the_live_answer(catalogue):
@@ -157,6 +164,13 @@ def test_the_view_reads_a_holding_summary_and_the_live_state_once_it_lapses(cata
                       ).fetchone()[0]
     real = live_items(db)[item]["state"]
     db.execute("update summary_items set state = 'planted' where id = ?", [item])
+    # the groups moved with it, as refresh moves them (the page's count adds them up)
+    _, measure, materials = db.execute("select state, measure, materials from summary_items "
+                                       "where id = ?", [item]).fetchone()
+    db.execute("update summary_item_groups set count = count - 1 where state = ? and "
+               "measure is ? and materials is ?", [real, measure, materials])
+    db.execute("insert into summary_item_groups (state, measure, materials, count) "
+               "values ('planted', ?, ?, 1)", [measure, materials])
     ds = _datasette(catalogue)
     ids, count, _, _ = page(ds, "/regwatch/items_current.json?state=planted")
     assert ids == [item] and count == 1
@@ -222,3 +236,47 @@ def test_pages_stay_right_after_a_write_nobody_refreshed(catalogue):
         assert refresh(db)["items"] >= 2
     assert_item_pages_are_live(catalogue, served=True)
     assert_catalogue_pages_are_live(catalogue, served=True)
+
+
+def _html_count(ds: Any, path: str) -> int | None:
+    """The count a table page's HTML shows ("1,234 rows where …"), None when none."""
+    import re
+
+    found = re.search(r"<h3>([\d,]+) rows?", _get(ds, path).text)
+    return int(found.group(1).replace(",", "")) if found else None
+
+
+def test_a_state_page_shows_the_summary_count_while_it_holds_and_counts_once_it_lapses(
+        catalogue):
+    """The count of the commonest state's page (HTML and JSON) is the summary's: planted
+    groups show through; once a row lapses, or the page has another filter, Datasette
+    counts the rows again (the live count)."""
+    db = open_db(catalogue)
+    states = Counter(v["state"] for v in live_items(db).values() if v["state"])
+    common = states.most_common(1)[0][0]
+    path = f"/regwatch/items_current?state={common}"
+    ds = _datasette(catalogue)
+    assert _html_count(ds, path) == states[common]
+    assert _get(ds, path.replace("?", ".json?")).json()["filtered_table_rows_count"] \
+        == states[common]
+    db.execute("update summary_item_groups set count = count + 1000 where state = ?", [common])
+    planted = states[common] + 1000 * db.execute(
+        "select count(*) from summary_item_groups where state = ?", [common]).fetchone()[0]
+    assert _html_count(ds, path) == planted
+    assert _get(ds, path.replace("?", ".json?")).json()["filtered_table_rows_count"] == planted
+    # another filter beside the state: the summary cannot tell, Datasette counts
+    number = db.execute("select announcement from items where current = 1 group by 1 "
+                        "order by count(*) desc limit 1").fetchone()[0]
+    want = sum(1 for i, v in live_items(db).items() if v["state"] == common and db.execute(
+        "select announcement from items where id = ?", [i]).fetchone()[0] == number)
+    traced = _get(ds, f"/regwatch/items_current.json?state={common}&announcement={number}"
+                      "&_size=1&_trace=1").json()
+    assert traced["filtered_table_rows_count"] == want
+    assert any(t["sql"].startswith("select count(*) from items_current")
+               for t in traced["_trace"]["traces"])
+    # one row past its next change: the summary does not hold, the rows are counted
+    db.execute(f"update summary_items set state_next = {TODAY_SQL} where id = "
+               "(select min(id) from summary_items)")
+    assert _html_count(ds, path) == states[common]
+    assert _get(ds, path.replace("?", ".json?")).json()["filtered_table_rows_count"] \
+        == states[common]

@@ -15,7 +15,6 @@ from typing import Any
 
 import yaml
 from datasette.app import Datasette
-from datasette.database import Database
 from datasette.plugins import pm
 
 from web import (
@@ -33,6 +32,7 @@ from web import (
     search,
 )
 from web import portfolio as portfolio_page
+from web.counts import SummaryCountDatabase
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -123,7 +123,9 @@ def make_datasette(db_path: str | Path, immutable: bool = False,
         static_mounts=[(STATIC_MOUNT, str(STATIC))],
         settings={**SETTINGS, **(settings or {})},
     )
-    ds.add_database(Database(ds, path=str(path), is_mutable=not immutable), name=DATABASE)
+    # a page filtered by state counts from the summaries while they hold (web/counts.py)
+    ds.add_database(SummaryCountDatabase(ds, path=str(path), is_mutable=not immutable),
+                    name=DATABASE)
     if "_memory" in ds.databases:  # added when no files are given; an SQL sandbox we don't need
         ds.remove_database("_memory")
     return ds

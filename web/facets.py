@@ -156,25 +156,31 @@ HOLDS_NOT = ("select 1 from {table} where state_next <= {today} union all select
              "{table} where state_as_of > {today} limit 1")
 
 
-def _plain_filters(facet: Any) -> list[tuple[str, list[Any]]] | None:
-    """The page's filters as (column, values it may equal), when they are all ``col=``,
-    ``col__exact=`` or ``col__in=`` on a column the summary keeps; else None (another
-    filter, a search, ``_where``…: the summary cannot tell which rows the page shows)."""
+def plain_filters(database: str, table: str | None, args: Any
+                  ) -> list[tuple[str, list[Any]]] | None:
+    """A table page's filters (its query ``args``) as (column, values it may equal), when
+    they are all ``col=``, ``col__exact=`` or ``col__in=`` on a column the summary keeps;
+    else None (another filter, a search, ``_where``…: the summary cannot tell which rows
+    the page shows)."""
     from datasette.filters import InFilter
 
-    kept = SUMMARY_FILTERS.get(facet.table or "")
-    if facet.database != DATABASE or kept is None:
+    kept = SUMMARY_FILTERS.get(table or "")
+    if database != DATABASE or kept is None:
         return None
     found = []
-    for key in facet.request.args:
+    for key in args:
         column, _, op = key.partition("__")
         if key in LAYOUT_ARGS:
             continue
         if column not in kept or op not in ("", "exact", "in"):
             return None
-        for value in facet.request.args.getlist(key):
+        for value in args.getlist(key):
             found.append((column, InFilter().split_value(value) if op == "in" else [value]))
     return found
+
+
+def _plain_filters(facet: Any) -> list[tuple[str, list[Any]]] | None:
+    return plain_filters(facet.database, facet.table, facet.request.args)
 
 
 async def _all_hold(db: Any, table: str) -> bool:

@@ -9,6 +9,7 @@ rows that hold today with one of the asked states, or among the rows that do not
 marked). The column filter still applies to every candidate, so a stale summary costs
 time, never a wrong row. It relies on every current item and every document having a
 summary row, which the summary triggers keep (timeline/summary.py, summary_items.py).
+The hook also plans the page's count from the summaries (web/counts.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from datasette import hookimpl
 from datasette.filters import FilterArguments, InFilter
 
+from web.counts import forget, plan
 from web.views import TODAY_SQL
 
 DATABASE = "regwatch"
@@ -67,11 +69,10 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
     if database != DATABASE or table not in SUMMARIES:
         return None
     asked = state_values(request.args)
-    if not asked:
-        return None
 
     async def inner() -> FilterArguments | None:
         if not await datasette.get_database(database).table_exists(SUMMARIES[table][0]):
+            forget()  # an older catalogue: Datasette counts
             return None
         clauses, params = [], {}
         for n, values in enumerate(asked):
@@ -80,6 +81,7 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
             names = [f"regwatch_state_{n}_{i}" for i in range(len(values))]
             params.update(zip(names, values, strict=True))
             clauses.append(candidates(table, names))
+        plan(request, database, table, clauses, params)  # the page's count (web/counts.py)
         return FilterArguments(clauses, params)
 
     return inner
