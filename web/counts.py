@@ -8,9 +8,9 @@ costs more). A page filtered only by what the summaries keep (web/facets.py
 summaries know while they hold: the items' from ``summary_item_groups``, the catalogue's
 from ``summary_documents``.
 
-web/filters.py's hook, which sees the request, :func:`plan` s that count: the exact
-count statement Datasette will build for the page (its own column filters and this
-plugin's conditions) and the summary's statement answering it. The catalogue's database
+web/filters.py's hook, which sees the request, plans that count (:func:`plan`): the
+exact count statement Datasette will build for the page (its own column filters and the
+hook's conditions) and the summary's statement answering it. The catalogue's database
 (:class:`SummaryCountDatabase`) runs the summary's statement in place of that one
 statement. The summary's statement checks in the same read that the summary holds (none
 stale, none past its next change, for documents nothing marked) and gives NULL when it
