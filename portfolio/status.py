@@ -222,6 +222,7 @@ class Lookups:
         self._batched: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
         self._tried: dict[str, set[tuple[str, str]]] = {}
         self._wide: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._memo: dict[Any, Any] = {}  # what the batch keeps between dates
         self.asked: dict[str, list[float]] = {}  # query kind → [status calls, seconds]
 
     def plan(self, asked: Any) -> None:
@@ -239,7 +240,7 @@ class Lookups:
             return
         started = time.perf_counter()
         self._batched.setdefault(on, {}).update(
-            batch.answers(self.db, sorted(questions), on))
+            batch.answers(self.db, sorted(questions), on, self._memo))
         tried |= questions
         tally = self.asked.setdefault("batch", [0, 0.0])
         tally[0] += 1

@@ -46,6 +46,7 @@ PINNED = {
     ("timeline", 4): "fd4fdebd6f1a8bf3ec63a8a5f07978154044f7d2e11d5a6959d9496f39a7f4de",
     ("timeline", 5): "ab5550a8e8648c45bcb1385bfe3a8568f2a4dc418a68768a244282fe4c1715f3",
     ("timeline", 6): "0e96234227adaacd60f367f6087e29705b11d73ca6281d8c71635c6400da186c",
+    ("timeline", 7): "ac510c4f63c041497f2bf5f58c66e5d17eca6de657da76f15ed7ed691adbbf94",
     ("web", 1): "35e2daeaa2a0aec22f7b514ea207bce2965b2e8cdb49da07e384f0efd7560a03",
     ("enforcement", 1): "1aef010c6b88db5231a570cd0da208527491b2ee5ebdcb3166b457a643872e9b",
     ("screening", 1): "bb07ca124053d0be855f9f33d3f4f92b86b808cf5de905202d9f01ba659a404d",

@@ -35,6 +35,7 @@ from timeline.lots import has_goods
 
 SHOWN = 10  # announcements per question read in full, besides each group's own
 FAR = "9999-12-31"
+FEW = 100  # questions past which the non-goods lots are listed once rather than looked up
 
 
 def answerable(db: Database, questions: list[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -64,7 +65,10 @@ def _groups(db: Database, materials: list[str], codes: list[str], on: str
     commas), lots, newest, soonest end, earliest start), the last three as
     ``date|number|lot|term|n`` (the last two for suspended and pending groups only)."""
     covers = "s.start <= :on and (s.end is null or s.end >= :on)"
-    goods = f"s.lot_id not in {NOT_GOODS}"
+    # a few questions look their lots' flag up; many test it against the list of the
+    # lots that cannot name goods (timeline migration 7 indexes them), built once a query
+    goods = (f"s.lot_id not in {NOT_GOODS}" if len(materials) + len(codes) > FEW else
+             "(select l.goods from lots l where l.id = s.lot_id)")
     # each question's span rows: materials by term, codes by the code itself and, for the
     # few codes with longer codes under them in the catalogue, by those
     longer = [r[0] for r in db.execute(
@@ -163,19 +167,23 @@ def _every_lot(db: Database, codes: list[str], on: str) -> dict[str, list[tuple]
             for code, found in counts.items()}
 
 
-def _via_materials(db: Database, on: str, found: dict[str, set[str]]) -> dict[str, list]:
+def _via_materials(db: Database, on: str, found: dict[str, set[str]], memo: dict[Any, Any]
+                   ) -> dict[str, list]:
     """``span_status.via_materials`` of many codes (rows of lots in force on the date
     only), from one read of the clause-level spans, shortened as :func:`_shown` says."""
     rows = db.execute(
         "select lot_id, state, shape, n, null, 4, null, adate, announcement, start, null, "
         "term from lot_spans where kind = 'provision_material' and start <= ? and "
         "(end is null or end >= ?) order by term", [on, on]).fetchall()
-    codes: dict[int, list[str]] = {}
-    for lot_id, term in db.execute(
-            "select lot_id, term from lot_spans indexed by lot_spans_lot where lot_id in "
-            "(select value from json_each(?)) and kind = 'hs'",
-            [json.dumps(sorted({r[0] for r in rows}))]):
-        codes.setdefault(lot_id, []).append(term)
+    if "clause codes" not in memo:  # the codes of every clause reached through materials
+        codes: dict[int, list[str]] = {}
+        for lot_id, term in db.execute(
+                "select lot_id, term from lot_spans indexed by lot_spans_lot where lot_id in "
+                "(select distinct lot_id from lot_spans where kind = 'provision_material') "
+                "and kind = 'hs'"):
+            codes.setdefault(lot_id, []).append(term)
+        memo["clause codes"] = codes
+    codes = memo["clause codes"]
     by_term: dict[str, list[tuple]] = {}
     for row in rows:
         by_term.setdefault(row[11], []).append(row)
@@ -297,16 +305,19 @@ def _shown(rows: list[tuple]) -> list[tuple]:
     return [r for r in rows if r[8] in keep]
 
 
-def answers(db: Database, questions: list[tuple[str, str]], on: str
-            ) -> dict[tuple[str, str], dict[str, Any]]:
+def answers(db: Database, questions: list[tuple[str, str]], on: str,
+            memo: dict[Any, Any] | None = None) -> dict[tuple[str, str], dict[str, Any]]:
     """Per answerable question (:func:`answerable`): its matched announcements on ``on``
     as ``status`` lists them (``info`` and ``rows``: the lot rows, any destination) and
-    its own-list announcements; :func:`for_destination` makes the answer for one."""
+    its own-list announcements; :func:`for_destination` makes the answer for one.
+    ``memo`` keeps what does not depend on the date (which announcements' own lists name
+    a question) for the next call with it."""
     asked = answerable(db, questions)
     materials = sorted({v for k, v in asked if k in ("material", "group")})
     codes = sorted({v for k, v in asked if k == "hs"})
     groups = _groups(db, materials, codes, on)
-    own = _own(db, asked, on)
+    memo = {} if memo is None else memo
+    own = _own(db, asked, on, memo)
     wanted: dict[tuple[str, str], set[str]] = {}
     alone: dict[tuple[str, str], list[tuple]] = {}
     found: dict[str, set[str]] = {}
@@ -321,7 +332,7 @@ def answers(db: Database, questions: list[tuple[str, str]], on: str
         g[5] for g in groups.get(("hs", v), [])) <= SHOWN]
     for code, lots in _every_lot(db, small, on).items():
         alone[("hs", code)] += lots
-    for code, rows in _via_materials(db, on, {c: m for c, m in found.items() if m}).items():
+    for code, rows in _via_materials(db, on, {c: m for c, m in found.items() if m}, memo).items():
         alone[("hs", code)] += [(r[0], None, 4, None, r[11], r[3]) for r in rows]
     rows = _rows(db, wanted, alone, on)
     numbers = {n for chosen in wanted.values() for n in chosen}
@@ -331,20 +342,32 @@ def answers(db: Database, questions: list[tuple[str, str]], on: str
                        "own": own[question]} for question in asked}
 
 
-def _own(db: Database, asked: set[tuple[str, str]], on: str
+def _own(db: Database, asked: set[tuple[str, str]], on: str, memo: dict[Any, Any]
          ) -> dict[tuple[str, str], list[str]]:
     """Per question, the announcements whose own lists name it (``status._own_lists``)
     issued by ``on``: the newest :data:`SHOWN` of them (an annex without items, No. 89's
     catalogue, is read through its own clauses, one by one)."""
-    named = {q: list(dict.fromkeys(status._own_lists(db, *q))) for q in asked}
-    states = status.announcement_states(db, sorted({n for ns in named.values() for n in ns}),
-                                        on)
-    out = {}
-    for question, numbers in named.items():
-        issued = [n for n in numbers if n in states and states[n]["state"] != "not_issued"]
-        out[question] = sorted(issued, key=lambda n: (states[n]["issue_date"] or "", n),
-                               reverse=True)[:SHOWN]
-    return out
+    for q in asked:
+        if ("own", q) not in memo:  # newest issue first (an unknown number: none)
+            numbers = list(dict.fromkeys(status._own_lists(db, *q)))
+            issued = dict(db.execute(
+                "select number, coalesce(issue_date, '') from announcements where number in "
+                "(select value from json_each(?))", [json.dumps(numbers)]).fetchall())
+            memo[("own", q)] = sorted(((issued[n], n) for n in numbers if n in issued),
+                                      reverse=True)
+    out: dict[tuple[str, str], list[str]] = {}
+    todo = {q: [n for _, n in memo[("own", q)]] for q in asked}
+    while todo:  # the newest first, a few more each round, until SHOWN are issued
+        ask = {q: numbers[:SHOWN * 2] for q, numbers in todo.items()}
+        states = status.announcement_states(
+            db, sorted({n for numbers in ask.values() for n in numbers}), on)
+        for q, numbers in ask.items():
+            found = out.setdefault(q, [])
+            found += [n for n in numbers if states[n]["state"] != "not_issued"]
+            del found[SHOWN:]
+            todo[q] = todo[q][len(numbers):]
+        todo = {q: rest for q, rest in todo.items() if rest and len(out[q]) < SHOWN}
+    return {q: out.get(q, []) for q in asked}
 
 
 def for_destination(db: Database, kind: str, value: str, found: dict[str, Any], on: str,

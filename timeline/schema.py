@@ -212,6 +212,14 @@ def lot_goods(db: Database) -> None:
     lot_table.backfill_goods(db)
 
 
+def lots_not_goods(db: Database) -> None:
+    """An index of the lots that cannot name goods, so a portfolio's batch (timeline/
+    batch.py) lists them from the index instead of reading every lot."""
+    if "lots" in db.table_names():
+        db.execute("create index if not exists lots_not_goods on lots(id) where goods = 0")
+
+
 # Append-only from here on: a change of layout is a new function at the end of this list
 # (altering the tables in place), not a new LAYOUT that drops them.
-register("timeline", [ensure_tables, item_model, lots, spans, span_headings, lot_goods])
+register("timeline", [ensure_tables, item_model, lots, spans, span_headings, lot_goods,
+                      lots_not_goods])
