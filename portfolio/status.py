@@ -352,8 +352,9 @@ def _merged(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One entry per clause and interval, its ways of matching joined (HS and material)."""
     out: dict[tuple, dict[str, Any]] = {}
     for part in parts:
-        key = tuple(part.get(k) for k in ("announcement", "provision", "measure", "state",
-                                          "since", "until"))
+        get = part.get
+        key = (get("announcement"), get("provision"), get("measure"), get("state"),
+               get("since"), get("until"))
         if key in out:
             if part["how"] not in out[key]["how"]:
                 out[key]["how"] += " and " + part["how"]
