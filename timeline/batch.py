@@ -345,8 +345,9 @@ def answers(db: Database, questions: list[tuple[str, str]], on: str,
 def _own(db: Database, asked: set[tuple[str, str]], on: str, memo: dict[Any, Any]
          ) -> dict[tuple[str, str], list[str]]:
     """Per question, the announcements whose own lists name it (``status._own_lists``)
-    issued by ``on``: the newest :data:`SHOWN` of them (an annex without items, No. 89's
-    catalogue, is read through its own clauses, one by one)."""
+    issued by ``on``, newest first: the newest :data:`SHOWN`, and of those in force (an
+    annex without items, No. 89's catalogue, is read through its own clauses, one by one,
+    and can decide the verdict) every one that has a form of clause no newer one has."""
     for q in asked:
         if ("own", q) not in memo:  # newest issue first (an unknown number: none)
             numbers = list(dict.fromkeys(status._own_lists(db, *q)))
@@ -355,19 +356,41 @@ def _own(db: Database, asked: set[tuple[str, str]], on: str, memo: dict[Any, Any
                 "(select value from json_each(?))", [json.dumps(numbers)]).fetchall())
             memo[("own", q)] = sorted(((issued[n], n) for n in numbers if n in issued),
                                       reverse=True)
+    named = {q: [n for _, n in memo[("own", q)]] for q in asked}
+    states = status.announcement_states(
+        db, sorted({n for numbers in named.values() for n in numbers}), on)
+    forms = _clause_forms(db, sorted({n for numbers in named.values() for n in numbers
+                                      if states[n]["state"] == "in_force"}), on)
     out: dict[tuple[str, str], list[str]] = {}
-    todo = {q: [n for _, n in memo[("own", q)]] for q in asked}
-    while todo:  # the newest first, a few more each round, until SHOWN are issued
-        ask = {q: numbers[:SHOWN * 2] for q, numbers in todo.items()}
-        states = status.announcement_states(
-            db, sorted({n for numbers in ask.values() for n in numbers}), on)
-        for q, numbers in ask.items():
-            found = out.setdefault(q, [])
-            found += [n for n in numbers if states[n]["state"] != "not_issued"]
-            del found[SHOWN:]
-            todo[q] = todo[q][len(numbers):]
-        todo = {q: rest for q, rest in todo.items() if rest and len(out[q]) < SHOWN}
-    return {q: out.get(q, []) for q in asked}
+    for q, numbers in named.items():
+        issued = [n for n in numbers if states[n]["state"] != "not_issued"]
+        # one in force is read through its own clauses and can decide: the newest with
+        # each form of clause (and, suspended or pending, the soonest to end) is kept
+        first: dict[tuple, str] = {}
+        soonest: dict[tuple, tuple[str, str]] = {}
+        for n in issued:
+            for form, end in forms.get(n, ()):
+                first.setdefault(form, n)
+                if form[-1] in ("suspended", "pending"):
+                    soonest[form] = min(soonest.get(form, (end or FAR, n)), (end or FAR, n))
+        keep = set(issued[:SHOWN]) | set(first.values()) | {n for _, n in soonest.values()}
+        out[q] = [n for n in issued if n in keep]
+    return out
+
+
+def _clause_forms(db: Database, numbers: list[str], on: str
+                  ) -> dict[str, list[tuple[tuple, str | None]]]:
+    """Announcement → the (measure, destinations, scope, destination-wide, state) of each
+    of its clauses on ``on``, with the day that state ends."""
+    out: dict[str, list[tuple[tuple, str | None]]] = {}
+    for number, *form, end in db.execute(
+            "select l.announcement, l.measure, l.destinations, l.scope, l.destination_wide, "
+            "i.state, i.end from lots l join intervals i on i.subject_id = l.rep and "
+            "i.retired_in is null and i.start <= ? and (i.end is null or i.end >= ?) "
+            "where l.announcement in (select value from json_each(?)) and "
+            "l.kind = 'provision'", [on, on, json.dumps(numbers)]):
+        out.setdefault(number, []).append((tuple(form), end))
+    return out
 
 
 def for_destination(db: Database, kind: str, value: str, found: dict[str, Any], on: str,
