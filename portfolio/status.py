@@ -32,13 +32,13 @@ from extract import items as model
 from store.catalogue import in_chunks
 from timeline import batch, queries
 from timeline import status as timeline_status
+from timeline.lots import names_goods
 
 VERDICTS = {"prohibited": "prohibited", "denied": "denied in principle",
             "strict_review": "stricter review", "licence": "licence required",
             "case_by_case": "licence required"}
 ORDER = ("prohibited", "denied in principle", "stricter review", "licence required",
          "control suspended", "pending", "not found in the catalogue")
-NOT_GOODS = ("B", "D", "E")  # control-code categories: equipment, software, technology
 MATCH_LABELS = {"exact": "HS exact", "contained_in": "HS within an 8-digit line",
                 "contains": "HS code under the product's"}
 
@@ -58,11 +58,6 @@ def queries_of(lane: dict[str, Any]) -> list[tuple[str, str]]:
         asked.append(("hs", lane["hs_code"]))
     asked += [("material", m) for m in lane.get("materials") or []]
     return asked
-
-
-def _goods(part: dict[str, Any]) -> bool:
-    code = part.get("control_code") or ""
-    return not (len(code) > 1 and code[1].upper() in NOT_GOODS)
 
 
 def _how(kind: str, part: dict[str, Any], query: str) -> str:
@@ -104,7 +99,7 @@ def _parts(answer: dict[str, Any], kind: str, query: str, control_codes: Control
                 goods = known[clause]
             else:
                 codes = control_codes.of(part["announcement"], part["provision"])
-                goods = not codes or any(_goods({"control_code": c}) for c in codes) \
+                goods = not codes or any(names_goods(c) for c in codes) \
                     or part["kind"] == "provision"
             scope = part.get("scope") or {}
             if part.get("via_material") and not any(

@@ -151,15 +151,14 @@ def _every_lot(db: Database, codes: list[str], on: str) -> dict[str, list[tuple]
     """Every lot matching each of these codes on the date, as :func:`_chosen` gives the
     lots read alone (an item carrying two codes under one counted once, ``hs_overlap``)."""
     counts: dict[str, dict[tuple, int]] = {}
-    ranges = json.dumps([[c, c + "\uffff"] for c in codes])
+    covers = "s.start <= :on and (s.end is null or s.end >= :on)"
     for code, lot_id, term, n in db.execute(
-            "select json_extract(q.value, '$[0]'), s.lot_id, s.term, s.n from json_each(?) q "
-            "cross join lot_spans s on s.kind = 'hs' and s.term >= json_extract(q.value, "
-            "'$[0]') and s.term < json_extract(q.value, '$[1]') where s.start <= ? and "
-            "(s.end is null or s.end >= ?) union all select q.value, s.lot_id, null, s.n "
-            "from json_each(?) q cross join lot_spans s on s.kind = 'hs_overlap' and "
-            "s.term = q.value where s.start <= ? and (s.end is null or s.end >= ?)",
-            [ranges, on, on, json.dumps(codes), on, on]):
+            "select q.value, s.lot_id, s.term, s.n from json_each(:codes) q cross join "
+            "lot_spans s on s.kind = 'hs' and s.term >= q.value and s.term < q.value || :top "
+            f"where {covers} union all select q.value, s.lot_id, null, s.n from "
+            "json_each(:codes) q cross join lot_spans s on s.kind = 'hs_overlap' and "
+            f"s.term = q.value where {covers}",
+            {"codes": json.dumps(codes), "top": "\uffff", "on": on}):
         key = (lot_id, "exact", 0) if term == code else (lot_id, "contains", 2)
         found = counts.setdefault(code, {})
         found[key] = found.get(key, 0) + n

@@ -20,10 +20,9 @@ from datasette import hookimpl
 from datasette.filters import FilterArguments, InFilter
 
 from web.counts import forget, plan
-from web.views import TODAY_SQL
+from web.views import HOLDS, TODAY_SQL
 
 DATABASE = "regwatch"
-HOLDS = f"s.state_as_of <= {TODAY_SQL} and s.state_next > {TODAY_SQL}"
 # view → (summary table, condition under which its rows hold at all, the view's base table)
 SUMMARIES = {"items_current": ("summary_items", "1", "items"),
              "catalogue": ("summary_documents", "not exists (select 1 from summary_dirty)",

@@ -27,7 +27,7 @@ _STATE_TODAY = (
 # was summarised on or before today and its next change is after today (for documents,
 # also while nothing is marked since): then the view reads it, else the live lookup above,
 # so the views are never stale. web/filters.py answers ?state= from the summaries' indexes.
-_HOLDS = f"s.state_as_of <= {TODAY_SQL} and s.state_next > {TODAY_SQL}"
+HOLDS = f"s.state_as_of <= {TODAY_SQL} and s.state_next > {TODAY_SQL}"
 
 VIEWS: dict[str, str] = {
     # One row per crawled page (document), with its current version and latest extraction.
@@ -47,7 +47,7 @@ VIEWS: dict[str, str] = {
         "(select a.effective_date from announcements a where a.number = d.number) "
         "as effective_date, "
         "case when d.number is not null then coalesce((select s.state from summary_documents s "
-        "where s.id = d.id and s.number = d.number and " + _HOLDS + " and not exists "
+        "where s.id = d.id and s.number = d.number and " + HOLDS + " and not exists "
         "(select 1 from summary_dirty)), " + _STATE_TODAY.format(
             subject="(select s.id from subjects s where s.key = d.number "
                     "and s.kind = 'announcement')") + ", 'unknown') end as state, "
@@ -63,7 +63,7 @@ VIEWS: dict[str, str] = {
         "select it.id, it.announcement, it.provision, it.ordinal, it.kind, it.control_code, "
         "it.text, it.text_en, it.materials, it.hs_codes, it.measure, it.destinations, "
         "it.effective_date, it.announcement_date, coalesce((select s.state from summary_items s "
-        "where s.id = it.id and " + _HOLDS + "), "
+        "where s.id = it.id and " + HOLDS + "), "
         + _STATE_TODAY.format(subject="it.subject_id") + ") as state "
         "from items it where it.current = 1"
     ),
