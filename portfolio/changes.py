@@ -9,9 +9,10 @@ an answer names its interval (``since``, ``until``), and each boundary inside th
 answered in turn (with the day before a start, which shows the interval that ends there),
 until no new boundary turns up. Between two of its boundaries a query's answer is the
 same, so a lane is read on the union of its queries' boundaries only, from the answers
-already kept; the rows that change are read again on their own day (its texts say that
-day). The events of a change are the timeline's state changes that day of the
-announcements whose parts start or end on it.
+already kept (a row's texts say its own day). Lanes asking the same questions share one
+reading of the verdict. All the days are answered from one read of the period
+(``Lookups.window``, timeline/batch.py). The events of a change are the timeline's state
+changes that day of the announcements whose parts start or end on it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from portfolio.status import Lookups, lane_row, lane_status, queries_of
+from portfolio.status import Lookups, decide, end_use_of, lane_row, queries_of
 from timeline import queries
 
 EVENT_LIMIT = 200
@@ -92,27 +93,29 @@ def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
     lookups = lookups or Lookups(db)
     lookups.plan(query for lane in lanes for _, query in queries_of(lane))
     start = _day(since, -1)
+    lookups.window(start, until)
     edges = boundaries_of(lookups, list(dict.fromkeys(
         (kind, query, lane["destination"]) for lane in lanes
         for kind, query in queries_of(lane))), start, until)
     events: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    decided: dict[tuple, tuple[str, list[str]]] = {}
     out = []
     for lane in lanes:
-        old = lane_status(db, lane, start, lookups)
+        before = _decided(lookups, edges, lane, start, start, decided)
         for day in sorted({d for kind, query in queries_of(lane)
                            for d in edges[(kind, query, lane["destination"])]}):
-            row = _row_on(lookups, edges, lane, day, start)
-            if old["verdict"] == row["verdict"] and old["announcements"] == row["announcements"]:
+            after = _decided(lookups, edges, lane, day, start, decided)
+            if after == before:
                 continue
-            row = lane_status(db, lane, day, lookups)
+            row = _row_on(lookups, edges, lane, day, start)
             touched = _touched(lookups, edges, lane, day, start)
             out.append({"date": day, "sku": row["sku"], "destination": row["destination"],
-                        "before": old["verdict"], "after": row["verdict"],
-                        "verdict_changed": old["verdict"] != row["verdict"],
-                        "announcements_before": old["announcements"],
+                        "before": before[0], "after": row["verdict"],
+                        "verdict_changed": before[0] != row["verdict"],
+                        "announcements_before": before[1],
                         "announcements_after": row["announcements"],
                         "events": _events(db, events, day, touched), "why": row["why"]})
-            old = row
+            before = after
     out.sort(key=lambda c: (c["date"], c["sku"], c["destination"]), reverse=True)
     return {"since": since, "until": until, "order": "newest first",
             "products": len({(c["sku"], c["destination"]) for c in out}), "changes": out}
@@ -130,8 +133,27 @@ def _found_on(lookups: Lookups, edges: dict[tuple[str, str, str], list[str]],
 
 def _row_on(lookups: Lookups, edges: dict[tuple[str, str, str], list[str]],
             lane: dict[str, Any], day: str, start: str) -> dict[str, Any]:
+    """The lane's row on ``day`` from the answers kept for its boundaries."""
     return lane_row(lane, day, lambda kind, query: _found_on(
         lookups, edges, lane, kind, query, day, start))
+
+
+def _decided(lookups: Lookups, edges: dict[tuple[str, str, str], list[str]],
+             lane: dict[str, Any], day: str, start: str, kept: dict[tuple, Any]
+             ) -> tuple[str, list[str]]:
+    """The lane's verdict and chain on ``day`` (what a change compares), kept per set of
+    answers and end use: lanes asking the same questions share it, and so do the days
+    between two boundaries of the lane's answers."""
+    found = [_found_on(lookups, edges, lane, kind, query, day, start)
+             for kind, query in queries_of(lane)]
+    wide = next((f["wide"] for f in found if f["wide"]), None)
+    key = (end_use_of(lane), tuple(id(f) for f in found if f["parts"]),
+           None if wide is None else id(wide))
+    if key not in kept:
+        answers = iter(found)
+        result, numbers, _ = decide(lane, lambda kind, query: next(answers))
+        kept[key] = (result["verdict"], numbers)
+    return kept[key]
 
 
 def _touched(lookups: Lookups, edges: dict[tuple[str, str, str], list[str]],

@@ -227,6 +227,10 @@ class Lookups:
                 self._planned[query] = timeline_status.classify(
                     query, queries.normalise_announcement)
 
+    def window(self, first: str, last: str) -> None:
+        """Answer the days ``first`` to ``last`` from one read (``batch.window``)."""
+        batch.window(self._memo, first, last)
+
     def prefetch(self, asked: Any, on: str) -> None:
         """Answer these planned queries on ``on`` together (those not answered yet)."""
         tried = self._tried.setdefault(on, set())
@@ -277,7 +281,7 @@ class Lookups:
                 "parts": _parts(answer, kind, query, self.codes,
                                 lambda n: self.answer(n, None, on)),
                 "wide": answer.get("destination_wide") or [],
-                "searched": answer.get("searched"),
+                "searched": answer.get("searched"), "on": on,
                 "announcements": answer.get("announcements") or []}
         return self._found[key]
 
@@ -290,23 +294,36 @@ def lane_status(db: Database, lane: dict[str, Any], on: str,
         kind, query, lane["destination"], on))
 
 
-def lane_row(lane: dict[str, Any], on: str,
-             found: Callable[[str, str], dict[str, Any]]) -> dict[str, Any]:
-    """The row of ``lane`` from ``found(kind, query)``: :meth:`Lookups.found` of each of the
-    lane's queries on ``on``."""
-    end_use = end_use_of(lane)
+def decide(lane: dict[str, Any], found: Callable[[str, str], dict[str, Any]]
+           ) -> tuple[dict[str, Any], list[str], list[dict[str, Any]]]:
+    """The lane's verdict (:func:`verdict_of`), the announcements in its chain (deciding
+    ones, then their causes) and its matched parts, from ``found(kind, query)``."""
     parts: list[dict[str, Any]] = []
     wide: list[dict[str, Any]] = []
-    searched = []
     for kind, query in queries_of(lane):
         answer = found(kind, query)
-        searched.append(answer["searched"])
         parts += answer["parts"]
         wide = wide or answer["wide"]
-    result = verdict_of(parts, wide, end_use)
+    result = verdict_of(parts, wide, end_use_of(lane))
     deciding = result["deciding"]
     numbers = _unique([*(p["announcement"] for p in deciding),
                        *(p.get("cause") for p in deciding)])
+    return result, numbers, parts
+
+
+def lane_row(lane: dict[str, Any], on: str,
+             found: Callable[[str, str], dict[str, Any]]) -> dict[str, Any]:
+    """The row of ``lane`` from ``found(kind, query)``: :meth:`Lookups.found` of each of the
+    lane's queries on ``on`` (or on a day with the same answer: its texts say ``on``)."""
+    result, numbers, parts = decide(lane, found)
+    deciding = result["deciding"]
+    searched = []
+    for kind, query in queries_of(lane):
+        answer = found(kind, query)
+        text = answer["searched"]
+        if text and answer.get("on") not in (None, on):
+            text = timeline_status.searched_on(text, answer["on"], on)
+        searched.append(text)
     deciding_numbers = set(numbers)
     related = _unique(p["announcement"] for p in parts
                       if p["announcement"] not in deciding_numbers)

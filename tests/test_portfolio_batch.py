@@ -187,3 +187,67 @@ def test_lots_say_whether_they_can_name_goods(small: str) -> None:
         found = codes.get((number, clause), [])
         assert goods == int(kind == "provision" or not found
                             or any(names_goods(c) for c in found)), (number, clause)
+
+
+def _day(value: str, days: int) -> str:
+    import datetime as dt
+
+    return (dt.date.fromisoformat(value) + dt.timedelta(days=days)).isoformat()
+
+
+def _answers_both_ways(db: Any, questions: list[tuple[str, str]], first: str, last: str,
+                       step: int = 1) -> int:
+    """Every day of the window answered from one read equals the day answered alone;
+    returns how many (question, day) answers had rows."""
+    from timeline import batch
+
+    memo: dict[Any, Any] = {}
+    batch.window(memo, first, last)
+    day, seen = first, 0
+    while day <= last:
+        windowed = batch.answers(db, questions, day, memo)
+        alone = batch.answers(db, questions, day, {})
+        assert windowed.keys() == alone.keys(), day
+        for question, found in alone.items():
+            other = windowed[question]
+            assert other["own"] == found["own"], (day, question)
+            assert sorted(other["rows"], key=repr) == sorted(found["rows"], key=repr), (
+                day, question)
+            assert {n: other["states"][n] for n in found["states"]} == found["states"], (
+                day, question)
+            seen += bool(found["rows"])
+        day = _day(day, step)
+    return seen
+
+
+def test_a_window_of_days_is_answered_as_each_day_alone_on_the_mirror(
+        sample: tuple, every: None) -> None:
+    """The window spans the end of the No. 46 二 suspension (2026-11-28) and other
+    boundaries: each day read from the window's rows equals that day read alone."""
+    from portfolio.status import queries_of
+    from timeline import queries, status
+
+    db, lanes = sample
+    questions = sorted({status.classify(q, queries.normalise_announcement)
+                        for lane in lanes for _, q in queries_of(lane)})
+    assert _answers_both_ways(db, questions, "2026-11-20", "2026-12-02") > 0
+    assert _answers_both_ways(db, questions, "2023-06-01", "2025-12-31", step=45) > 0
+
+
+def test_a_window_of_days_is_answered_as_each_day_alone(small: str) -> None:
+    """On a synthetic catalogue whose announcements start and end every few days, with the
+    listing shortened (groups' representatives, the newest announcements): every day of
+    a window equals the day alone."""
+    from portfolio.status import queries_of
+    from store import catalogue
+    from timeline import queries, status
+
+    db = catalogue.open_db(small)
+    lanes = _lanes(db, 120, 5)
+    questions = sorted({status.classify(q, queries.normalise_announcement)
+                        for lane in lanes for _, q in queries_of(lane)})
+    starts = [r[0] for r in db.execute(
+        "select start from lot_spans where start > '2010-01-01' group by start "
+        "order by count(*) desc limit 1")]
+    first = _day(starts[0], -6)
+    assert _answers_both_ways(db, questions, first, _day(first, 12)) > 0

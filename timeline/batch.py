@@ -21,6 +21,12 @@ None) wherever a question matches at most :data:`SHOWN` announcements (the tests
 compare them); past that, it keeps the announcements that can decide and the newest.
 Questions the spans cannot answer (codes another code of the catalogue is a proper
 prefix of, 4-digit headings, text) are left to ``status``.
+
+Everything is read for a window of days (:func:`window`; the date alone by default) and
+kept in the caller's ``memo``: each span, interval and announcement row overlapping the
+window is read once, with its first and last day, and an answer for a day in the window
+takes the rows covering that day. A portfolio's changes over a quarter (portfolio/
+changes.py) answer every day of it from one read, not one read a day.
 """
 
 from __future__ import annotations
@@ -36,6 +42,23 @@ from timeline.lots import has_goods
 SHOWN = 10  # announcements per question read in full, besides each group's own
 FAR = "9999-12-31"
 FEW = 100  # questions past which the non-goods lots are listed once rather than looked up
+
+
+def window(memo: dict[Any, Any], first: str, last: str) -> None:
+    """Read for the days ``first`` to ``last`` from now on (the calls share ``memo``)."""
+    memo["window"] = (first, last)
+
+
+def _cache(memo: dict[Any, Any], on: str) -> dict[str, Any]:
+    """The rows kept for the window ``on`` falls in (the date alone, outside the window)."""
+    first, last = memo.get("window") or (on, on)
+    if not first <= on <= last:
+        first = last = on
+    return memo.setdefault(("window", first, last), {"first": first, "last": last})
+
+
+def _covers(start: str | None, end: str | None, on: str) -> bool:
+    return (start is None or start <= on) and (end is None or end >= on)
 
 
 def answerable(db: Database, questions: list[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -58,13 +81,52 @@ def answerable(db: Database, questions: list[tuple[str, str]]) -> set[tuple[str,
 NOT_GOODS = "(select id from lots where goods = 0)"
 
 
-def _groups(db: Database, materials: list[str], codes: list[str], on: str
-            ) -> dict[tuple[str, str], list[tuple]]:
+def _groups(db: Database, materials: list[str], codes: list[str], on: str,
+            cache: dict[str, Any]) -> dict[tuple[str, str], list[tuple]]:
     """Question → its groups of matched lots covering ``on``: (state, shape, how, goods,
     materials (for codes, on in-force groups: their lots' material lists joined by
     commas), lots, newest, soonest end, earliest start), the last three as
-    ``date|number|lot|term|n`` (the last two for suspended and pending groups only)."""
-    covers = "s.start <= :on and (s.end is null or s.end >= :on)"
+    ``date|number|lot|term|n`` (the last two for suspended and pending groups only).
+
+    Each group is read for the window in pieces, one per first and last day its lots
+    share there (:func:`_pieces`); a day's group joins the pieces covering it."""
+    kept = cache.setdefault("groups", {})
+    asked = [("material", m) for m in materials] + [("hs", c) for c in codes]
+    todo = [q for q in asked if q not in kept]
+    if todo:
+        kept.update(_pieces(db, [v for k, v in todo if k == "material"],
+                            [v for k, v in todo if k == "hs"], cache["first"], cache["last"]))
+        for question in todo:
+            kept.setdefault(question, [])
+    out: dict[tuple[str, str], list[tuple]] = {}
+    for question in asked:
+        groups: dict[tuple, list[Any]] = {}
+        for first, last, key, held, n, newest, soonest, earliest in kept[question]:
+            if not first <= on <= last:
+                continue
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [held, n, newest, soonest, earliest]
+                continue
+            if held:
+                group[0] = f"{group[0]},{held}" if group[0] else held
+            group[1] += n
+            group[2] = max(group[2], newest)
+            for at, mark in ((3, soonest), (4, earliest)):
+                if mark and (group[at] is None or mark < group[at]):
+                    group[at] = mark
+        if groups:
+            out[question] = [(*key, *group) for key, group in groups.items()]
+    return out
+
+
+def _pieces(db: Database, materials: list[str], codes: list[str], first: str, last: str
+            ) -> dict[tuple[str, str], list[tuple]]:
+    """Question → (first day, last day, group key, materials, lots, newest, soonest end,
+    earliest start) of its matched lots overlapping the window, grouped by the days of
+    the window they cover (see :func:`_groups`)."""
+    overlaps = "s.start <= :last and (s.end is null or s.end >= :first)"
+    days = "max(s.start, :first), min(coalesce(s.end, :far), :last)"
     # a few questions look their lots' flag up; many test it against the list of the
     # lots that cannot name goods (timeline migration 7 indexes them), built once a query
     goods = (f"s.lot_id not in {NOT_GOODS}" if len(materials) + len(codes) > FEW else
@@ -84,7 +146,8 @@ def _groups(db: Database, materials: list[str], codes: list[str], on: str
          "s.kind = 'hs' and s.term > q.value and s.term < q.value || :top"),
     ]
     args = {"materials": json.dumps(materials), "codes": json.dumps(codes),
-            "longer": json.dumps(longer), "top": "\uffff", "on": on, "far": FAR}
+            "longer": json.dumps(longer), "top": "\uffff", "first": first, "last": last,
+            "far": FAR}
     mark = "'|' || s.announcement || '|' || s.lot_id || '|' || s.term || '|' || s.n"
     found: dict[tuple[str, str], dict[tuple, list[Any]]] = {}
     for kind, question, how, rows in sources:
@@ -92,26 +155,28 @@ def _groups(db: Database, materials: list[str], codes: list[str], on: str
         # and for a code the materials of its lots (the clauses they reach, if in force)
         names = "group_concat(distinct s.materials)" if kind == "hs" else "null"
         dated: set[str] = set()
-        for value, state, shape, match, good, n, adate, number, lot_id, term, k, held in (
-                db.execute(f"select {question}, s.state, s.shape, {how}, {goods}, count(*), "
-                           f"max(s.adate), s.announcement, s.lot_id, s.term, s.n, {names} "
-                           f"from {rows} where {covers} group by 1, 2, 3, 5", args)):
-            found.setdefault((kind, value), {})[(state, shape, match, good)] = [
+        for value, state, shape, match, good, start, end, n, adate, number, lot_id, term, k, \
+                held in db.execute(
+                f"select {question}, s.state, s.shape, {how}, {goods}, {days}, count(*), "
+                f"max(s.adate), s.announcement, s.lot_id, s.term, s.n, {names} from {rows} "
+                f"where {overlaps} group by 1, 2, 3, 5, 6, 7", args):
+            found.setdefault((kind, value), {})[(start, end, state, shape, match, good)] = [
                 held if state == "in_force" else None, n,
-                f"{adate}|{number}|{lot_id}|{term}|{k}", None, None]
+                f"{adate or ''}|{number}|{lot_id}|{term}|{k}", None, None]
             if state in ("suspended", "pending"):
                 dated.add(value)
         # a suspension's soonest end, a pending measure's soonest end and earliest start
         subset = {**args, "materials": json.dumps(sorted(dated)),
                   "codes": json.dumps(sorted(dated)), "longer": json.dumps(sorted(dated))}
-        for value, state, shape, match, good, soonest, earliest in db.execute(
-                f"select {question}, s.state, s.shape, {how}, {goods}, "
+        for value, state, shape, match, good, start, end, soonest, earliest in db.execute(
+                f"select {question}, s.state, s.shape, {how}, {goods}, {days}, "
                 f"min(coalesce(s.end, :far) || {mark}), min(s.start || {mark}) from {rows} "
-                f"where {covers} and s.state in ('suspended', 'pending') group by 1, 2, 3, 5",
-                subset) if dated else ():
-            found[(kind, value)][(state, shape, match, good)][3:] = [soonest, earliest]
-    return {question: [(*key, group[0], *group[1:]) for key, group in groups.items()]
-            for question, groups in found.items()}
+                f"where {overlaps} and s.state in ('suspended', 'pending') "
+                "group by 1, 2, 3, 5, 6, 7", subset) if dated else ():
+            found[(kind, value)][(start, end, state, shape, match, good)][3:] = [
+                soonest, earliest]
+    return {question: [(key[0], key[1], key[2:], *group) for key, group in pieces.items()]
+            for question, pieces in found.items()}
 
 
 def _number(mark: str | None) -> str | None:
@@ -127,15 +192,44 @@ def _marks(groups: list[tuple]) -> list[str]:
             if mark]
 
 
-def _chosen(db: Database, question: tuple[str, str], groups: list[tuple], on: str
-            ) -> tuple[set[str], list[tuple]]:
+def _newest(db: Database, term: str, on: str, cache: dict[str, Any]) -> list[str]:
+    """``span_status.newest_announcements`` (the newest :data:`SHOWN`, any destination) of
+    the question's ``announcement`` rows on ``on``, from the rows up to the window's last
+    day, read newest first as far as some day of the window has needed."""
+    kept = cache.setdefault("newest", {})
+    rows, done = kept.get(term, ([], False))
+    found: list[tuple[str, str, int]] = []
+    at = 0
+    while True:
+        if at == len(rows):
+            if done:
+                break
+            limit = 2 * len(rows) + 64  # read further (from the start: the order is fixed)
+            rows = db.execute(
+                "select announcement, adate, n, start from lot_spans where kind = "
+                "'announcement' and term = ? and start <= ? order by start desc limit ?",
+                [term, cache["last"], limit]).fetchall()
+            done = len(rows) < limit
+            kept[term] = (rows, done)
+            continue
+        number, adate, n, start = rows[at]
+        at += 1
+        if start > on:
+            continue
+        if sum(1 for r in found if r[1] > start) >= SHOWN:
+            break  # no older row can come before those found (a row's date <= its start)
+        found.append((number, adate or "", n))
+    return [number for number, _, _ in found]
+
+
+def _chosen(db: Database, question: tuple[str, str], groups: list[tuple], on: str,
+            cache: dict[str, Any]) -> tuple[set[str], list[tuple]]:
     """The announcements of one question read in full, and the lots read alone (see the
     module docstring): (lot id, how, rank, via group, via material, n)."""
     kind, value = question
     term = span_status.announcement_term(kind, value)
     if term:
-        _, newest = span_status.newest_announcements(db, term, on, [], SHOWN, 0)
-        return {number for number, _, _ in newest} | {_number(m) for m in _marks(groups)}, []
+        return set(_newest(db, term, on, cache)) | {_number(m) for m in _marks(groups)}, []
     if sum(group[5] for group in groups) <= SHOWN:
         return set(), []  # every lot of the code: read with the other small ones
     # a code matching many lots: each group's representatives stand for it
@@ -147,33 +241,47 @@ def _chosen(db: Database, question: tuple[str, str], groups: list[tuple], on: st
     return set(), lots
 
 
-def _every_lot(db: Database, codes: list[str], on: str) -> dict[str, list[tuple]]:
+def _every_lot(db: Database, codes: list[str], on: str, cache: dict[str, Any]
+               ) -> dict[str, list[tuple]]:
     """Every lot matching each of these codes on the date, as :func:`_chosen` gives the
     lots read alone (an item carrying two codes under one counted once, ``hs_overlap``)."""
-    counts: dict[str, dict[tuple, int]] = {}
-    covers = "s.start <= :on and (s.end is null or s.end >= :on)"
-    for code, lot_id, term, n in db.execute(
-            "select q.value, s.lot_id, s.term, s.n from json_each(:codes) q cross join "
-            "lot_spans s on s.kind = 'hs' and s.term >= q.value and s.term < q.value || :top "
-            f"where {covers} union all select q.value, s.lot_id, null, s.n from "
-            "json_each(:codes) q cross join lot_spans s on s.kind = 'hs_overlap' and "
-            f"s.term = q.value where {covers}",
-            {"codes": json.dumps(codes), "top": "\uffff", "on": on}):
-        key = (lot_id, "exact", 0) if term == code else (lot_id, "contains", 2)
-        found = counts.setdefault(code, {})
-        found[key] = found.get(key, 0) + n
-    return {code: [(*key, None, None, n) for key, n in found.items()]
-            for code, found in counts.items()}
+    kept = cache.setdefault("every lot", {})
+    todo = [code for code in codes if code not in kept]
+    overlaps = "s.start <= :last and (s.end is null or s.end >= :first)"
+    for code in todo:
+        kept[code] = []
+    for code, lot_id, term, n, start, end in db.execute(
+            "select q.value, s.lot_id, s.term, s.n, s.start, s.end from json_each(:codes) q "
+            "cross join lot_spans s on s.kind = 'hs' and s.term >= q.value and "
+            f"s.term < q.value || :top where {overlaps} union all select q.value, s.lot_id, "
+            "null, s.n, s.start, s.end from json_each(:codes) q cross join lot_spans s on "
+            f"s.kind = 'hs_overlap' and s.term = q.value where {overlaps}",
+            {"codes": json.dumps(todo), "top": "\uffff", "first": cache["first"],
+             "last": cache["last"]}) if todo else ():
+        kept[code].append((lot_id, term, n, start, end))
+    out: dict[str, list[tuple]] = {}
+    for code in codes:
+        counts: dict[tuple, int] = {}
+        for lot_id, term, n, start, end in kept[code]:
+            if _covers(start, end, on):
+                key = (lot_id, "exact", 0) if term == code else (lot_id, "contains", 2)
+                counts[key] = counts.get(key, 0) + n
+        if counts:
+            out[code] = [(*key, None, None, n) for key, n in counts.items()]
+    return out
 
 
-def _via_materials(db: Database, on: str, found: dict[str, set[str]], memo: dict[Any, Any]
-                   ) -> dict[str, list]:
+def _via_materials(db: Database, on: str, found: dict[str, set[str]], memo: dict[Any, Any],
+                   cache: dict[str, Any]) -> dict[str, list]:
     """``span_status.via_materials`` of many codes (rows of lots in force on the date
     only), from one read of the clause-level spans, shortened as :func:`_shown` says."""
-    rows = db.execute(
-        "select lot_id, state, shape, n, null, 4, null, adate, announcement, start, null, "
-        "term from lot_spans where kind = 'provision_material' and start <= ? and "
-        "(end is null or end >= ?) order by term", [on, on]).fetchall()
+    if "via" not in cache:
+        cache["via"] = db.execute(
+            "select lot_id, state, shape, n, null, 4, null, adate, announcement, start, null, "
+            "term, end from lot_spans where kind = 'provision_material' and start <= ? and "
+            "(end is null or end >= ?) order by term", [cache["last"], cache["first"]]
+        ).fetchall()
+    rows = [row[:12] for row in cache["via"] if _covers(row[9], row[12], on)]
     if "clause codes" not in memo:  # the codes of every clause reached through materials
         codes: dict[int, list[str]] = {}
         for lot_id, term in db.execute(
@@ -198,60 +306,43 @@ def _via_materials(db: Database, on: str, found: dict[str, set[str]], memo: dict
                 for row in short.get(term, []):
                     kept.setdefault((row[0], row[9]), row)
             by_set[key] = _shown(list(kept.values()))
-        direct = {lot_id for lot_id, held in codes.items()
-                  if any(c.startswith(code) for c in held)}
+        if ("direct", code) not in memo:  # the clauses the code reaches by itself
+            memo[("direct", code)] = {lot_id for lot_id, held in codes.items()
+                                      if any(c.startswith(code) for c in held)}
+        direct = memo[("direct", code)]
         out[code] = [row for row in by_set[key] if row[0] not in direct] if direct \
             else by_set[key]
     return out
 
 
 def _rows(db: Database, wanted: dict[tuple[str, str], set[str]],
-          alone: dict[tuple[str, str], list[tuple]], on: str
+          alone: dict[tuple[str, str], list[tuple]], on: str, cache: dict[str, Any]
           ) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """Per question, the lot rows (as ``span_status.lot_rows`` makes them) of its chosen
-    announcements and of the lots read alone, read for all questions at once."""
-    numbers = sorted({n for chosen in wanted.values() for n in chosen})
-    lots_of: dict[str, list[int]] = {}
+    announcements and of the lots read alone, read for all questions at once (each lot's
+    spans and intervals once a window)."""
+    lots_of = cache.setdefault("lots of", {})
+    numbers = sorted({n for chosen in wanted.values() for n in chosen} - lots_of.keys())
+    for number in numbers:
+        lots_of[number] = []
     for lot_id, number in db.execute(
             "select id, announcement from lots where announcement in "
-            "(select value from json_each(?))", [json.dumps(numbers)]):
-        lots_of.setdefault(number, []).append(lot_id)
-    ids = sorted({i for ids in lots_of.values() for i in ids})
-    # only the spans some question can match: its material, or a code under its code
-    values = sorted({v for _, v in wanted})
-    lengths = sorted({len(v) for k, v in wanted if k == "hs"})
-    under = "".join(f" or substr(term, 1, {n}) in (select value from json_each(:values))"
-                    for n in lengths)
-    by_lot: dict[int, dict[str, Any]] = {}
-    for lot_id, kind, term, n, via in db.execute(
-            "select lot_id, kind, term, n, via from lot_spans indexed by lot_spans_lot where "
-            "lot_id in (select value from json_each(:ids)) and kind in ('material', 'via', "
-            "'hs', 'hs_overlap') and start <= :on and (end is null or end >= :on) and "
-            f"(term in (select value from json_each(:values)){under})",
-            {"ids": json.dumps(ids), "on": on, "values": json.dumps(values)}):
-        terms = by_lot.setdefault(lot_id, {"hs": []})
-        if kind == "hs":
-            terms["hs"].append((term, n))
-        else:
-            terms[(kind, term)] = (n, via)
+            "(select value from json_each(?))", [json.dumps(numbers)]) if numbers else ():
+        lots_of[number].append(lot_id)
+    ids = sorted({i for chosen in wanted.values() for n in chosen for i in lots_of[n]})
+    by_lot = _lot_terms(db, ids, wanted, cache, on)
     per: dict[tuple[str, str], dict[tuple, int]] = {}
     for question, chosen in wanted.items():
         kind, value = question
         counts = per.setdefault(question, {})
         read = {key[0] for key in alone.get(question, [])}  # counted below, once
-        mine = {i for n in chosen for i in lots_of.get(n, [])} - read
+        mine = {i for n in chosen for i in lots_of[n]} - read
         for lot_id in mine:
             for key, n in _matched(kind, value, by_lot.get(lot_id)):
                 counts[(lot_id, *key)] = counts.get((lot_id, *key), 0) + n
         for lot_id, *key, n in alone.get(question, []):
             counts[(lot_id, *key)] = counts.get((lot_id, *key), 0) + n
-    fields = {row[0]: row for row in db.execute(
-        "select l.id, l.announcement, l.provision, l.kind, l.measure, l.destinations, "
-        "l.scope, l.destination_wide, l.announcement_date, l.ordinal, i.state, i.start, "
-        "i.end, i.cause, l.goods from lots l join intervals i on i.subject_id = l.rep and "
-        "i.retired_in is null and i.start <= ? and (i.end is null or i.end >= ?) "
-        "where l.id in (select value from json_each(?))",
-        [on, on, json.dumps(sorted({key[0] for c in per.values() for key in c}))])}
+    fields = _lot_fields(db, sorted({key[0] for c in per.values() for key in c}), on, cache)
     out: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for question, counts in per.items():
         rows = out.setdefault(question, [])
@@ -266,6 +357,76 @@ def _rows(db: Database, wanted: dict[tuple[str, str], set[str]],
                          "since": lot[11], "until": lot[12], "cause": lot[13], "match": how,
                          "rank": rank, "via_group": via_group, "via_material": via_material,
                          "count": n, "goods": bool(lot[14])})
+    return out
+
+
+def _lot_terms(db: Database, ids: list[int], wanted: dict[tuple[str, str], set[str]],
+               cache: dict[str, Any], on: str) -> dict[int, dict[Any, Any]]:
+    """Lot → its spans covering ``on`` that some question can match (its material, or a
+    code under its code): ``{"hs": [(code, n)], (kind, term): (n, via)}``. Each lot's
+    spans are read once for the window and the questions' values asked so far; a new
+    value is read for the lots already kept."""
+    kept = cache.setdefault("lot terms", {})
+    values = cache.setdefault("lot term values", set())  # (kind, value) read so far
+    new_values = sorted(set(wanted) - values)
+    new_ids = [i for i in ids if i not in kept]
+    reads = []
+    if new_values and kept:
+        reads.append((sorted(kept), new_values))
+    if new_ids:
+        reads.append((new_ids, sorted(values | set(new_values))))
+    for lot_id in new_ids:
+        kept[lot_id] = []
+    values.update(new_values)
+    for lot_ids, asked in reads:
+        terms = sorted({v for _, v in asked})
+        lengths = sorted({len(v) for k, v in asked if k == "hs"})
+        under = "".join(f" or substr(term, 1, {n}) in (select value from json_each(:values))"
+                        for n in lengths)
+        for row in db.execute(
+                "select lot_id, kind, term, n, via, start, end from lot_spans indexed by "
+                "lot_spans_lot where lot_id in (select value from json_each(:ids)) and kind "
+                "in ('material', 'via', 'hs', 'hs_overlap') and start <= :last and (end is "
+                f"null or end >= :first) and (term in (select value from json_each(:values))"
+                f"{under})", {"ids": json.dumps(lot_ids), "first": cache["first"],
+                              "last": cache["last"], "values": json.dumps(terms)}):
+            kept[row[0]].append(row[1:])
+    for lot_id in {i for lot_ids, _ in reads for i in lot_ids}:
+        kept[lot_id].sort(key=lambda r: (r[0], r[1], r[4]))  # as one read gives them
+    by_lot: dict[int, dict[Any, Any]] = {}
+    for lot_id in ids:
+        for kind, term, n, via, start, end in kept[lot_id]:
+            if not _covers(start, end, on):
+                continue
+            terms = by_lot.setdefault(lot_id, {"hs": []})
+            if kind == "hs":
+                terms["hs"].append((term, n))
+            else:
+                terms[(kind, term)] = (n, via)
+    return by_lot
+
+
+def _lot_fields(db: Database, ids: list[int], on: str, cache: dict[str, Any]
+                ) -> dict[int, tuple]:
+    """Lot → its fields and its interval covering ``on`` (each lot's intervals overlapping
+    the window read once)."""
+    kept = cache.setdefault("lot fields", {})
+    todo = [i for i in ids if i not in kept]
+    for lot_id in todo:
+        kept[lot_id] = []
+    for row in db.execute(
+            "select l.id, l.announcement, l.provision, l.kind, l.measure, l.destinations, "
+            "l.scope, l.destination_wide, l.announcement_date, l.ordinal, i.state, i.start, "
+            "i.end, i.cause, l.goods from lots l join intervals i on i.subject_id = l.rep and "
+            "i.retired_in is null and i.start <= ? and (i.end is null or i.end >= ?) "
+            "where l.id in (select value from json_each(?))",
+            [cache["last"], cache["first"], json.dumps(todo)]) if todo else ():
+        kept[row[0]].append(row)
+    out: dict[int, tuple] = {}
+    for lot_id in ids:
+        for row in kept[lot_id]:
+            if _covers(row[11], row[12], on):
+                out[lot_id] = row
     return out
 
 
@@ -309,40 +470,71 @@ def answers(db: Database, questions: list[tuple[str, str]], on: str,
     """Per answerable question (:func:`answerable`): its matched announcements on ``on``
     as ``status`` lists them (``info`` and ``rows``: the lot rows, any destination) and
     its own-list announcements; :func:`for_destination` makes the answer for one.
-    ``memo`` keeps what does not depend on the date (which announcements' own lists name
-    a question) for the next call with it."""
-    asked = answerable(db, questions)
+    ``memo`` keeps, for the next call with it, what does not depend on the date (which
+    announcements' own lists name a question) and what was read for the window
+    (:func:`window`)."""
+    memo = {} if memo is None else memo
+    cache = _cache(memo, on)
+    unknown = [q for q in questions if ("answerable", q) not in memo]
+    if unknown:
+        yes = answerable(db, unknown)
+        memo.update({("answerable", q): q in yes for q in unknown})
+    asked = {q for q in questions if memo[("answerable", q)]}
     materials = sorted({v for k, v in asked if k in ("material", "group")})
     codes = sorted({v for k, v in asked if k == "hs"})
-    groups = _groups(db, materials, codes, on)
-    memo = {} if memo is None else memo
-    own = _own(db, asked, on, memo)
+    groups = _groups(db, materials, codes, on, cache)
+    own = _own(db, asked, on, memo, cache)
     wanted: dict[tuple[str, str], set[str]] = {}
     alone: dict[tuple[str, str], list[tuple]] = {}
     found: dict[str, set[str]] = {}
     for kind, value in asked:
         mine = groups.get(("material" if kind != "hs" else "hs", value), [])
-        wanted[(kind, value)], alone[(kind, value)] = _chosen(db, (kind, value), mine, on)
+        wanted[(kind, value)], alone[(kind, value)] = _chosen(db, (kind, value), mine, on,
+                                                              cache)
         wanted[(kind, value)] |= set(own[(kind, value)])
         if kind == "hs":
             found[value] = {m for g in mine if g[0] == "in_force" and g[4]
                             for names in json.loads(f"[{g[4]}]") for m in names}
     small = [v for k, v in asked if k == "hs" and 0 < sum(
         g[5] for g in groups.get(("hs", v), [])) <= SHOWN]
-    for code, lots in _every_lot(db, small, on).items():
+    for code, lots in _every_lot(db, small, on, cache).items():
         alone[("hs", code)] += lots
-    for code, rows in _via_materials(db, on, {c: m for c, m in found.items() if m}, memo).items():
+    for code, rows in _via_materials(db, on, {c: m for c, m in found.items() if m}, memo,
+                                     cache).items():
         alone[("hs", code)] += [(r[0], None, 4, None, r[11], r[3]) for r in rows]
-    rows = _rows(db, wanted, alone, on)
+    rows = _rows(db, wanted, alone, on, cache)
     numbers = {n for chosen in wanted.values() for n in chosen}
     numbers |= {r["announcement"] for found_rows in rows.values() for r in found_rows}
-    states = status.announcement_states(db, sorted(numbers), on)
+    states = _states(db, sorted(numbers), on, cache)
     return {question: {"rows": rows.get(question, []), "states": states,
                        "own": own[question]} for question in asked}
 
 
-def _own(db: Database, asked: set[tuple[str, str]], on: str, memo: dict[Any, Any]
-         ) -> dict[tuple[str, str], list[str]]:
+def _states(db: Database, numbers: Any, on: str, cache: dict[str, Any]
+            ) -> dict[str, dict[str, Any]]:
+    """``status.announcement_states`` on ``on``: each announcement's fields and intervals
+    read once a window, its state built once an interval."""
+    kept = cache.setdefault("states", {})
+    todo = sorted({n for n in numbers if n not in kept})
+    if todo:
+        found = status.state_rows(db, todo, cache["first"], cache["last"])
+        for number in todo:
+            kept[number] = (*found[number], {}) if number in found else None
+    out: dict[str, dict[str, Any]] = {}
+    for number in numbers:
+        entry = kept[number]
+        if entry is None:
+            continue
+        fields, intervals, built = entry
+        at = next((k for k, i in enumerate(intervals) if _covers(i[1], i[2], on)), None)
+        if at not in built:
+            built[at] = status.state_on(fields, intervals, on)
+        out[number] = built[at]
+    return out
+
+
+def _own(db: Database, asked: set[tuple[str, str]], on: str, memo: dict[Any, Any],
+         cache: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
     """Per question, the announcements whose own lists name it (``status._own_lists``)
     issued by ``on``, newest first: the newest :data:`SHOWN`, and of those in force (an
     annex without items, No. 89's catalogue, is read through its own clauses, one by one,
@@ -356,10 +548,10 @@ def _own(db: Database, asked: set[tuple[str, str]], on: str, memo: dict[Any, Any
             memo[("own", q)] = sorted(((issued[n], n) for n in numbers if n in issued),
                                       reverse=True)
     named = {q: [n for _, n in memo[("own", q)]] for q in asked}
-    states = status.announcement_states(
-        db, sorted({n for numbers in named.values() for n in numbers}), on)
+    states = _states(db, sorted({n for numbers in named.values() for n in numbers}), on,
+                     cache)
     forms = _clause_forms(db, sorted({n for numbers in named.values() for n in numbers
-                                      if states[n]["state"] == "in_force"}), on)
+                                      if states[n]["state"] == "in_force"}), on, cache)
     out: dict[tuple[str, str], list[str]] = {}
     for q, numbers in named.items():
         issued = [n for n in numbers if states[n]["state"] != "not_issued"]
@@ -377,18 +569,27 @@ def _own(db: Database, asked: set[tuple[str, str]], on: str, memo: dict[Any, Any
     return out
 
 
-def _clause_forms(db: Database, numbers: list[str], on: str
+def _clause_forms(db: Database, numbers: list[str], on: str, cache: dict[str, Any]
                   ) -> dict[str, list[tuple[tuple, str | None]]]:
     """Announcement → the (measure, destinations, scope, destination-wide, state) of each
     of its clauses on ``on``, with the day that state ends."""
-    out: dict[str, list[tuple[tuple, str | None]]] = {}
-    for number, *form, end in db.execute(
+    kept = cache.setdefault("clause forms", {})
+    todo = [n for n in numbers if n not in kept]
+    for number in todo:
+        kept[number] = []
+    for number, *form, start, end in db.execute(
             "select l.announcement, l.measure, l.destinations, l.scope, l.destination_wide, "
-            "i.state, i.end from lots l join intervals i on i.subject_id = l.rep and "
-            "i.retired_in is null and i.start <= ? and (i.end is null or i.end >= ?) "
+            "i.state, i.start, i.end from lots l join intervals i on i.subject_id = l.rep "
+            "and i.retired_in is null and i.start <= ? and (i.end is null or i.end >= ?) "
             "where l.announcement in (select value from json_each(?)) and "
-            "l.kind = 'provision'", [on, on, json.dumps(numbers)]):
-        out.setdefault(number, []).append((tuple(form), end))
+            "l.kind = 'provision'", [cache["last"], cache["first"], json.dumps(todo)]
+            ) if todo else ():
+        kept[number].append((tuple(form), start, end))
+    out: dict[str, list[tuple[tuple, str | None]]] = {}
+    for number in numbers:
+        for form, start, end in kept[number]:
+            if _covers(start, end, on):
+                out.setdefault(number, []).append((form, end))
     return out
 
 

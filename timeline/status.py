@@ -593,31 +593,52 @@ def announcement_state(db: Database, number: str, on: str) -> dict[str, Any] | N
 
 def announcement_states(db: Database, numbers: list[str], on: str
                         ) -> dict[str, dict[str, Any]]:
-    """:func:`announcement_state` of each known announcement of ``numbers``, in one query."""
-    out: dict[str, dict[str, Any]] = {}
-    for row in db.execute(
-            "select a.number, a.title, a.in_catalogue, a.issue_date, a.effective_date, "
-            "a.document_id, (select json_array(i.state, i.start, i.end, i.cause, i.reason, "
-            "i.chain) from intervals i where i.subject_id = s.id and i.retired_in is null "
-            "and i.start <= ? and (i.end is null or i.end >= ?) order by i.start desc "
-            "limit 1) from announcements a left join subjects s on s.key = a.number "
-            "where a.number in (select value from json_each(?))",
-            [on, on, json.dumps(sorted(set(numbers)))]):
-        info = dict(zip(("number", "title", "in_catalogue", "issue_date", "effective_date",
-                         "document_id"), row[:6], strict=True))
-        info["in_catalogue"] = bool(info["in_catalogue"])
-        interval = json.loads(row[6]) if row[6] else None
-        keys = ("state", "since", "until", "cause", "reason")
-        info.update(dict(zip(keys, interval[:5], strict=True)) if interval else
-                    {"state": "not_issued", "since": None, "until": None, "cause": None,
-                     "reason": None})
-        own = {"announcement": info["number"], "role": "subject"}
-        if info["effective_date"]:
-            own["effective"] = info["effective_date"]
-        info["chain"] = [own, *(json.loads(interval[5]) if interval and interval[5] else [])]
-        info["why"] = why(info["chain"]) if interval else "not issued yet on that date"
-        out[info["number"]] = info
+    """:func:`announcement_state` of each known announcement of ``numbers``, in one read."""
+    return {number: state_on(fields, intervals, on)
+            for number, (fields, intervals) in state_rows(db, numbers, on, on).items()}
+
+
+STATE_FIELDS = ("number", "title", "in_catalogue", "issue_date", "effective_date",
+                "document_id")
+
+
+def state_rows(db: Database, numbers: list[str], first: str, last: str
+               ) -> dict[str, tuple[tuple, list[tuple]]]:
+    """Each known announcement of ``numbers``: its fields (:data:`STATE_FIELDS`) and its
+    own current intervals overlapping the days ``first`` to ``last``, latest start first
+    (:func:`state_on` reads a day's state from them)."""
+    asked = json.dumps(sorted(set(numbers)))
+    out: dict[str, tuple[tuple, list[tuple]]] = {
+        row[0]: (row, []) for row in db.execute(
+            f"select {', '.join('a.' + f for f in STATE_FIELDS)} from announcements a "
+            "where a.number in (select value from json_each(?))", [asked])}
+    for number, *interval in db.execute(
+            "select s.key, i.state, i.start, i.end, i.cause, i.reason, i.chain from "
+            "subjects s join intervals i on i.subject_id = s.id and i.retired_in is null "
+            "and i.start <= ? and (i.end is null or i.end >= ?) where s.key in "
+            "(select value from json_each(?)) order by i.start desc", [last, first, asked]):
+        if number in out:
+            out[number][1].append(tuple(interval))
     return out
+
+
+def state_on(fields: tuple, intervals: list[tuple], on: str) -> dict[str, Any]:
+    """An announcement's own state on ``on`` from :func:`state_rows` (``not_issued``
+    before its issue date): the interval covering the day that started last."""
+    interval = next((i for i in intervals if i[1] <= on and (i[2] is None or i[2] >= on)),
+                    None)
+    info = dict(zip(STATE_FIELDS, fields, strict=True))
+    info["in_catalogue"] = bool(info["in_catalogue"])
+    keys = ("state", "since", "until", "cause", "reason")
+    info.update(dict(zip(keys, interval[:5], strict=True)) if interval else
+                {"state": "not_issued", "since": None, "until": None, "cause": None,
+                 "reason": None})
+    own = {"announcement": info["number"], "role": "subject"}
+    if info["effective_date"]:
+        own["effective"] = info["effective_date"]
+    info["chain"] = [own, *(json.loads(interval[5]) if interval and interval[5] else [])]
+    info["why"] = why(info["chain"]) if interval else "not issued yet on that date"
+    return info
 
 
 # -- headline -------------------------------------------------------------------------------
@@ -686,6 +707,12 @@ def _legacy(headline: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 # -- nothing found --------------------------------------------------------------------------
+
+def searched_on(searched: str, was: str, on: str) -> str:
+    """The same search (an answer's ``searched``, made on ``was``) on another day."""
+    what, found, where = searched.rpartition(f" on {was}")
+    return f"{what} on {on}{where}" if found else searched
+
 
 def _searched(result: dict[str, Any], notes: dict[str, Any]) -> str:
     kind, value = result["kind"], result["value"]
