@@ -126,7 +126,8 @@ def _pieces(db: Database, materials: list[str], codes: list[str], first: str, la
     earliest start) of its matched lots overlapping the window, grouped by the days of
     the window they cover (see :func:`_groups`)."""
     overlaps = "s.start <= :last and (s.end is null or s.end >= :first)"
-    days = "max(s.start, :first), min(coalesce(s.end, :far), :last)"
+    days = ":first, :last" if first == last else \
+        "max(s.start, :first), min(coalesce(s.end, :far), :last)"
     # a few questions look their lots' flag up; many test it against the list of the
     # lots that cannot name goods (timeline migration 7 indexes them), built once a query
     goods = (f"s.lot_id not in {NOT_GOODS}" if len(materials) + len(codes) > FEW else
@@ -281,7 +282,8 @@ def _via_materials(db: Database, on: str, found: dict[str, set[str]], memo: dict
             "term, end from lot_spans where kind = 'provision_material' and start <= ? and "
             "(end is null or end >= ?) order by term", [cache["last"], cache["first"]]
         ).fetchall()
-    rows = [row[:12] for row in cache["via"] if _covers(row[9], row[12], on)]
+    rows = cache["via"] if cache["first"] == cache["last"] else [  # (its end last)
+        row for row in cache["via"] if row[9] <= on and (row[12] is None or row[12] >= on)]
     if "clause codes" not in memo:  # the codes of every clause reached through materials
         codes: dict[int, list[str]] = {}
         for lot_id, term in db.execute(
@@ -391,12 +393,14 @@ def _lot_terms(db: Database, ids: list[int], wanted: dict[tuple[str, str], set[s
                 f"{under})", {"ids": json.dumps(lot_ids), "first": cache["first"],
                               "last": cache["last"], "values": json.dumps(terms)}):
             kept[row[0]].append(row[1:])
-    for lot_id in {i for lot_ids, _ in reads for i in lot_ids}:
-        kept[lot_id].sort(key=lambda r: (r[0], r[1], r[4]))  # as one read gives them
+    if reads and reads[0][0] is not new_ids:
+        for lot_id in reads[0][0]:  # lots read again: their rows as one read gives them
+            kept[lot_id].sort(key=lambda r: (r[0], r[1], r[4]))
+    every = cache["first"] == cache["last"]  # a window of one day: every row covers it
     by_lot: dict[int, dict[Any, Any]] = {}
     for lot_id in ids:
         for kind, term, n, via, start, end in kept[lot_id]:
-            if not _covers(start, end, on):
+            if not every and not _covers(start, end, on):
                 continue
             terms = by_lot.setdefault(lot_id, {"hs": []})
             if kind == "hs":
@@ -422,10 +426,11 @@ def _lot_fields(db: Database, ids: list[int], on: str, cache: dict[str, Any]
             "where l.id in (select value from json_each(?))",
             [cache["last"], cache["first"], json.dumps(todo)]) if todo else ():
         kept[row[0]].append(row)
+    every = cache["first"] == cache["last"]  # a window of one day: every row covers it
     out: dict[int, tuple] = {}
     for lot_id in ids:
         for row in kept[lot_id]:
-            if _covers(row[11], row[12], on):
+            if every or _covers(row[11], row[12], on):
                 out[lot_id] = row
     return out
 

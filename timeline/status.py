@@ -616,9 +616,12 @@ def state_rows(db: Database, numbers: list[str], first: str, last: str
             "select s.key, i.state, i.start, i.end, i.cause, i.reason, i.chain from "
             "subjects s join intervals i on i.subject_id = s.id and i.retired_in is null "
             "and i.start <= ? and (i.end is null or i.end >= ?) where s.key in "
-            "(select value from json_each(?)) order by i.start desc", [last, first, asked]):
+            "(select value from json_each(?))", [last, first, asked]):
         if number in out:
             out[number][1].append(tuple(interval))
+    for _, intervals in out.values():
+        if len(intervals) > 1:
+            intervals.sort(key=lambda i: i[1], reverse=True)
     return out
 
 
