@@ -17,7 +17,6 @@ changes that day of the announcements whose parts start or end on it.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 from typing import Any
 
@@ -101,51 +100,53 @@ def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
     decided: dict[tuple, tuple[str, list[str]]] = {}
     out = []
     for lane in lanes:
-        before = _decided(lookups, edges, lane, start, start, decided)
-        for day in sorted({d for kind, query in queries_of(lane)
-                           for d in edges[(kind, query, lane["destination"])]}):
-            after = _decided(lookups, edges, lane, day, start, decided)
-            if after == before:
-                continue
-            row = _row_on(lookups, edges, lane, day, start)
-            touched = _touched(lookups, edges, lane, day, start)
-            out.append({"date": day, "sku": row["sku"], "destination": row["destination"],
-                        "before": before[0], "after": row["verdict"],
-                        "verdict_changed": before[0] != row["verdict"],
-                        "announcements_before": before[1],
-                        "announcements_after": row["announcements"],
-                        "events": _events(db, events, day, touched), "why": row["why"]})
-            before = after
+        asked = queries_of(lane)
+        days = _lane_days(lookups, edges, lane, asked, start)
+        _, found = next(days)
+        before = _decided(lane, found, decided)
+        for day, now in days:
+            after = _decided(lane, now, decided)
+            if after != before:
+                got = dict(zip(asked, now, strict=True))
+                row = lane_row(lane, day, lambda kind, query, got=got: got[(kind, query)])
+                out.append({"date": day, "sku": row["sku"], "destination": row["destination"],
+                            "before": before[0], "after": row["verdict"],
+                            "verdict_changed": before[0] != row["verdict"],
+                            "announcements_before": before[1],
+                            "announcements_after": row["announcements"],
+                            "events": _events(db, events, day, _touched(found, now, day)),
+                            "why": row["why"]})
+                before = after
+            found = now
     out.sort(key=lambda c: (c["date"], c["sku"], c["destination"]), reverse=True)
     return {"since": since, "until": until, "order": "newest first",
             "products": len({(c["sku"], c["destination"]) for c in out}), "changes": out}
 
 
-def _found_on(lookups: Lookups, edges: dict[tuple[str, str, str], list[str]],
-              lane: dict[str, Any], kind: str, query: str, day: str, start: str
-              ) -> dict[str, Any]:
-    """The answer to one of the lane's queries on ``day``: the one kept for its last
-    boundary up to ``day`` (or the day before the period), which is the same."""
-    days = edges[(kind, query, lane["destination"])]
-    at = bisect.bisect_right(days, day)
-    return lookups.found(kind, query, lane["destination"], days[at - 1] if at else start)
+def _lane_days(lookups: Lookups, edges: dict[tuple[str, str, str], list[str]],
+               lane: dict[str, Any], asked: list[tuple[str, str]], start: str) -> Any:
+    """(day, the answers to the lane's queries that day) on the day before the period and
+    on each of the lane's boundaries, in order: a query's answer is the one kept for its
+    last boundary up to the day (or the day before the period), which is the same."""
+    place = lane["destination"]
+    found = [lookups.found(kind, query, place, start) for kind, query in asked]
+    due: dict[str, list[int]] = {}
+    for at, (kind, query) in enumerate(asked):
+        for day in edges[(kind, query, place)]:
+            due.setdefault(day, []).append(at)
+    yield start, found
+    for day in sorted(due):
+        found = list(found)
+        for at in due[day]:
+            found[at] = lookups.found(*asked[at], place, day)
+        yield day, found
 
 
-def _row_on(lookups: Lookups, edges: dict[tuple[str, str, str], list[str]],
-            lane: dict[str, Any], day: str, start: str) -> dict[str, Any]:
-    """The lane's row on ``day`` from the answers kept for its boundaries."""
-    return lane_row(lane, day, lambda kind, query: _found_on(
-        lookups, edges, lane, kind, query, day, start))
-
-
-def _decided(lookups: Lookups, edges: dict[tuple[str, str, str], list[str]],
-             lane: dict[str, Any], day: str, start: str, kept: dict[tuple, Any]
+def _decided(lane: dict[str, Any], found: list[dict[str, Any]], kept: dict[tuple, Any]
              ) -> tuple[str, list[str]]:
-    """The lane's verdict and chain on ``day`` (what a change compares), kept per set of
-    answers and end use: lanes asking the same questions share it, and so do the days
-    between two boundaries of the lane's answers."""
-    found = [_found_on(lookups, edges, lane, kind, query, day, start)
-             for kind, query in queries_of(lane)]
+    """The lane's verdict and chain from its answers (what a change compares), kept per
+    set of answers and end use: lanes asking the same questions share it, and so do the
+    days between two boundaries of the lane's answers."""
     wide = next((f["wide"] for f in found if f["wide"]), None)
     key = (end_use_of(lane), tuple(id(f) for f in found if f["parts"]),
            None if wide is None else id(wide))
@@ -156,18 +157,16 @@ def _decided(lookups: Lookups, edges: dict[tuple[str, str, str], list[str]],
     return kept[key]
 
 
-def _touched(lookups: Lookups, edges: dict[tuple[str, str, str], list[str]],
-             lane: dict[str, Any], day: str, start: str) -> list[str]:
+def _touched(before: list[dict[str, Any]], after: list[dict[str, Any]], day: str
+             ) -> list[str]:
     """Announcements (and their causes) of the lane's answers with an interval starting on
-    ``day`` or ending the day before."""
-    before = _day(day, -1)
+    ``day`` (the answers that day) or ending the day before (the answers before)."""
+    last = _day(day, -1)
     out: set[str] = set()
-    for kind, query in queries_of(lane):
-        for at, edge in ((day, 0), (before, 1)):
-            found = _found_on(lookups, edges, lane, kind, query, at, start)
-            for since, end, numbers in _spans(found):
-                if (edge == 0 and since == day) or (edge == 1 and end == before):
-                    out.update(n for n in numbers if n)
+    for found, edge in [*((f, 0) for f in after), *((f, 1) for f in before)]:
+        for since, end, numbers in _spans(found):
+            if (edge == 0 and since == day) or (edge == 1 and end == last):
+                out.update(n for n in numbers if n)
     return sorted(out)
 
 
