@@ -234,13 +234,17 @@ def test_a_window_of_days_is_answered_as_each_day_alone_on_the_mirror(
     assert _answers_both_ways(db, questions, "2023-06-01", "2025-12-31", step=45) > 0
 
 
-def test_a_window_of_days_is_answered_as_each_day_alone(small: str) -> None:
+@pytest.mark.parametrize("stretch", [100, 5])
+def test_a_window_of_days_is_answered_as_each_day_alone(
+        small: str, stretch: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """On a synthetic catalogue whose announcements start and end every few days, with the
     listing shortened (groups' representatives, the newest announcements): every day of
-    a window equals the day alone."""
+    a window equals the day alone, read at once or a few days at a time."""
     from portfolio.status import queries_of
     from store import catalogue
-    from timeline import queries, status
+    from timeline import batch, queries, status
+
+    monkeypatch.setattr(batch, "WINDOW_DAYS", stretch)
 
     db = catalogue.open_db(small)
     lanes = _lanes(db, 120, 5)

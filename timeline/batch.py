@@ -31,6 +31,7 @@ changes.py) answer every day of it from one read, not one read a day.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -42,18 +43,28 @@ from timeline.lots import has_goods
 SHOWN = 10  # announcements per question read in full, besides each group's own
 FAR = "9999-12-31"
 FEW = 100  # questions past which the non-goods lots are listed once rather than looked up
+WINDOW_DAYS = 100  # the longest stretch of days read at once (a quarter and a bit)
 
 
 def window(memo: dict[Any, Any], first: str, last: str) -> None:
-    """Read for the days ``first`` to ``last`` from now on (the calls share ``memo``)."""
-    memo["window"] = (first, last)
+    """Read for the days ``first`` to ``last`` from now on (the calls share ``memo``), in
+    stretches of :data:`WINDOW_DAYS` (a long period is read a stretch at a time)."""
+    memo["window"] = (dt.date.fromisoformat(first), dt.date.fromisoformat(last))
 
 
 def _cache(memo: dict[Any, Any], on: str) -> dict[str, Any]:
-    """The rows kept for the window ``on`` falls in (the date alone, outside the window)."""
-    first, last = memo.get("window") or (on, on)
-    if not first <= on <= last:
-        first = last = on
+    """The rows kept for the stretch of the window ``on`` falls in (the date alone,
+    outside the window)."""
+    first = last = on
+    if "window" in memo:
+        start, end = memo["window"]
+        day = dt.date.fromisoformat(on)
+        if start <= day <= end:
+            days = (end - start).days + 1  # in stretches of even length, none over the limit
+            size = -(-days // -(-days // WINDOW_DAYS))
+            begins = start + dt.timedelta(days=(day - start).days // size * size)
+            first = begins.isoformat()
+            last = min(end, begins + dt.timedelta(days=size - 1)).isoformat()
     return memo.setdefault(("window", first, last), {"first": first, "last": last})
 
 
