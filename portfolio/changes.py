@@ -18,6 +18,7 @@ changes that day of the announcements whose parts start or end on it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from sqlite_utils import Database
@@ -28,6 +29,7 @@ from timeline import queries
 EVENT_LIMIT = 200
 
 
+@functools.lru_cache(maxsize=65536)
 def _day(value: str, days: int) -> str:
     return (dt.date.fromisoformat(value) + dt.timedelta(days=days)).isoformat()
 
@@ -37,12 +39,14 @@ def _key(row: dict[str, Any]) -> tuple[str, str]:
 
 
 def _spans(found: dict[str, Any]) -> list[tuple[str | None, str | None, tuple]]:
-    """(since, until, (announcement, cause)) of every interval one answer reads."""
-    out = [(p.get("since"), p.get("until"), (p["announcement"], p.get("cause")))
-           for p in [*found["parts"], *found["wide"]]]
-    out += [(a.get("since"), a.get("until"), (a["number"], a.get("cause")))
-            for a in found["announcements"]]
-    return out
+    """(since, until, (announcement, cause)) of every interval one answer reads (kept with
+    the answer: a lane's boundaries and a change's announcements both read them)."""
+    if "spans" not in found:
+        found["spans"] = [(p.get("since"), p.get("until"), (p["announcement"], p.get("cause")))
+                          for p in [*found["parts"], *found["wide"]]]
+        found["spans"] += [(a.get("since"), a.get("until"), (a["number"], a.get("cause")))
+                           for a in found["announcements"]]
+    return found["spans"]
 
 
 def boundaries(lookups: Lookups, kind: str, query: str, destination: str, start: str,

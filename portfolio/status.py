@@ -164,32 +164,51 @@ def _binds(part: dict[str, Any], end_use: str | None) -> bool:
 def verdict_of(parts: list[dict[str, Any]], wide: list[dict[str, Any]],
                end_use: str | None) -> dict[str, Any]:
     """The verdict from the lane's matched parts and the destination-wide measures."""
+    return _verdict([digest(parts, end_use)], wide, end_use)
+
+
+def digest(parts: list[dict[str, Any]], end_use: str | None) -> dict[str, Any]:
+    """What the verdict reads of some of a lane's parts, in their order: the parts that can
+    decide, in force (with the rank of their verdict and whether they list the product
+    by themselves), suspended and pending. A lane's verdict joins its answers' digests
+    (:func:`decide`), each made once per answer and end use."""
     deciding = [p for p in parts if p["goods"] and not p.get("via_group")
                 and p.get("measure") in VERDICTS and _binds(p, end_use)]
-    listed_now = [p for p in deciding if _listed(p) and p["state"] in ("in_force", "superseded")]
-    applying = [p for p in deciding if p["state"] in ("in_force", "superseded")
-                and (_listed(p) or listed_now)]
-    if listed_now:
-        applying += [{**w, "how": "destination-wide measure", "goods": True}
-                     for w in wide if w["state"] == "in_force" and w.get("measure") in VERDICTS
-                     and _binds(w, end_use)]
-    if applying:
-        best = min(applying, key=lambda p: ORDER.index(VERDICTS[p["measure"]]))
-        verdict = VERDICTS[best["measure"]]
-        chosen = [p for p in applying if VERDICTS[p["measure"]] == verdict]
+    now = [(ORDER.index(VERDICTS[p["measure"]]), _listed(p), p) for p in deciding
+           if p["state"] in ("in_force", "superseded")]
+    return {"now": now, "listed": any(listed for _, listed, _ in now),
+            "suspended": [p for p in deciding if p["state"] == "suspended" and _listed(p)],
+            "pending": [p for p in deciding if p["state"] == "pending" and _listed(p)]}
+
+
+def _verdict(digests: list[dict[str, Any]], wide: list[dict[str, Any]],
+             end_use: str | None) -> dict[str, Any]:
+    """:func:`verdict_of` from the digests of the lane's parts, in order."""
+    if any(d["listed"] for d in digests):
+        # a listed item in force: every measure in force applies, those bound to a
+        # destination included, and the destination-wide ones
+        applying = [p for d in digests for _, _, p in d["now"]]
+        ranks = [rank for d in digests for rank, _, _ in d["now"]]
+        for w in wide:
+            if w["state"] == "in_force" and w.get("measure") in VERDICTS and _binds(w, end_use):
+                applying.append({**w, "how": "destination-wide measure", "goods": True})
+                ranks.append(ORDER.index(VERDICTS[w["measure"]]))
+        best = min(ranks)
+        chosen = [p for p, rank in zip(applying, ranks, strict=True) if rank == best]
         if not all(_listed(p) for p in chosen):
             # a destination-bound measure decides: the listed items it bites on are the chain
             taken = {id(p) for p in chosen}
-            chosen += [p for p in listed_now if id(p) not in taken]
-        return {"verdict": verdict, "deciding": chosen, "applying": applying}
-    suspended = [p for p in deciding if p["state"] == "suspended" and _listed(p)]
+            chosen += [p for d in digests for _, listed, p in d["now"]
+                       if listed and id(p) not in taken]
+        return {"verdict": ORDER[best], "deciding": chosen, "applying": applying}
+    suspended = [p for d in digests for p in d["suspended"]]
     if suspended:
         until = min(p["until"] for p in suspended if p.get("until")) \
             if any(p.get("until") for p in suspended) else None
         return {"verdict": f"control suspended until {until}" if until else
                 "control suspended", "deciding": suspended, "applying": suspended,
                 "until": until}
-    pending = [p for p in deciding if p["state"] == "pending" and _listed(p)]
+    pending = [p for d in digests for p in d["pending"]]
     if pending:
         start = min(p["effective"] if p.get("effective") and p["effective"] > p["since"]
                     else _next_day(p["until"]) if p.get("until") else p["since"]
@@ -300,11 +319,17 @@ def decide(lane: dict[str, Any], found: Callable[[str, str], dict[str, Any]]
     ones, then their causes) and its matched parts, from ``found(kind, query)``."""
     parts: list[dict[str, Any]] = []
     wide: list[dict[str, Any]] = []
+    digests = []
+    end_use = end_use_of(lane)
     for kind, query in queries_of(lane):
         answer = found(kind, query)
         parts += answer["parts"]
         wide = wide or answer["wide"]
-    result = verdict_of(parts, wide, end_use_of(lane))
+        kept = answer.setdefault("digests", {})  # per end use (Lookups.found keeps answers)
+        if end_use not in kept:
+            kept[end_use] = digest(answer["parts"], end_use)
+        digests.append(kept[end_use])
+    result = _verdict(digests, wide, end_use)
     deciding = result["deciding"]
     numbers = _unique([*(p["announcement"] for p in deciding),
                        *(p.get("cause") for p in deciding)])

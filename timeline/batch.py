@@ -609,16 +609,10 @@ def _clause_forms(db: Database, numbers: list[str], on: str, cache: dict[str, An
     return out
 
 
-def for_destination(db: Database, kind: str, value: str, found: dict[str, Any], on: str,
-                    destinations: list[str], wide: list[dict[str, Any]] | None = None
-                    ) -> dict[str, Any]:
-    """The answer (as ``status`` gives it, every announcement listed) to one question of
-    :func:`answers` for one destination (``wide``: its destination-wide measures on the
-    date, when the caller has read them already); ``goods`` says, per (announcement,
-    clause, kind) of its parts, whether they can name goods (timeline/lots.py)."""
-    rows = [r for r in found["rows"] if span_status.allowed(
-        {"destination_wide": bool(r["destination_wide"]), "destinations": r["destinations"]},
-        destinations)]
+def _listing(rows: list[dict[str, Any]], states: dict[str, dict[str, Any]], own: list[str]
+             ) -> tuple[list[dict[str, Any]], dict[tuple, bool]]:
+    """The announcements (newest first, each with its matched parts) of these lot rows and
+    of the own-list announcements, and whether each clause can name goods."""
     parts = status._parts_of(rows)
     goods = {(r["announcement"], r["provision"], r["kind"]): r["goods"] for r in rows}
     by_number: dict[str, list[dict[str, Any]]] = {}
@@ -627,14 +621,24 @@ def for_destination(db: Database, kind: str, value: str, found: dict[str, Any], 
         by_number.setdefault(part["announcement"], []).append(part)
         dates[part["announcement"]] = max(dates.get(part["announcement"], ""),
                                           part["announcement_date"] or "")
-    states = found["states"]
-    for number in found["own"]:
+    for number in own:
         info = states.get(number)
         if number not in by_number and info is not None and info["state"] != "not_issued":
             dates[number] = info["issue_date"] or ""
     numbers = sorted(dates, key=lambda n: (dates[n], n), reverse=True)
-    listed = [status._with_matched(dict(states[n]), by_number.get(n, []))
-              for n in numbers if n in states]
+    return [status._with_matched(dict(states[n]), by_number.get(n, []))
+            for n in numbers if n in states], goods
+
+
+def for_destination(db: Database, kind: str, value: str, found: dict[str, Any], on: str,
+                    destinations: list[str], wide: list[dict[str, Any]] | None = None
+                    ) -> dict[str, Any]:
+    """The answer (as ``status`` gives it, every announcement listed) to one question of
+    :func:`answers` for one destination (``wide``: its destination-wide measures on the
+    date, when the caller has read them already); ``goods`` says, per (announcement,
+    clause, kind) of its parts, whether they can name goods (timeline/lots.py)."""
+    rows = [r for r in found["rows"] if span_status.allowed(r, destinations)]
+    listed, goods = _listing(rows, found["states"], found["own"])
     notes: dict[str, Any] = {}
     if kind in ("material", "group"):
         status._material_terms(kind, value, notes)
