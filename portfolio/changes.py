@@ -85,10 +85,11 @@ def boundaries_of(lookups: Lookups, keys: list[tuple[str, str, str]], start: str
 
 
 def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
-                    until: str | None = None, lookups: Lookups | None = None
-                    ) -> dict[str, Any]:
+                    until: str | None = None, lookups: Lookups | None = None,
+                    basis: bool = True) -> dict[str, Any]:
     """Every product whose verdict or deciding announcements change between ``since`` and
-    ``until`` (inclusive), newest first, with before → after and the events of the day."""
+    ``until`` (inclusive), newest first, with before → after and the events of the day
+    (``basis`` False: only the verdict changes, each read in full; the others are not)."""
     since = queries.check_date(since, "--since")
     until = queries.check_date(until, "--until")
     if until < since:
@@ -110,7 +111,7 @@ def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
         before = _decided(lane, found, decided)
         for day, now in days:
             after = _decided(lane, now, decided)
-            if after != before:
+            if after != before and (basis or after[0] != before[0]):
                 got = dict(zip(asked, now, strict=True))
                 row = lane_row(lane, day, lambda kind, query, got=got: got[(kind, query)])
                 out.append({"date": day, "sku": row["sku"], "destination": row["destination"],
@@ -120,7 +121,7 @@ def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
                             "announcements_after": row["announcements"],
                             "events": _events(db, events, day, _touched(found, now, day)),
                             "why": row["why"]})
-                before = after
+            before = after
             found = now
     out.sort(key=lambda c: (c["date"], c["sku"], c["destination"]), reverse=True)
     return {"since": since, "until": until, "order": "newest first",
@@ -195,7 +196,7 @@ def upcoming(db: Database, lanes: list[dict[str, Any]], days: int = 90,
     start = queries.check_date(start, "--from")
     if days < 1:
         raise queries.QueryError("--days must be at least 1")
-    found = verdict_changes(db, lanes, _day(start, 1), _day(start, days))
+    found = verdict_changes(db, lanes, _day(start, 1), _day(start, days), basis=False)
     dates = sorted([c for c in found["changes"] if c["verdict_changed"]],
                    key=lambda c: (c["date"], c["sku"], c["destination"]))
     return {"from": start, "days": days, "until": found["until"], "order": "soonest first",

@@ -173,10 +173,7 @@ def portfolio_changes(name: str, since: str, until: str | None, basis: bool, db_
     from store import catalogue
 
     db = catalogue.open_db(db_path)
-    found = verdict_changes(db, records.rows(db, name), since, until)
-    if not basis:
-        found["changes"] = [c for c in found["changes"] if c["verdict_changed"]]
-        found["products"] = len({(c["sku"], c["destination"]) for c in found["changes"]})
+    found = verdict_changes(db, records.rows(db, name), since, until, basis=basis)
     if as_json:
         emit_json(found)
         return

@@ -151,7 +151,8 @@ def _portfolio_section(db, db_path: str, echo: Callable[[str], None]) -> dict[st
     recent: dict[str, Any] = {}
     if not ahead["dates"]:
         echo("  none in the catalogue")
-        recent = verdict_changes(db, lanes, _days_before(ahead["from"], 89), ahead["from"])
+        recent = verdict_changes(db, lanes, _days_before(ahead["from"], 89), ahead["from"],
+                                 basis=False)
         changed = [c for c in recent["changes"] if c["verdict_changed"]]
         echo(f"and the last 90 days' verdict changes ({len(changed)}):")
         for change in changed:

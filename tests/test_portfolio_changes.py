@@ -100,3 +100,15 @@ def test_each_query_is_answered_on_its_boundaries_only(sample) -> None:
                     *((dt.date.fromisoformat(d) - dt.timedelta(days=1)).isoformat()
                       for d in edges)}
     assert len(days) <= 2 * len(edges) + 2 < 60
+
+
+def test_verdict_changes_alone_are_those_of_the_full_reading(sample) -> None:
+    """Without the basis (the CLI's default, upcoming dates, the web chart) only the
+    verdict changes are read in full: the same rows as the full reading's verdict changes."""
+    from portfolio.changes import verdict_changes
+
+    db, lanes = sample
+    full = verdict_changes(db, lanes, SINCE, UNTIL)["changes"]
+    alone = verdict_changes(db, lanes, SINCE, UNTIL, basis=False)["changes"]
+    assert len(alone) >= 5 and len(alone) < len(full)
+    assert alone == [c for c in full if c["verdict_changed"]]

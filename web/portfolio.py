@@ -67,7 +67,7 @@ def _history(db: Database, lanes: list[dict[str, Any]],
     until = _day(on, AHEAD_DAYS)
     start = {(r["sku"], r["destination"]): r["verdict"]
              for r in portfolio_status(db, lanes, _day(HISTORY_FROM, -1), screen=False)}
-    found = verdict_changes(db, lanes, HISTORY_FROM, until)["changes"]
+    found = verdict_changes(db, lanes, HISTORY_FROM, until, basis=False)["changes"]
     steps: dict[tuple[str, str], list[tuple[str, str, list[str]]]] = {
         key: [(HISTORY_FROM, verdict, [])] for key, verdict in start.items()}
     for change in sorted(found, key=lambda c: c["date"]):
