@@ -84,6 +84,24 @@ def boundaries_of(lookups: Lookups, keys: list[tuple[str, str, str]], start: str
     return {key: sorted(days) for key, days in found.items()}
 
 
+def verdict_boundaries(lookups: Lookups, keys: list[tuple[str, str, str]], start: str,
+                       until: str) -> dict[tuple[str, str, str], list[str]]:
+    """The days after ``start`` up to ``until`` on which each query's verdict can change:
+    where its groups change (``Lookups.verdict_days``), not each day a lot joins one;
+    the queries the spans cannot answer follow :func:`boundaries_of`. Each day's queries
+    are answered together."""
+    days = lookups.verdict_days(sorted({query for _, query, _ in keys}), start, until)
+    edges = boundaries_of(lookups, [key for key in keys if key[1] not in days], start, until)
+    edges.update({key: sorted(days[key[1]]) for key in keys if key[1] in days})
+    due: dict[str, set[str]] = {start: {query for _, query, _ in keys}}
+    for (_, query, _), found in edges.items():
+        for day in found:
+            due.setdefault(day, set()).add(query)
+    for day, asked in sorted(due.items()):
+        lookups.prefetch(sorted(asked), day)
+    return edges
+
+
 def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
                     until: str | None = None, lookups: Lookups | None = None,
                     basis: bool = True) -> dict[str, Any]:
@@ -98,9 +116,10 @@ def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
     lookups.plan(query for lane in lanes for _, query in queries_of(lane))
     start = _day(since, -1)
     lookups.window(start, until)
-    edges = boundaries_of(lookups, list(dict.fromkeys(
-        (kind, query, lane["destination"]) for lane in lanes
-        for kind, query in queries_of(lane))), start, until)
+    keys = list(dict.fromkeys((kind, query, lane["destination"]) for lane in lanes
+                              for kind, query in queries_of(lane)))
+    edges = boundaries_of(lookups, keys, start, until) if basis else \
+        verdict_boundaries(lookups, keys, start, until)
     events: dict[tuple[str, str], list[dict[str, Any]]] = {}
     decided: dict[tuple, tuple[str, list[str]]] = {}
     out = []

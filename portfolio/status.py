@@ -250,6 +250,16 @@ class Lookups:
         """Answer the days ``first`` to ``last`` from one read (``batch.window``)."""
         batch.window(self._memo, first, last)
 
+    def verdict_days(self, asked: list[str], first: str, last: str
+                     ) -> dict[str, set[str]]:
+        """Per planned query the spans answer, the days after ``first`` up to ``last`` on
+        which its groups can change (``batch.verdict_days``): a verdict changes on no
+        other day."""
+        questions = {q: self._planned[q] for q in asked if q in self._planned}
+        days = batch.verdict_days(self.db, sorted(set(questions.values())), first, last,
+                                  self._memo)
+        return {q: days[question] for q, question in questions.items() if question in days}
+
     def prefetch(self, asked: Any, on: str) -> None:
         """Answer these planned queries on ``on`` together (those not answered yet)."""
         tried = self._tried.setdefault(on, set())

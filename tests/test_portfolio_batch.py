@@ -255,3 +255,22 @@ def test_a_window_of_days_is_answered_as_each_day_alone(
         "order by count(*) desc limit 1")]
     first = _day(starts[0], -6)
     assert _answers_both_ways(db, questions, first, _day(first, 12)) > 0
+
+
+@pytest.mark.parametrize("stretch", [100, 7])
+def test_verdict_changes_follow_the_groups(small: str, stretch: int,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read on the days a question's groups change (``batch.verdict_days``), the verdict
+    changes over fifteen years are those of the full reading, which reads every day a lot
+    starts or ends (a window read in stretches of 100 and of 7 days)."""
+    from portfolio.changes import verdict_changes
+    from store import catalogue
+    from timeline import batch
+
+    monkeypatch.setattr(batch, "WINDOW_DAYS", stretch)
+    db = catalogue.open_db(small)
+    lanes = _lanes(db, 120, 5)
+    full = verdict_changes(db, lanes, "2005-01-01", "2019-12-31")["changes"]
+    alone = verdict_changes(db, lanes, "2005-01-01", "2019-12-31", basis=False)["changes"]
+    assert sum(c["verdict_changed"] for c in full) >= 5
+    assert alone == [c for c in full if c["verdict_changed"]]

@@ -101,14 +101,8 @@ def _groups(db: Database, materials: list[str], codes: list[str], on: str,
 
     Each group is read for the window in pieces, one per first and last day its lots
     share there (:func:`_pieces`); a day's group joins the pieces covering it."""
-    kept = cache.setdefault("groups", {})
     asked = [("material", m) for m in materials] + [("hs", c) for c in codes]
-    todo = [q for q in asked if q not in kept]
-    if todo:
-        kept.update(_pieces(db, [v for k, v in todo if k == "material"],
-                            [v for k, v in todo if k == "hs"], cache["first"], cache["last"]))
-        for question in todo:
-            kept.setdefault(question, [])
+    kept = _kept_pieces(db, asked, cache)
     out: dict[tuple[str, str], list[tuple]] = {}
     for question in asked:
         groups: dict[tuple, list[Any]] = {}
@@ -129,6 +123,20 @@ def _groups(db: Database, materials: list[str], codes: list[str], on: str,
         if groups:
             out[question] = [(*key, *group) for key, group in groups.items()]
     return out
+
+
+def _kept_pieces(db: Database, asked: list[tuple[str, str]], cache: dict[str, Any]
+                 ) -> dict[tuple[str, str], list[tuple]]:
+    """:func:`_pieces` of these questions (("material", m) or ("hs", code)), read once a
+    window."""
+    kept = cache.setdefault("groups", {})
+    todo = [q for q in asked if q not in kept]
+    if todo:
+        kept.update(_pieces(db, [v for k, v in todo if k == "material"],
+                            [v for k, v in todo if k == "hs"], cache["first"], cache["last"]))
+        for question in todo:
+            kept.setdefault(question, [])
+    return kept
 
 
 def _pieces(db: Database, materials: list[str], codes: list[str], first: str, last: str
@@ -283,18 +291,24 @@ def _every_lot(db: Database, codes: list[str], on: str, cache: dict[str, Any]
     return out
 
 
-def _via_materials(db: Database, on: str, found: dict[str, set[str]], memo: dict[Any, Any],
-                   cache: dict[str, Any]) -> dict[str, list]:
-    """``span_status.via_materials`` of many codes (rows of lots in force on the date
-    only), from one read of the clause-level spans, shortened as :func:`_shown` says."""
+def _via_rows(db: Database, cache: dict[str, Any]) -> list[tuple]:
+    """The clause-level spans reached through materials overlapping the window, by term
+    (``span_status.via_materials``' columns, then the span's last day)."""
     if "via" not in cache:
         cache["via"] = db.execute(
             "select lot_id, state, shape, n, null, 4, null, adate, announcement, start, null, "
             "term, end from lot_spans where kind = 'provision_material' and start <= ? and "
             "(end is null or end >= ?) order by term", [cache["last"], cache["first"]]
         ).fetchall()
-    rows = cache["via"] if cache["first"] == cache["last"] else [  # (its end last)
-        row for row in cache["via"] if row[9] <= on and (row[12] is None or row[12] >= on)]
+    return cache["via"]
+
+
+def _via_materials(db: Database, on: str, found: dict[str, set[str]], memo: dict[Any, Any],
+                   cache: dict[str, Any]) -> dict[str, list]:
+    """``span_status.via_materials`` of many codes (rows of lots in force on the date
+    only), from one read of the clause-level spans, shortened as :func:`_shown` says."""
+    rows = _via_rows(db, cache) if cache["first"] == cache["last"] else [  # (its end last)
+        row for row in _via_rows(db, cache) if row[9] <= on and (row[12] is None or row[12] >= on)]
     if "clause codes" not in memo:  # the codes of every clause reached through materials
         codes: dict[int, list[str]] = {}
         for lot_id, term in db.execute(
@@ -491,11 +505,7 @@ def answers(db: Database, questions: list[tuple[str, str]], on: str,
     (:func:`window`)."""
     memo = {} if memo is None else memo
     cache = _cache(memo, on)
-    unknown = [q for q in questions if ("answerable", q) not in memo]
-    if unknown:
-        yes = answerable(db, unknown)
-        memo.update({("answerable", q): q in yes for q in unknown})
-    asked = {q for q in questions if memo[("answerable", q)]}
+    asked = _answerable(db, questions, memo)
     materials = sorted({v for k, v in asked if k in ("material", "group")})
     codes = sorted({v for k, v in asked if k == "hs"})
     groups = _groups(db, materials, codes, on, cache)
@@ -549,21 +559,26 @@ def _states(db: Database, numbers: Any, on: str, cache: dict[str, Any]
     return out
 
 
+def _own_numbers(db: Database, question: tuple[str, str], memo: dict[Any, Any]) -> list[str]:
+    """The announcements whose own lists name the question (``status._own_lists``), newest
+    issue first (kept: it does not depend on the date)."""
+    if ("own", question) not in memo:  # an unknown number: none
+        numbers = list(dict.fromkeys(status._own_lists(db, *question)))
+        issued = dict(db.execute(
+            "select number, coalesce(issue_date, '') from announcements where number in "
+            "(select value from json_each(?))", [json.dumps(numbers)]).fetchall())
+        memo[("own", question)] = sorted(((issued[n], n) for n in numbers if n in issued),
+                                          reverse=True)
+    return [n for _, n in memo[("own", question)]]
+
+
 def _own(db: Database, asked: set[tuple[str, str]], on: str, memo: dict[Any, Any],
          cache: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
     """Per question, the announcements whose own lists name it (``status._own_lists``)
     issued by ``on``, newest first: the newest :data:`SHOWN`, and of those in force (an
     annex without items, No. 89's catalogue, is read through its own clauses, one by one,
     and can decide the verdict) every one that has a form of clause no newer one has."""
-    for q in asked:
-        if ("own", q) not in memo:  # newest issue first (an unknown number: none)
-            numbers = list(dict.fromkeys(status._own_lists(db, *q)))
-            issued = dict(db.execute(
-                "select number, coalesce(issue_date, '') from announcements where number in "
-                "(select value from json_each(?))", [json.dumps(numbers)]).fetchall())
-            memo[("own", q)] = sorted(((issued[n], n) for n in numbers if n in issued),
-                                      reverse=True)
-    named = {q: [n for _, n in memo[("own", q)]] for q in asked}
+    named = {q: _own_numbers(db, q, memo) for q in asked}
     states = _states(db, sorted({n for numbers in named.values() for n in numbers}), on,
                      cache)
     forms = _clause_forms(db, sorted({n for numbers in named.values() for n in numbers
@@ -628,6 +643,99 @@ def _listing(rows: list[dict[str, Any]], states: dict[str, dict[str, Any]], own:
     numbers = sorted(dates, key=lambda n: (dates[n], n), reverse=True)
     return [status._with_matched(dict(states[n]), by_number.get(n, []))
             for n in numbers if n in states], goods
+
+
+def verdict_days(db: Database, questions: list[tuple[str, str]], first: str, last: str,
+                 memo: dict[Any, Any]) -> dict[tuple[str, str], set[str]]:
+    """Per answerable question, the days after ``first`` up to ``last`` on which the
+    verdict its answer gives can change (some days on which it cannot, too).
+
+    A verdict reads the groups of matched lots (state, shape, goods), not which lots are
+    in them: for a material, a day counts where a group starts or stops covering, or where
+    a suspended or pending group gains or loses a lot (its soonest end, its earliest start);
+    for a code (a few lots), any day a lot starts or ends, and any day a clause reached
+    through its lots' materials does. For both, the days the announcements whose own lists
+    name it start or end a state or a clause, and those of the measures bound to every
+    dual-use item to a destination. ``first`` and ``last`` lie in ``memo``'s window."""
+    asked = _answerable(db, questions, memo)
+    out: dict[tuple[str, str], set[str]] = {q: set() for q in asked}
+    day = first
+    while day <= last:
+        cache = _cache(memo, day)
+        kept = _kept_pieces(db, sorted({("hs" if k == "hs" else "material", v)
+                                        for k, v in asked}), cache)
+        via: dict[str, list[tuple]] = {}
+        for row in _via_rows(db, cache):
+            via.setdefault(row[11], []).append(row)
+        for question in asked:
+            days = out[question]
+            kind, value = question
+            pieces = kept[("hs" if kind == "hs" else "material", value)]
+            if kind == "hs":
+                held: set[str] = set()
+                for start, end, _, names, *_ in pieces:
+                    days.update((start, _next(end)))
+                    if names:
+                        held |= {m for found in json.loads(f"[{names}]") for m in found}
+                for material in held:
+                    days.update(_coverage_days([(row[9], row[12] or FAR, row[1:3])
+                                                for row in via.get(material, ())]))
+            else:
+                days.update(_coverage_days(pieces))
+            own = _own_numbers(db, question, memo)
+            _states(db, own, day, cache)  # reads their intervals for the window
+            days.update(d for n in own if cache["states"][n] is not None
+                        for i in cache["states"][n][1] for d in (i[1], _next(i[2] or FAR)))
+            _clause_forms(db, own, day, cache)
+            days.update(d for n in own for _, start, end in cache["clause forms"][n]
+                        for d in (start, _next(end or FAR)))
+        if "wide days" not in cache:
+            cache["wide days"] = {d for start, end in db.execute(
+                "select i.start, i.end from items it join intervals i on i.subject_id = "
+                "it.subject_id and i.retired_in is null and i.start <= ? and (i.end is null "
+                "or i.end >= ?) where it.current = 1 and it.destination_wide = 1",
+                [cache["last"], cache["first"]]) for d in (start, _next(end or FAR))}
+        for days in out.values():
+            days |= cache["wide days"]
+        day = _next(cache["last"])
+    return {q: {d for d in days if first < d <= last} for q, days in out.items()}
+
+
+def _coverage_days(pieces: list[tuple]) -> set[str]:
+    """The days a material's groups start or stop covering (every piece's first day and
+    the day after its last, for a suspended or pending group)."""
+    spans: dict[tuple, list[tuple[str, str]]] = {}
+    for start, end, key, *_ in pieces:
+        spans.setdefault(key, []).append((start, end))
+    out: set[str] = set()
+    for key, found in spans.items():
+        if key[0] in ("suspended", "pending"):
+            out.update(d for start, end in found for d in (start, _next(end)))
+            continue
+        found.sort()
+        run_start, run_end = found[0]
+        for start, end in found[1:]:
+            if start <= _next(run_end):
+                run_end = max(run_end, end)
+                continue
+            out.update((run_start, _next(run_end)))
+            run_start, run_end = start, end
+        out.update((run_start, _next(run_end)))
+    return out
+
+
+def _next(day: str) -> str:
+    return FAR if day >= FAR else (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
+
+
+def _answerable(db: Database, questions: list[tuple[str, str]], memo: dict[Any, Any]
+                ) -> set[tuple[str, str]]:
+    """:func:`answerable` of these questions, each looked up once (kept in ``memo``)."""
+    unknown = [q for q in questions if ("answerable", q) not in memo]
+    if unknown:
+        yes = answerable(db, unknown)
+        memo.update({("answerable", q): q in yes for q in unknown})
+    return {q for q in questions if memo[("answerable", q)]}
 
 
 def for_destination(db: Database, kind: str, value: str, found: dict[str, Any], on: str,
