@@ -176,7 +176,7 @@ def _decided(lane: dict[str, Any], found: list[dict[str, Any]], kept: dict[tuple
            None if wide is None else id(wide))
     if key not in kept:
         answers = iter(found)
-        result, numbers, _ = decide(lane, lambda kind, query: next(answers))
+        result, numbers = decide(lane, lambda kind, query: next(answers))
         kept[key] = (result["verdict"], numbers)
     return kept[key]
 

@@ -324,16 +324,14 @@ def lane_status(db: Database, lane: dict[str, Any], on: str,
 
 
 def decide(lane: dict[str, Any], found: Callable[[str, str], dict[str, Any]]
-           ) -> tuple[dict[str, Any], list[str], list[dict[str, Any]]]:
-    """The lane's verdict (:func:`verdict_of`), the announcements in its chain (deciding
-    ones, then their causes) and its matched parts, from ``found(kind, query)``."""
-    parts: list[dict[str, Any]] = []
+           ) -> tuple[dict[str, Any], list[str]]:
+    """The lane's verdict (:func:`verdict_of`) and the announcements in its chain (deciding
+    ones, then their causes), from ``found(kind, query)``."""
     wide: list[dict[str, Any]] = []
     digests = []
     end_use = end_use_of(lane)
     for kind, query in queries_of(lane):
         answer = found(kind, query)
-        parts += answer["parts"]
         wide = wide or answer["wide"]
         kept = answer.setdefault("digests", {})  # per end use (Lookups.found keeps answers)
         if end_use not in kept:
@@ -343,18 +341,20 @@ def decide(lane: dict[str, Any], found: Callable[[str, str], dict[str, Any]]
     deciding = result["deciding"]
     numbers = _unique([*(p["announcement"] for p in deciding),
                        *(p.get("cause") for p in deciding)])
-    return result, numbers, parts
+    return result, numbers
 
 
 def lane_row(lane: dict[str, Any], on: str,
              found: Callable[[str, str], dict[str, Any]]) -> dict[str, Any]:
     """The row of ``lane`` from ``found(kind, query)``: :meth:`Lookups.found` of each of the
     lane's queries on ``on`` (or on a day with the same answer: its texts say ``on``)."""
-    result, numbers, parts = decide(lane, found)
+    result, numbers = decide(lane, found)
     deciding = result["deciding"]
     searched = []
+    parts: list[dict[str, Any]] = []
     for kind, query in queries_of(lane):
         answer = found(kind, query)
+        parts += answer["parts"]
         text = answer["searched"]
         if text and answer.get("on") not in (None, on):
             text = timeline_status.searched_on(text, answer["on"], on)
