@@ -651,12 +651,13 @@ def verdict_days(db: Database, questions: list[tuple[str, str]], first: str, las
     verdict its answer gives can change (some days on which it cannot, too).
 
     A verdict reads the groups of matched lots (state, shape, goods), not which lots are
-    in them: for a material, a day counts where a group starts or stops covering, or where
-    a suspended or pending group gains or loses a lot (its soonest end, its earliest start);
-    for a code (a few lots), any day a lot starts or ends, and any day a clause reached
-    through its lots' materials does. For both, the days the announcements whose own lists
-    name it start or end a state or a clause, and those of the measures bound to every
-    dual-use item to a destination. ``first`` and ``last`` lie in ``memo``'s window."""
+    in them: a day counts where a group starts or stops covering, or where a suspended or
+    pending group gains or loses a lot (its soonest end, its earliest start); for a code,
+    also where a material starts or stops being held by its lots in force, and where a
+    group of the clauses those materials reach starts or stops covering. For both, the days
+    the announcements whose own lists name it start or end a state or a clause, and those
+    of the measures bound to every dual-use item to a destination. ``first`` and ``last``
+    lie in ``memo``'s window."""
     asked = _answerable(db, questions, memo)
     out: dict[tuple[str, str], set[str]] = {q: set() for q in asked}
     day = first
@@ -671,17 +672,18 @@ def verdict_days(db: Database, questions: list[tuple[str, str]], first: str, las
             days = out[question]
             kind, value = question
             pieces = kept[("hs" if kind == "hs" else "material", value)]
-            if kind == "hs":
-                held: set[str] = set()
+            days.update(_coverage_days(pieces))
+            if kind == "hs":  # and the materials its lots in force hold, and their clauses
+                held: dict[str, list[tuple]] = {}
                 for start, end, _, names, *_ in pieces:
-                    days.update((start, _next(end)))
-                    if names:
-                        held |= {m for found in json.loads(f"[{names}]") for m in found}
-                for material in held:
-                    days.update(_coverage_days([(row[9], row[12] or FAR, row[1:3])
-                                                for row in via.get(material, ())]))
-            else:
-                days.update(_coverage_days(pieces))
+                    for material in {m for found in json.loads(f"[{names or ''}]")
+                                     for m in found}:
+                        held.setdefault(material, []).append((start, end, ("held",)))
+                for material, found in held.items():
+                    days.update(_coverage_days(found))
+                    days.update(_coverage_days([  # a clause's soonest end is its own
+                        (row[9], row[12] or FAR, row[1:3], None, 1, None, row[12] or FAR, None)
+                        for row in via.get(material, ())]))
             own = _own_numbers(db, question, memo)
             _states(db, own, day, cache)  # reads their intervals for the window
             days.update(d for n in own if cache["states"][n] is not None
@@ -702,17 +704,28 @@ def verdict_days(db: Database, questions: list[tuple[str, str]], first: str, las
 
 
 def _coverage_days(pieces: list[tuple]) -> set[str]:
-    """The days a material's groups start or stop covering (every piece's first day and
-    the day after its last, for a suspended or pending group)."""
-    spans: dict[tuple, list[tuple[str, str]]] = {}
-    for start, end, key, *_ in pieces:
-        spans.setdefault(key, []).append((start, end))
+    """The days the groups of these pieces ((first day, last day, group key, ..., soonest
+    end, earliest start)) start or stop covering; for a suspended group, also the days
+    its soonest end changes, and for a pending group every piece's first day and the day
+    after its last."""
+    spans: dict[tuple, list[tuple]] = {}
+    for piece in pieces:
+        spans.setdefault(piece[2], []).append(piece)
     out: set[str] = set()
     for key, found in spans.items():
-        if key[0] in ("suspended", "pending"):
-            out.update(d for start, end in found for d in (start, _next(end)))
+        if key[0] == "pending":
+            out.update(d for start, end, *_ in found for d in (start, _next(end)))
             continue
-        found.sort()
+        if key[0] == "suspended":  # the day it ends soonest, on each day a piece bounds
+            ends = None
+            for day in sorted({d for start, end, *_ in found for d in (start, _next(end))}):
+                now = [(p[6] or FAR).split("|")[0] for p in found if p[0] <= day <= p[1]]
+                now_end = min(now) if now else None
+                if now_end != ends:
+                    out.add(day)
+                    ends = now_end
+            continue
+        found = sorted((start, end) for start, end, *_ in found)
         run_start, run_end = found[0]
         for start, end in found[1:]:
             if start <= _next(run_end):
