@@ -37,7 +37,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from timeline import span_status, spans, status
+from timeline import derive, span_status, spans, status
 from timeline.lots import has_goods
 
 SHOWN = 10  # announcements per question read in full, besides each group's own
@@ -307,8 +307,8 @@ def _via_materials(db: Database, on: str, found: dict[str, set[str]], memo: dict
                    cache: dict[str, Any]) -> dict[str, list]:
     """``span_status.via_materials`` of many codes (rows of lots in force on the date
     only), from one read of the clause-level spans, shortened as :func:`_shown` says."""
-    rows = _via_rows(db, cache) if cache["first"] == cache["last"] else [  # (its end last)
-        row for row in _via_rows(db, cache) if row[9] <= on and (row[12] is None or row[12] >= on)]
+    every = cache["first"] == cache["last"]  # a window of one day: every row covers it
+    rows = [row for row in _via_rows(db, cache) if every or _covers(row[9], row[12], on)]
     if "clause codes" not in memo:  # the codes of every clause reached through materials
         codes: dict[int, list[str]] = {}
         for lot_id, term in db.execute(
@@ -536,16 +536,24 @@ def answers(db: Database, questions: list[tuple[str, str]], on: str,
                        "own": own[question]} for question in asked}
 
 
-def _states(db: Database, numbers: Any, on: str, cache: dict[str, Any]
-            ) -> dict[str, dict[str, Any]]:
-    """``status.announcement_states`` on ``on``: each announcement's fields and intervals
-    read once a window, its state built once an interval."""
+def _kept_states(db: Database, numbers: Any, cache: dict[str, Any]
+                 ) -> dict[str, tuple | None]:
+    """Announcement → (fields, intervals overlapping the window, states built so far),
+    None for an unknown one (``status.state_rows``), read once a window."""
     kept = cache.setdefault("states", {})
     todo = sorted({n for n in numbers if n not in kept})
     if todo:
         found = status.state_rows(db, todo, cache["first"], cache["last"])
         for number in todo:
             kept[number] = (*found[number], {}) if number in found else None
+    return kept
+
+
+def _states(db: Database, numbers: Any, on: str, cache: dict[str, Any]
+            ) -> dict[str, dict[str, Any]]:
+    """``status.announcement_states`` on ``on``: each announcement's fields and intervals
+    read once a window, its state built once an interval."""
+    kept = _kept_states(db, numbers, cache)
     out: dict[str, dict[str, Any]] = {}
     for number in numbers:
         entry = kept[number]
@@ -600,10 +608,10 @@ def _own(db: Database, asked: set[tuple[str, str]], on: str, memo: dict[Any, Any
     return out
 
 
-def _clause_forms(db: Database, numbers: list[str], on: str, cache: dict[str, Any]
-                  ) -> dict[str, list[tuple[tuple, str | None]]]:
-    """Announcement → the (measure, destinations, scope, destination-wide, state) of each
-    of its clauses on ``on``, with the day that state ends."""
+def _kept_forms(db: Database, numbers: list[str], cache: dict[str, Any]
+               ) -> dict[str, list[tuple]]:
+    """Announcement → (form, first day, last day) of its clauses' intervals overlapping
+    the window (see :func:`_clause_forms`), read once a window."""
     kept = cache.setdefault("clause forms", {})
     todo = [n for n in numbers if n not in kept]
     for number in todo:
@@ -616,6 +624,14 @@ def _clause_forms(db: Database, numbers: list[str], on: str, cache: dict[str, An
             "l.kind = 'provision'", [cache["last"], cache["first"], json.dumps(todo)]
             ) if todo else ():
         kept[number].append((tuple(form), start, end))
+    return kept
+
+
+def _clause_forms(db: Database, numbers: list[str], on: str, cache: dict[str, Any]
+                  ) -> dict[str, list[tuple[tuple, str | None]]]:
+    """Announcement → the (measure, destinations, scope, destination-wide, state) of each
+    of its clauses on ``on``, with the day that state ends."""
+    kept = _kept_forms(db, numbers, cache)
     out: dict[str, list[tuple[tuple, str | None]]] = {}
     for number in numbers:
         for form, start, end in kept[number]:
@@ -685,11 +701,11 @@ def verdict_days(db: Database, questions: list[tuple[str, str]], first: str, las
                         (row[9], row[12] or FAR, row[1:3], None, 1, None, row[12] or FAR, None)
                         for row in via.get(material, ())]))
             own = _own_numbers(db, question, memo)
-            _states(db, own, day, cache)  # reads their intervals for the window
-            days.update(d for n in own if cache["states"][n] is not None
-                        for i in cache["states"][n][1] for d in (i[1], _next(i[2] or FAR)))
-            _clause_forms(db, own, day, cache)
-            days.update(d for n in own for _, start, end in cache["clause forms"][n]
+            states = _kept_states(db, own, cache)
+            days.update(d for n in own if states[n] is not None
+                        for i in states[n][1] for d in (i[1], _next(i[2] or FAR)))
+            forms = _kept_forms(db, own, cache)
+            days.update(d for n in own for _, start, end in forms[n]
                         for d in (start, _next(end or FAR)))
         if "wide days" not in cache:
             cache["wide days"] = {d for start, end in db.execute(
@@ -738,7 +754,7 @@ def _coverage_days(pieces: list[tuple]) -> set[str]:
 
 
 def _next(day: str) -> str:
-    return FAR if day >= FAR else (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
+    return FAR if day >= FAR else derive.day_after(day)
 
 
 def _answerable(db: Database, questions: list[tuple[str, str]], memo: dict[Any, Any]
