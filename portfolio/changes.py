@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from portfolio.status import Lookups, decide, end_use_of, lane_row, queries_of
+from portfolio.status import Lookups, decide, end_use_of, lane_row, queries_of, verdict_words
 from timeline import queries
 
 EVENT_LIMIT = 200
@@ -121,22 +121,23 @@ def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
     edges = boundaries_of(lookups, keys, start, until) if basis else \
         verdict_boundaries(lookups, keys, start, until)
     events: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    decided: dict[tuple, tuple[str, list[str]]] = {}
+    decided: dict[tuple, Any] = {}
     out = []
     for lane in lanes:
         asked = queries_of(lane)
         days = _lane_days(lookups, edges, lane, asked, start)
         _, found = next(days)
-        before = _decided(lane, found, decided)
+        before = _decided(lane, found, decided, basis)
         for day, now in days:
-            after = _decided(lane, now, decided)
-            if after != before and (basis or after[0] != before[0]):
+            after = _decided(lane, now, decided, basis)
+            if after != before:
                 got = dict(zip(asked, now, strict=True))
                 row = lane_row(lane, day, lambda kind, query, got=got: got[(kind, query)])
+                chain = before[1] if basis else _decided(lane, found, decided, True)[1]
                 out.append({"date": day, "sku": row["sku"], "destination": row["destination"],
                             "before": before[0], "after": row["verdict"],
                             "verdict_changed": before[0] != row["verdict"],
-                            "announcements_before": before[1],
+                            "announcements_before": chain,
                             "announcements_after": row["announcements"],
                             "events": _events(db, events, day, _touched(found, now, day)),
                             "why": row["why"]})
@@ -166,18 +167,22 @@ def _lane_days(lookups: Lookups, edges: dict[tuple[str, str, str], list[str]],
         yield day, found
 
 
-def _decided(lane: dict[str, Any], found: list[dict[str, Any]], kept: dict[tuple, Any]
-             ) -> tuple[str, list[str]]:
-    """The lane's verdict and chain from its answers (what a change compares), kept per
-    set of answers and end use: lanes asking the same questions share it, and so do the
-    days between two boundaries of the lane's answers."""
+def _decided(lane: dict[str, Any], found: list[dict[str, Any]], kept: dict[tuple, Any],
+             chain: bool = True) -> Any:
+    """The lane's verdict and chain from its answers (what a change compares; without
+    ``chain``, the verdict alone), kept per set of answers and end use: lanes asking the
+    same questions share it, and so do the days between two boundaries of the lane's
+    answers."""
     wide = next((f["wide"] for f in found if f["wide"]), None)
-    key = (end_use_of(lane), tuple(id(f) for f in found if f["parts"]),
+    key = (chain, end_use_of(lane), tuple(id(f) for f in found if f["parts"]),
            None if wide is None else id(wide))
     if key not in kept:
         answers = iter(found)
-        result, numbers = decide(lane, lambda kind, query: next(answers))
-        kept[key] = (result["verdict"], numbers)
+        if chain:
+            result, numbers = decide(lane, lambda kind, query: next(answers))
+            kept[key] = (result["verdict"], numbers)
+        else:
+            kept[key] = (verdict_words(lane, lambda kind, query: next(answers)),)
     return kept[key]
 
 

@@ -170,20 +170,55 @@ def verdict_of(parts: list[dict[str, Any]], wide: list[dict[str, Any]],
 def digest(parts: list[dict[str, Any]], end_use: str | None) -> dict[str, Any]:
     """What the verdict reads of some of a lane's parts, in their order: the parts that can
     decide, in force (with the rank of their verdict and whether they list the product
-    by themselves), suspended and pending. A lane's verdict joins its answers' digests
-    (:func:`decide`), each made once per answer and end use."""
+    by themselves), suspended and pending, and what the verdict's words take from them
+    (the best rank in force, the soonest end of a suspension, the soonest start of a
+    pending measure). A lane's verdict joins its answers' digests (:func:`decide`), each
+    made once per answer and end use."""
     deciding = [p for p in parts if p["goods"] and not p.get("via_group")
                 and p.get("measure") in VERDICTS and _binds(p, end_use)]
     now = [(ORDER.index(VERDICTS[p["measure"]]), _listed(p), p) for p in deciding
            if p["state"] in ("in_force", "superseded")]
+    suspended = [p for p in deciding if p["state"] == "suspended" and _listed(p)]
+    pending = [p for p in deciding if p["state"] == "pending" and _listed(p)]
+    untils = [p["until"] for p in suspended if p.get("until")]
     return {"now": now, "listed": any(listed for _, listed, _ in now),
-            "suspended": [p for p in deciding if p["state"] == "suspended" and _listed(p)],
-            "pending": [p for p in deciding if p["state"] == "pending" and _listed(p)]}
+            "best": min((rank for rank, _, _ in now), default=None),
+            "suspended": suspended, "until": min(untils) if untils else None,
+            "pending": pending, "from": min((_pending_from(p) for p in pending), default=None)}
+
+
+def _pending_from(part: dict[str, Any]) -> str:
+    """The day a pending part takes effect: its announcement's effective date when later
+    than the interval's start, else the day after the interval ends, else its start."""
+    if part.get("effective") and part["effective"] > part["since"]:
+        return part["effective"]
+    return _next_day(part["until"]) if part.get("until") else part["since"]
+
+
+def _wide_ranks(wide: list[dict[str, Any]], end_use: str | None) -> list[int]:
+    """The ranks of the destination-wide measures in force that bind the end use."""
+    return [ORDER.index(VERDICTS[w["measure"]]) for w in wide
+            if w["state"] == "in_force" and w.get("measure") in VERDICTS and _binds(w, end_use)]
+
+
+def verdict_name(digests: list[dict[str, Any]], wide: list[dict[str, Any]],
+                 end_use: str | None) -> str:
+    """The verdict's words (:func:`verdict_of`) from the digests alone: what a change
+    compares, without the chain."""
+    if any(d["listed"] for d in digests):
+        return ORDER[min([d["best"] for d in digests if d["now"]] + _wide_ranks(wide, end_use))]
+    if any(d["suspended"] for d in digests):
+        untils = [d["until"] for d in digests if d["until"]]
+        return f"control suspended until {min(untils)}" if untils else "control suspended"
+    froms = [d["from"] for d in digests if d["pending"]]
+    return f"pending from {min(froms)}" if froms else "not found in the catalogue"
 
 
 def _verdict(digests: list[dict[str, Any]], wide: list[dict[str, Any]],
              end_use: str | None) -> dict[str, Any]:
-    """:func:`verdict_of` from the digests of the lane's parts, in order."""
+    """:func:`verdict_of` from the digests of the lane's parts, in order: the verdict's
+    words (:func:`verdict_name`) with the parts that decide and apply."""
+    name = verdict_name(digests, wide, end_use)
     if any(d["listed"] for d in digests):
         # a listed item in force: every measure in force applies, those bound to a
         # destination included, and the destination-wide ones
@@ -193,29 +228,24 @@ def _verdict(digests: list[dict[str, Any]], wide: list[dict[str, Any]],
             if w["state"] == "in_force" and w.get("measure") in VERDICTS and _binds(w, end_use):
                 applying.append({**w, "how": "destination-wide measure", "goods": True})
                 ranks.append(ORDER.index(VERDICTS[w["measure"]]))
-        best = min(ranks)
+        best = ORDER.index(name)
         chosen = [p for p, rank in zip(applying, ranks, strict=True) if rank == best]
         if not all(_listed(p) for p in chosen):
             # a destination-bound measure decides: the listed items it bites on are the chain
             taken = {id(p) for p in chosen}
             chosen += [p for d in digests for _, listed, p in d["now"]
                        if listed and id(p) not in taken]
-        return {"verdict": ORDER[best], "deciding": chosen, "applying": applying}
+        return {"verdict": name, "deciding": chosen, "applying": applying}
     suspended = [p for d in digests for p in d["suspended"]]
     if suspended:
-        until = min(p["until"] for p in suspended if p.get("until")) \
-            if any(p.get("until") for p in suspended) else None
-        return {"verdict": f"control suspended until {until}" if until else
-                "control suspended", "deciding": suspended, "applying": suspended,
-                "until": until}
+        untils = [d["until"] for d in digests if d["until"]]
+        return {"verdict": name, "deciding": suspended, "applying": suspended,
+                "until": min(untils) if untils else None}
     pending = [p for d in digests for p in d["pending"]]
     if pending:
-        start = min(p["effective"] if p.get("effective") and p["effective"] > p["since"]
-                    else _next_day(p["until"]) if p.get("until") else p["since"]
-                    for p in pending)
-        return {"verdict": f"pending from {start}", "deciding": pending, "applying": pending,
-                "from": start}
-    return {"verdict": "not found in the catalogue", "deciding": [], "applying": []}
+        return {"verdict": name, "deciding": pending, "applying": pending,
+                "from": min(d["from"] for d in digests if d["pending"])}
+    return {"verdict": name, "deciding": [], "applying": []}
 
 
 class Lookups:
@@ -236,6 +266,7 @@ class Lookups:
         self._batched: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
         self._tried: dict[str, set[tuple[str, str]]] = {}
         self._wide: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._places: dict[str | None, list[str]] = {}  # destination as written → codes
         self._memo: dict[Any, Any] = {}  # what the batch keeps between dates
         self.asked: dict[str, list[float]] = {}  # query kind → [status calls, seconds]
 
@@ -283,7 +314,9 @@ class Lookups:
             batched = self._batched.get(on, {})
             started = time.perf_counter()
             if question in batched:
-                places = timeline_status.destinations_of(destination)
+                if destination not in self._places:
+                    self._places[destination] = timeline_status.destinations_of(destination)
+                places = self._places[destination]
                 place = (",".join(places), on)
                 if place not in self._wide:
                     self._wide[place] = timeline_status._destination_wide(self.db, on, places)
@@ -327,6 +360,22 @@ def decide(lane: dict[str, Any], found: Callable[[str, str], dict[str, Any]]
            ) -> tuple[dict[str, Any], list[str]]:
     """The lane's verdict (:func:`verdict_of`) and the announcements in its chain (deciding
     ones, then their causes), from ``found(kind, query)``."""
+    result = _verdict(*_digests(lane, found))
+    deciding = result["deciding"]
+    numbers = _unique([*(p["announcement"] for p in deciding),
+                       *(p.get("cause") for p in deciding)])
+    return result, numbers
+
+
+def verdict_words(lane: dict[str, Any], found: Callable[[str, str], dict[str, Any]]) -> str:
+    """The lane's verdict alone (:func:`verdict_name`), without its chain."""
+    return verdict_name(*_digests(lane, found))
+
+
+def _digests(lane: dict[str, Any], found: Callable[[str, str], dict[str, Any]]
+             ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str | None]:
+    """The digests of the lane's answers (each kept with its answer, per end use), the
+    destination-wide measures and the end use."""
     wide: list[dict[str, Any]] = []
     digests = []
     end_use = end_use_of(lane)
@@ -337,11 +386,7 @@ def decide(lane: dict[str, Any], found: Callable[[str, str], dict[str, Any]]
         if end_use not in kept:
             kept[end_use] = digest(answer["parts"], end_use)
         digests.append(kept[end_use])
-    result = _verdict(digests, wide, end_use)
-    deciding = result["deciding"]
-    numbers = _unique([*(p["announcement"] for p in deciding),
-                       *(p.get("cause") for p in deciding)])
-    return result, numbers
+    return digests, wide, end_use
 
 
 def lane_row(lane: dict[str, Any], on: str,
