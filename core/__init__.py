@@ -1,1 +1,1 @@
-"""Shared core: settings, the clock, Han characters, announcement numbers. Imports nothing of the project."""
+"""Shared core: settings, the clock, Han characters, announcement numbers, the collector pause. Imports nothing of the project."""

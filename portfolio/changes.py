@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from core import collector
 from portfolio.status import Lookups, decide, end_use_of, lane_row, queries_of, verdict_words
 from timeline import queries
 
@@ -102,6 +103,7 @@ def verdict_boundaries(lookups: Lookups, keys: list[tuple[str, str, str]], start
     return edges
 
 
+@collector.paused()
 def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
                     until: str | None = None, lookups: Lookups | None = None,
                     basis: bool = True) -> dict[str, Any]:

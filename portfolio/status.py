@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from core import collector
 from extract import items as model
 from store.catalogue import in_chunks
 from timeline import batch, queries
@@ -465,6 +466,7 @@ def _unique(values: Any) -> list[Any]:
     return list(dict.fromkeys(v for v in values if v))
 
 
+@collector.paused()
 def portfolio_status(db: Database, lanes: list[dict[str, Any]], on: str | None = None,
                      screen: bool = True, lookups: Lookups | None = None
                      ) -> list[dict[str, Any]]:
