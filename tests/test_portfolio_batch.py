@@ -274,3 +274,29 @@ def test_verdict_changes_follow_the_groups(small: str, stretch: int,
     alone = verdict_changes(db, lanes, "2005-01-01", "2019-12-31", basis=False)["changes"]
     assert sum(c["verdict_changed"] for c in full) >= 5
     assert alone == [c for c in full if c["verdict_changed"]]
+
+
+def test_reads_beside_the_codes_on_a_second_connection_give_the_same_answers(
+        small: str) -> None:
+    """Past :data:`batch.FEW` questions, the materials' groups, the own lists and the
+    clauses reached through materials are read on a second read-only connection while
+    the codes' groups are read: the answers equal those read on one connection."""
+    from portfolio.status import queries_of
+    from store import catalogue
+    from timeline import batch, queries, status
+
+    db = catalogue.open_db(small)
+    questions = sorted({status.classify(q, queries.normalise_announcement)
+                        for lane in _lanes(db, 120, 5) for _, q in queries_of(lane)})
+    assert len(questions) > batch.FEW
+    for on in ("2005-06-01", "2015-03-01"):
+        beside: dict[Any, Any] = {}
+        two = batch.answers(db, questions, on, beside)
+        assert beside["side"] is not None
+        assert beside["side"].conn is not db.conn
+        one = batch.answers(db, questions, on, {"side": None})
+        assert two.keys() == one.keys()
+        for question, found in one.items():
+            assert two[question]["own"] == found["own"], (on, question)
+            assert sorted(two[question]["rows"], key=repr) == sorted(found["rows"], key=repr)
+            assert two[question]["states"] == found["states"], (on, question)

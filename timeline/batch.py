@@ -33,6 +33,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
@@ -303,13 +306,10 @@ def _via_rows(db: Database, cache: dict[str, Any]) -> list[tuple]:
     return cache["via"]
 
 
-def _via_materials(db: Database, on: str, found: dict[str, set[str]], memo: dict[Any, Any],
-                   cache: dict[str, Any]) -> dict[str, list]:
-    """``span_status.via_materials`` of many codes (rows of lots in force on the date
-    only), from one read of the clause-level spans, shortened as :func:`_shown` says."""
-    every = cache["first"] == cache["last"]  # a window of one day: every row covers it
-    rows = [row for row in _via_rows(db, cache) if every or _covers(row[9], row[12], on)]
-    if "clause codes" not in memo:  # the codes of every clause reached through materials
+def _clause_codes(db: Database, memo: dict[Any, Any]) -> dict[int, list[str]]:
+    """Lot → the HS codes of each clause reached through materials (kept: they do not
+    depend on the date)."""
+    if "clause codes" not in memo:
         codes: dict[int, list[str]] = {}
         for lot_id, term in db.execute(
                 "select lot_id, term from lot_spans indexed by lot_spans_lot where lot_id in "
@@ -317,7 +317,16 @@ def _via_materials(db: Database, on: str, found: dict[str, set[str]], memo: dict
                 "and kind = 'hs'"):
             codes.setdefault(lot_id, []).append(term)
         memo["clause codes"] = codes
-    codes = memo["clause codes"]
+    return memo["clause codes"]
+
+
+def _via_materials(db: Database, on: str, found: dict[str, set[str]], memo: dict[Any, Any],
+                   cache: dict[str, Any]) -> dict[str, list]:
+    """``span_status.via_materials`` of many codes (rows of lots in force on the date
+    only), from one read of the clause-level spans, shortened as :func:`_shown` says."""
+    every = cache["first"] == cache["last"]  # a window of one day: every row covers it
+    rows = [row for row in _via_rows(db, cache) if every or _covers(row[9], row[12], on)]
+    codes = _clause_codes(db, memo)
     by_term: dict[str, list[tuple]] = {}
     for row in rows:
         by_term.setdefault(row[11], []).append(row)
@@ -508,6 +517,12 @@ def answers(db: Database, questions: list[tuple[str, str]], on: str,
     asked = _answerable(db, questions, memo)
     materials = sorted({v for k, v in asked if k in ("material", "group")})
     codes = sorted({v for k, v in asked if k == "hs"})
+    side = _side(db, memo) if len(asked) > FEW else None
+    if side is not None:  # what does not wait for the codes' groups, read beside them
+        with ThreadPoolExecutor(1) as pool:
+            aside = pool.submit(_read_aside, side, asked, materials, on, memo, cache)
+            _kept_pieces(db, [("hs", c) for c in codes], cache)
+            aside.result()
     groups = _groups(db, materials, codes, on, cache)
     own = _own(db, asked, on, memo, cache)
     wanted: dict[tuple[str, str], set[str]] = {}
@@ -534,6 +549,34 @@ def answers(db: Database, questions: list[tuple[str, str]], on: str,
     states = _states(db, sorted(numbers), on, cache)
     return {question: {"rows": rows.get(question, []), "states": states,
                        "own": own[question]} for question in asked}
+
+
+def _side(db: Database, memo: dict[Any, Any]) -> Database | None:
+    """A second read-only connection to the catalogue's file (kept in ``memo``), so two
+    reads run on the two cores (SQLite lets go of Python's lock while it reads); None
+    for a catalogue in memory, or one that cannot be opened again."""
+    if "side" not in memo:
+        memo["side"] = None
+        path = next((row[2] for row in db.execute("pragma database_list")
+                     if row[1] == "main"), "")
+        if path:
+            try:
+                memo["side"] = Database(sqlite3.connect(
+                    f"{Path(path).as_uri()}?mode=ro", uri=True, check_same_thread=False))
+            except sqlite3.Error:
+                pass
+    return memo["side"]
+
+
+def _read_aside(db: Database, asked: set[tuple[str, str]], materials: list[str], on: str,
+                memo: dict[Any, Any], cache: dict[str, Any]) -> None:
+    """The reads of :func:`answers` that do not wait for the codes' groups, kept in
+    ``memo`` and ``cache`` for it: the materials' groups, the own lists, the clauses
+    reached through materials."""
+    _kept_pieces(db, [("material", m) for m in materials], cache)
+    _own(db, asked, on, memo, cache)
+    _via_rows(db, cache)
+    _clause_codes(db, memo)
 
 
 def _kept_states(db: Database, numbers: Any, cache: dict[str, Any]
