@@ -268,6 +268,7 @@ class Lookups:
         self._tried: dict[str, set[tuple[str, str]]] = {}
         self._wide: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._places: dict[str | None, list[str]] = {}  # destination as written → codes
+        self.chains: dict[tuple, Any] = {}  # what lanes share of their rows (_chain)
         self._memo: dict[Any, Any] = {}  # what the batch keeps between dates
         self.asked: dict[str, list[float]] = {}  # query kind → [status calls, seconds]
 
@@ -354,7 +355,7 @@ def lane_status(db: Database, lane: dict[str, Any], on: str,
     """One lane's row: verdict, the parts that apply and how they matched, the chain."""
     lookups = lookups or Lookups(db)
     return lane_row(lane, on, lambda kind, query: lookups.found(
-        kind, query, lane["destination"], on))
+        kind, query, lane["destination"], on), lookups.chains)
 
 
 def decide(lane: dict[str, Any], found: Callable[[str, str], dict[str, Any]]
@@ -390,43 +391,72 @@ def _digests(lane: dict[str, Any], found: Callable[[str, str], dict[str, Any]]
     return digests, wide, end_use
 
 
-def lane_row(lane: dict[str, Any], on: str,
-             found: Callable[[str, str], dict[str, Any]]) -> dict[str, Any]:
-    """The row of ``lane`` from ``found(kind, query)``: :meth:`Lookups.found` of each of the
-    lane's queries on ``on`` (or on a day with the same answer: its texts say ``on``)."""
-    result, numbers = decide(lane, found)
+def _chain(lane: dict[str, Any], found: Callable[[str, str], dict[str, Any]],
+           kept: dict[tuple, Any] | None) -> dict[str, Any]:
+    """What a lane's row reads of its verdict: the verdict, the chain's announcements, how
+    the deciding parts matched, why, and the parts that apply. It depends on the digests,
+    the destination-wide measures and the end use alone, so lanes with the same ones share
+    it (``kept``; the entry holds the digests, so their ids stay theirs)."""
+    digests, wide, end_use = _digests(lane, found)
+    key = (tuple(id(d) for d in digests if d["now"] or d["suspended"] or d["pending"]),
+           id(wide) if wide else None, end_use)
+    if kept is not None and key in kept:
+        return kept[key][1]
+    result = _verdict(digests, wide, end_use)
     deciding = result["deciding"]
+    chain = {"verdict": result["verdict"], "decided": bool(deciding),
+             "numbers": _unique([*(p["announcement"] for p in deciding),
+                                 *(p.get("cause") for p in deciding)]),
+             "matched": _unique(p["how"] for p in deciding),
+             "why": "; ".join(_part_why(p) for p in _merged(deciding)),
+             "parts": [_brief(p) for p in _merged(result["applying"])]}
+    if kept is not None:
+        kept[key] = ((digests, wide), chain)
+    return chain
+
+
+def lane_row(lane: dict[str, Any], on: str,
+             found: Callable[[str, str], dict[str, Any]],
+             kept: dict[tuple, Any] | None = None) -> dict[str, Any]:
+    """The row of ``lane`` from ``found(kind, query)``: :meth:`Lookups.found` of each of the
+    lane's queries on ``on`` (or on a day with the same answer: its texts say ``on``);
+    ``kept`` shares the verdict's reading between lanes (:func:`_chain`)."""
+    chain = _chain(lane, found, kept)
     searched = []
-    parts: list[dict[str, Any]] = []
+    related: list[str] = []
+    aside: list[str] = []
     for kind, query in queries_of(lane):
         answer = found(kind, query)
-        parts += answer["parts"]
+        if "listed" not in answer:  # what every lane reading this answer shows of it
+            answer["listed"] = _unique(p["announcement"] for p in answer["parts"])
+            answer["aside"] = _unique(
+                f"{p['announcement']} {p.get('provision') or ''}: {p['measure']} in force "
+                f"since {p['since']} (outside the verdict vocabulary)".replace(" :", ":")
+                for p in answer["parts"] if p["state"] == "in_force"
+                and p.get("measure") and p["measure"] not in VERDICTS)
+        related += answer["listed"]
+        aside += answer["aside"]
         text = answer["searched"]
         if text and answer.get("on") not in (None, on):
             text = timeline_status.searched_on(text, answer["on"], on)
         searched.append(text)
-    deciding_numbers = set(numbers)
-    related = _unique(p["announcement"] for p in parts
-                      if p["announcement"] not in deciding_numbers)
-    matches = _unique(p["how"] for p in deciding)
-    why = "; ".join(_part_why(p) for p in _merged(deciding))
-    if not deciding:
+    deciding_numbers = set(chain["numbers"])
+    related = _unique(n for n in related if n not in deciding_numbers)
+    why = chain["why"]
+    if not chain["decided"]:
         why = ("Nothing in the catalogue decides this product on " + on + " (searched "
                + "; ".join(s for s in searched if s) + "). Not found in the catalogue is not "
                "'not controlled'.")
-    aside = _unique(f"{p['announcement']} {p.get('provision') or ''}: {p['measure']} in force "
-                    f"since {p['since']} (outside the verdict vocabulary)".replace(" :", ":")
-                    for p in parts if p["state"] == "in_force"
-                    and p.get("measure") and p["measure"] not in VERDICTS)
+    aside = _unique(aside)
     if aside:
         why += " Also: " + "; ".join(aside) + "."
     return {"sku": lane["sku"], "destination": lane["destination"],
             "description": lane.get("description"), "hs_code": lane.get("hs_code"),
             "materials": lane.get("materials") or [], "end_use": lane.get("end_use"),
             "counterparty": lane.get("counterparty"), "on": on,
-            "verdict": result["verdict"], "announcements": numbers, "matched": matches,
-            "related": related, "why": why,
-            "parts": [_brief(p) for p in _merged(result["applying"])]}
+            "verdict": chain["verdict"], "announcements": chain["numbers"],
+            "matched": chain["matched"], "related": related, "why": why,
+            "parts": [dict(p) for p in chain["parts"]]}
 
 
 def _part_why(part: dict[str, Any]) -> str:
