@@ -22,6 +22,7 @@ the verdict). This module only reads those answers as a product's verdict:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -154,6 +155,26 @@ def _listed(part: dict[str, Any]) -> bool:
     scope = part.get("scope") or {}
     return (part["goods"] and not part.get("via_group") and not part.get("destination_wide")
             and not scope.get("destinations") and part.get("measure") in VERDICTS)
+
+
+def bears(kind: str, value: str, state: str, shape: dict[str, Any] | None, goods: bool) -> str:
+    """How a group of lots matched by a question, in this state and shape, bears on the
+    verdict of a lane asking it (``batch.verdict_days`` follows the days that matter):
+    never, when its parts cannot decide (:func:`_parts`: a category's members, lots that
+    cannot name goods, a measure outside the verdict vocabulary, a destination-wide
+    measure, which is read apart); listed, when in force it lists the product for every
+    destination and end use (:func:`_listed`, :func:`_binds`): the verdict is then the
+    strictest measure in force, whatever is suspended or pending."""
+    if shape is None:
+        return batch.MAY
+    if (kind in ("material", "group") and model.members(value)) or not goods \
+            or shape["measure"] not in VERDICTS or shape["destination_wide"]:
+        return batch.NEVER
+    scope = json.loads(shape["scope"]) if shape["scope"] else {}
+    if state in ("in_force", "superseded") and not shape["destinations"] and not any(
+            scope.get(k) for k in ("destinations", "end_uses", "end_users")):
+        return batch.LISTED
+    return batch.MAY
 
 
 def _binds(part: dict[str, Any], end_use: str | None) -> bool:
@@ -290,7 +311,7 @@ class Lookups:
         other day."""
         questions = {q: self._planned[q] for q in asked if q in self._planned}
         days = batch.verdict_days(self.db, sorted(set(questions.values())), first, last,
-                                  self._memo)
+                                  self._memo, bears)
         return {q: days[question] for q, question in questions.items() if question in days}
 
     def prefetch(self, asked: Any, on: str) -> None:

@@ -300,3 +300,39 @@ def test_reads_beside_the_codes_on_a_second_connection_give_the_same_answers(
             assert two[question]["own"] == found["own"], (on, question)
             assert sorted(two[question]["rows"], key=repr) == sorted(found["rows"], key=repr)
             assert two[question]["states"] == found["states"], (on, question)
+
+
+def test_a_pending_group_names_the_lot_taking_effect_first(small: str) -> None:
+    """A pending group's representative for the verdict's date is the lot that takes
+    effect first, as the verdict reads a pending part (``portfolio.status._pending_from``:
+    its announcement's effective date, else the day after its pending interval), not the
+    first announced."""
+    from portfolio.status import _pending_from
+    from store import catalogue
+    from timeline import batch
+
+    db = catalogue.open_db(small)
+    materials = [r[0] for r in db.execute(
+        "select distinct term from item_terms where kind = 'material' order by term")]
+    checked = differs = 0
+    pending = [r[0] for r in db.execute(  # days some lot is pending on
+        "select distinct start from lot_spans where kind = 'material' and state = 'pending' "
+        "order by start")]
+    for on in pending[::max(1, len(pending) // 12)]:
+        groups = batch._groups(db, materials, [], on, batch._cache({}, on))
+        for (_, material), found in groups.items():
+            for state, shape, _, good, *_, effect in found:
+                if state != "pending":
+                    continue
+                spans = db.execute(
+                    "select s.start, s.end, a.effective_date from lot_spans s join lots l on "
+                    "l.id = s.lot_id left join announcements a on a.number = s.announcement "
+                    "where s.kind = 'material' and s.term = ? and s.state = 'pending' and "
+                    "s.shape = ? and l.goods = ? and s.start <= ? and (s.end is null or "
+                    "s.end >= ?)", [material, shape, good, on, on]).fetchall()
+                first = min(_pending_from({"effective": e, "since": s, "until": u})
+                            for s, u, e in spans)
+                assert effect.split("|")[0] == first, (on, material, shape)
+                checked += 1
+                differs += first != min(s for s, _, _ in spans)
+    assert checked >= 5 and differs >= 1, (checked, differs)

@@ -7,6 +7,7 @@ sample portfolio."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -112,3 +113,34 @@ def test_verdict_changes_alone_are_those_of_the_full_reading(sample) -> None:
     alone = verdict_changes(db, lanes, SINCE, UNTIL, basis=False)["changes"]
     assert len(alone) >= 5 and len(alone) < len(full)
     assert alone == [c for c in full if c["verdict_changed"]]
+
+
+def _shape(measure: str | None = "licence", bound: str | None = None,
+           wide: int = 0, **scope: list[str]) -> dict[str, object]:
+    return {"kind": "item", "measure": measure, "destinations": bound,
+            "scope": json.dumps({"destinations": [], "end_uses": [], "end_users": [],
+                                 **scope}), "destination_wide": wide}
+
+
+def test_how_a_group_bears_on_a_verdict() -> None:
+    """Only a group in force that lists the product for every destination and end use
+    makes what is suspended or pending irrelevant; groups whose parts never decide are
+    not followed; the rest may decide."""
+    from portfolio.status import bears
+    from timeline.batch import LISTED, MAY, NEVER
+
+    code = ("hs", "2805301100")
+    assert bears(*code, "in_force", _shape(), True) == LISTED
+    assert bears(*code, "superseded", _shape("prohibited"), True) == LISTED
+    assert bears("material", "gallium", "in_force", _shape(), True) == LISTED
+    for state in ("suspended", "pending", "ended"):
+        assert bears(*code, state, _shape(), True) == MAY, state
+    assert bears(*code, "in_force", _shape(bound=",US,"), True) == MAY
+    assert bears(*code, "in_force", _shape(destinations=["US"]), True) == MAY
+    assert bears(*code, "in_force", _shape(end_uses=["military"]), True) == MAY
+    assert bears(*code, "in_force", _shape(end_users=["a listed end user"]), True) == MAY
+    assert bears(*code, "in_force", None, True) == MAY
+    assert bears(*code, "in_force", _shape(), False) == NEVER  # cannot name goods
+    assert bears(*code, "in_force", _shape("state_trading"), True) == NEVER
+    assert bears(*code, "in_force", _shape(wide=1), True) == NEVER  # read apart
+    assert bears("group", "rare earths", "in_force", _shape(), True) == NEVER  # a category

@@ -9,10 +9,10 @@ portfolio takes minutes. Here every question of a date is answered together:
   code questions, find each question's groups of matched lots (state, shape, how it
   matched, whether the lot can name goods; timeline/spans.py, timeline/lots.py);
 - the announcements read in full are, per question, the newest :data:`SHOWN` (all of
-  them when there are no more) and, per group, its newest, its soonest-ending and its
-  earliest-starting announcement, so every verdict the parts can give is among them
-  (the strictest measure in force, the end of a suspension, the start of a pending
-  measure);
+  them when there are no more) and, per group, its newest, its soonest-ending and (for
+  a pending measure) the one taking effect first, so every verdict the parts can give
+  is among them (the strictest measure in force, the end of a suspension, the start of
+  a pending measure);
 - their lots' spans, fields and intervals are read in one query each, and grouped
   into parts exactly as ``status`` groups them (``status._parts_of``).
 
@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -93,14 +94,20 @@ def answerable(db: Database, questions: list[tuple[str, str]]) -> set[tuple[str,
 
 
 NOT_GOODS = "(select id from lots where goods = 0)"
+# the day a pending lot's span ``s`` (announcement ``a``) takes effect, as a verdict reads
+# it (portfolio.status._pending_from): the announcement's effective date when later than
+# the span's start, else the day after the span, else its start
+TAKES_EFFECT = ("(case when a.effective_date > s.start then a.effective_date when s.end is "
+                "not null then coalesce(date(s.end, '+1 day'), s.end) else s.start end)")
 
 
 def _groups(db: Database, materials: list[str], codes: list[str], on: str,
             cache: dict[str, Any]) -> dict[tuple[str, str], list[tuple]]:
     """Question → its groups of matched lots covering ``on``: (state, shape, how, goods,
     materials (for codes, on in-force groups: their lots' material lists joined by
-    commas), lots, newest, soonest end, earliest start), the last three as
-    ``date|number|lot|term|n`` (the last two for suspended and pending groups only).
+    commas), lots, newest, soonest end, soonest in effect), the last three as
+    ``date|number|lot|term|n`` (the last two for suspended and pending groups only; the
+    date of the last is the day its lot takes effect, :data:`TAKES_EFFECT`).
 
     Each group is read for the window in pieces, one per first and last day its lots
     share there (:func:`_pieces`); a day's group joins the pieces covering it."""
@@ -109,18 +116,18 @@ def _groups(db: Database, materials: list[str], codes: list[str], on: str,
     out: dict[tuple[str, str], list[tuple]] = {}
     for question in asked:
         groups: dict[tuple, list[Any]] = {}
-        for first, last, key, held, n, newest, soonest, earliest in kept[question]:
+        for first, last, key, held, n, newest, soonest, effect in kept[question]:
             if not first <= on <= last:
                 continue
             group = groups.get(key)
             if group is None:
-                groups[key] = [held, n, newest, soonest, earliest]
+                groups[key] = [held, n, newest, soonest, effect]
                 continue
             if held:
                 group[0] = f"{group[0]},{held}" if group[0] else held
             group[1] += n
             group[2] = max(group[2], newest)
-            for at, mark in ((3, soonest), (4, earliest)):
+            for at, mark in ((3, soonest), (4, effect)):
                 if mark and (group[at] is None or mark < group[at]):
                     group[at] = mark
         if groups:
@@ -145,7 +152,7 @@ def _kept_pieces(db: Database, asked: list[tuple[str, str]], cache: dict[str, An
 def _pieces(db: Database, materials: list[str], codes: list[str], first: str, last: str
             ) -> dict[tuple[str, str], list[tuple]]:
     """Question → (first day, last day, group key, materials, lots, newest, soonest end,
-    earliest start) of its matched lots overlapping the window, grouped by the days of
+    soonest in effect) of its matched lots overlapping the window, grouped by the days of
     the window they cover (see :func:`_groups`)."""
     overlaps = "s.start <= :last and (s.end is null or s.end >= :first)"
     days = ":first, :last" if first == last else \
@@ -188,16 +195,18 @@ def _pieces(db: Database, materials: list[str], codes: list[str], first: str, la
                 f"{adate or ''}|{number}|{lot_id}|{term}|{k}", None, None]
             if state in ("suspended", "pending"):
                 dated.add(value)
-        # a suspension's soonest end, a pending measure's soonest end and earliest start
+        # a suspension's soonest end, a pending measure's soonest end and the first day
+        # one of its lots takes effect
         subset = {**args, "materials": json.dumps(sorted(dated)),
                   "codes": json.dumps(sorted(dated)), "longer": json.dumps(sorted(dated))}
-        for value, state, shape, match, good, start, end, soonest, earliest in db.execute(
+        for value, state, shape, match, good, start, end, soonest, effect in db.execute(
                 f"select {question}, s.state, s.shape, {how}, {goods}, {days}, "
-                f"min(coalesce(s.end, :far) || {mark}), min(s.start || {mark}) from {rows} "
+                f"min(coalesce(s.end, :far) || {mark}), min({TAKES_EFFECT} || {mark}) "
+                f"from {rows} left join announcements a on a.number = s.announcement "
                 f"where {overlaps} and s.state in ('suspended', 'pending') "
                 "group by 1, 2, 3, 5, 6, 7", subset) if dated else ():
             found[(kind, value)][(start, end, state, shape, match, good)][3:] = [
-                soonest, earliest]
+                soonest, effect]
     return {question: [(key[0], key[1], key[2:], *group) for key, group in pieces.items()]
             for question, pieces in found.items()}
 
@@ -208,7 +217,7 @@ def _number(mark: str | None) -> str | None:
 
 def _marks(groups: list[tuple]) -> list[str]:
     """The representatives of each group: its newest lot; a suspension's soonest-ending
-    and a pending measure's soonest-ending and earliest-starting one too (they give the
+    and a pending measure's soonest-ending and first-in-effect one too (they give the
     verdict's date)."""
     return [mark for group in groups for mark in group[6:9 if group[0] == "pending" else
                                                          8 if group[0] == "suspended" else 7]
@@ -704,19 +713,30 @@ def _listing(rows: list[dict[str, Any]], states: dict[str, dict[str, Any]], own:
             for n in numbers if n in states], goods
 
 
+NEVER, LISTED, MAY = "never", "listed", "may"  # how a group bears on a verdict (verdict_days)
+
+
 def verdict_days(db: Database, questions: list[tuple[str, str]], first: str, last: str,
-                 memo: dict[Any, Any]) -> dict[tuple[str, str], set[str]]:
+                 memo: dict[Any, Any], bears: Callable[..., str] | None = None
+                 ) -> dict[tuple[str, str], set[str]]:
     """Per answerable question, the days after ``first`` up to ``last`` on which the
     verdict its answer gives can change (some days on which it cannot, too).
 
     A verdict reads the groups of matched lots (state, shape, goods), not which lots are
-    in them: a day counts where a group starts or stops covering, or where a suspended or
-    pending group gains or loses a lot (its soonest end, its earliest start); for a code,
+    in them: a day counts where a group starts or stops covering, or where a suspended
+    group's soonest end or a pending group's first day in effect changes; for a code,
     also where a material starts or stops being held by its lots in force, and where a
     group of the clauses those materials reach starts or stops covering. For both, the days
     the announcements whose own lists name it start or end a state or a clause, and those
     of the measures bound to every dual-use item to a destination. ``first`` and ``last``
-    lie in ``memo``'s window."""
+    lie in ``memo``'s window.
+
+    ``bears(kind, value, state, shape, goods)`` (``shape``: the ``lot_shapes`` row as a
+    dict) says how a group bears on the verdict of a lane asking the question, as the
+    reader of the answers decides it: :data:`NEVER` (its parts never decide; its days are
+    not followed), :data:`LISTED` (in force, it decides for every destination and end use:
+    while it covers, what is suspended or pending does not change the verdict) or
+    :data:`MAY`. Without it, every group may."""
     asked = _answerable(db, questions, memo)
     out: dict[tuple[str, str], set[str]] = {q: set() for q in asked}
     day = first
@@ -731,7 +751,15 @@ def verdict_days(db: Database, questions: list[tuple[str, str]], first: str, las
             days = out[question]
             kind, value = question
             pieces = kept[("hs" if kind == "hs" else "material", value)]
-            days.update(_coverage_days(pieces))
+            if bears is None:
+                days.update(_coverage_days(pieces))
+            else:
+                shapes = _shapes(db, memo)
+                how = {key: bears(kind, value, key[0], shapes.get(key[1]), bool(key[3]))
+                       for key in {piece[2] for piece in pieces}}
+                days.update(_coverage_days(
+                    [p for p in pieces if how[p[2]] != NEVER],
+                    listed=[(p[0], p[1]) for p in pieces if how[p[2]] == LISTED]))
             if kind == "hs":  # and the materials its lots in force hold, and their clauses
                 held: dict[str, list[tuple]] = {}
                 for start, end, _, names, *_ in pieces:
@@ -742,7 +770,7 @@ def verdict_days(db: Database, questions: list[tuple[str, str]], first: str, las
                     days.update(_coverage_days(found))
                     days.update(_coverage_days([  # a clause's soonest end is its own
                         (row[9], row[12] or FAR, row[1:3], None, 1, None, row[12] or FAR, None)
-                        for row in via.get(material, ())]))
+                        for row in via.get(material, ())], every_pending=True))
             own = _own_numbers(db, question, memo)
             states = _kept_states(db, own, cache)
             days.update(d for n in own if states[n] is not None
@@ -762,27 +790,22 @@ def verdict_days(db: Database, questions: list[tuple[str, str]], first: str, las
     return {q: {d for d in days if first < d <= last} for q, days in out.items()}
 
 
-def _coverage_days(pieces: list[tuple]) -> set[str]:
+def _coverage_days(pieces: list[tuple], every_pending: bool = False,
+                   listed: Sequence[tuple[str, str]] = ()) -> set[str]:
     """The days the groups of these pieces ((first day, last day, group key, ..., soonest
-    end, earliest start)) start or stop covering; for a suspended group, also the days
-    its soonest end changes, and for a pending group every piece's first day and the day
-    after its last."""
+    end, soonest in effect)) start or stop covering; for a suspended group, also the days
+    its soonest end changes, and for a pending group the days its first day in effect
+    changes (``every_pending``: every piece's first day and the day after its last, for
+    pieces that do not carry it). A suspended or pending group's days are left out where
+    ``listed`` (first day, last day) covers them: a measure in force decides then."""
     spans: dict[tuple, list[tuple]] = {}
     for piece in pieces:
         spans.setdefault(piece[2], []).append(piece)
     out: set[str] = set()
     for key, found in spans.items():
-        if key[0] == "pending":
-            out.update(d for start, end, *_ in found for d in (start, _next(end)))
-            continue
-        if key[0] == "suspended":  # the day it ends soonest, on each day a piece bounds
-            ends = None
-            for day in sorted({d for start, end, *_ in found for d in (start, _next(end))}):
-                now = [(p[6] or FAR).split("|")[0] for p in found if p[0] <= day <= p[1]]
-                now_end = min(now) if now else None
-                if now_end != ends:
-                    out.add(day)
-                    ends = now_end
+        if key[0] in ("suspended", "pending"):
+            out.update(d for d in _dated_days(key[0], found, every_pending)
+                       if not any(start <= d <= end for start, end in listed))
             continue
         found = sorted((start, end) for start, end, *_ in found)
         run_start, run_end = found[0]
@@ -794,6 +817,32 @@ def _coverage_days(pieces: list[tuple]) -> set[str]:
             run_start, run_end = start, end
         out.update((run_start, _next(run_end)))
     return out
+
+
+def _dated_days(state: str, found: list[tuple], every_pending: bool) -> set[str]:
+    """A suspended or pending group's days (:func:`_coverage_days`)."""
+    if state == "pending" and every_pending:
+        return {d for start, end, *_ in found for d in (start, _next(end))}
+    at = 6 if state == "suspended" else 7  # the date the verdict names, on each day a
+    named, out = None, set()  # piece bounds
+    for day in sorted({d for start, end, *_ in found for d in (start, _next(end))}):
+        now = [(p[at] or FAR).split("|")[0] for p in found if p[0] <= day <= p[1]]
+        now_named = min(now) if now else None
+        if now_named != named:
+            out.add(day)
+            named = now_named
+    return out
+
+
+def _shapes(db: Database, memo: dict[Any, Any]) -> dict[int, dict[str, Any]]:
+    """``lot_shapes`` by id, as dicts (kept: a handful of rows)."""
+    if "shapes" not in memo:
+        memo["shapes"] = {row[0]: dict(zip(
+            ("kind", "measure", "destinations", "scope", "destination_wide"), row[1:],
+            strict=True)) for row in db.execute(
+                "select id, kind, measure, destinations, scope, destination_wide "
+                "from lot_shapes")}
+    return memo["shapes"]
 
 
 def _next(day: str) -> str:
