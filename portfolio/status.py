@@ -157,22 +157,26 @@ def _listed(part: dict[str, Any]) -> bool:
             and not scope.get("destinations") and part.get("measure") in VERDICTS)
 
 
-def bears(kind: str, value: str, state: str, shape: dict[str, Any] | None, goods: bool) -> str:
+def bears(kind: str, value: str, state: str, shape: dict[str, Any] | None, goods: bool,
+          through: bool = False) -> str:
     """How a group of lots matched by a question, in this state and shape, bears on the
     verdict of a lane asking it (``batch.verdict_days`` follows the days that matter):
     never, when its parts cannot decide (:func:`_parts`: a category's members, lots that
     cannot name goods, a measure outside the verdict vocabulary, a destination-wide
-    measure, which is read apart); listed, when in force it lists the product for every
-    destination and end use (:func:`_listed`, :func:`_binds`): the verdict is then the
-    strictest measure in force, whatever is suspended or pending."""
+    measure, which is read apart, and, ``through`` the material of the product's HS item,
+    a clause bound to no destination or end use); listed, when in force it lists the
+    product for every destination and end use (:func:`_listed`, :func:`_binds`): the
+    verdict is then the strictest measure in force, whatever is suspended or pending."""
     if shape is None:
         return batch.MAY
     if (kind in ("material", "group") and model.members(value)) or not goods \
             or shape["measure"] not in VERDICTS or shape["destination_wide"]:
         return batch.NEVER
     scope = json.loads(shape["scope"]) if shape["scope"] else {}
-    if state in ("in_force", "superseded") and not shape["destinations"] and not any(
-            scope.get(k) for k in ("destinations", "end_uses", "end_users")):
+    bound = any(scope.get(k) for k in ("destinations", "end_uses", "end_users"))
+    if through:
+        return batch.MAY if bound else batch.NEVER
+    if state in ("in_force", "superseded") and not shape["destinations"] and not bound:
         return batch.LISTED
     return batch.MAY
 

@@ -144,3 +144,8 @@ def test_how_a_group_bears_on_a_verdict() -> None:
     assert bears(*code, "in_force", _shape("state_trading"), True) == NEVER
     assert bears(*code, "in_force", _shape(wide=1), True) == NEVER  # read apart
     assert bears("group", "rare earths", "in_force", _shape(), True) == NEVER  # a category
+    # a clause reached through the material of the product's HS item decides only where
+    # it is bound to a destination or an end use (No. 46 二), never for every lane
+    assert bears(*code, "in_force", _shape(), True, through=True) == NEVER
+    assert bears(*code, "in_force", _shape(destinations=["US"]), True, through=True) == MAY
+    assert bears(*code, "suspended", _shape(end_uses=["military"]), True, through=True) == MAY

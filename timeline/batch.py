@@ -747,6 +747,7 @@ def verdict_days(db: Database, questions: list[tuple[str, str]], first: str, las
         via: dict[str, list[tuple]] = {}
         for row in _via_rows(db, cache):
             via.setdefault(row[11], []).append(row)
+        clause_days: dict[str, set[str]] = {}  # per material, its clauses' days
         for question in asked:
             days = out[question]
             kind, value = question
@@ -768,9 +769,10 @@ def verdict_days(db: Database, questions: list[tuple[str, str]], first: str, las
                         held.setdefault(material, []).append((start, end, ("held",)))
                 for material, found in held.items():
                     days.update(_coverage_days(found))
-                    days.update(_coverage_days([  # a clause's soonest end is its own
-                        (row[9], row[12] or FAR, row[1:3], None, 1, None, row[12] or FAR, None)
-                        for row in via.get(material, ())], every_pending=True))
+                    if material not in clause_days:
+                        clause_days[material] = _clause_days(
+                            db, via.get(material, []), memo, bears)
+                    days.update(clause_days[material])
             own = _own_numbers(db, question, memo)
             states = _kept_states(db, own, cache)
             days.update(d for n in own if states[n] is not None
@@ -817,6 +819,23 @@ def _coverage_days(pieces: list[tuple], every_pending: bool = False,
             run_start, run_end = start, end
         out.update((run_start, _next(run_end)))
     return out
+
+
+def _clause_days(db: Database, rows: list[tuple], memo: dict[Any, Any],
+                 bears: Callable[..., str] | None) -> set[str]:
+    """The days the clauses reached through a material (:func:`_via_rows`) can change a
+    verdict: where those that may decide (``bears``, ``through``) start or stop covering,
+    by state and shape. Which suspended or pending clauses an answer lists depends on
+    every clause of the material (:func:`_shown`), so with one of them that may decide,
+    every clause's first day and the day after its last count."""
+    if bears is not None:
+        shapes = _shapes(db, memo)
+        followed = [row for row in rows if bears(
+            "hs", row[11], row[1], shapes.get(row[2]), True, through=True) != NEVER]
+        if not any(row[1] in ("suspended", "pending") for row in followed):
+            rows = followed
+    return _coverage_days([(row[9], row[12] or FAR, row[1:3], None, 1, None, row[12] or FAR,
+                            None) for row in rows], every_pending=True)
 
 
 def _dated_days(state: str, found: list[tuple], every_pending: bool) -> set[str]:
