@@ -637,7 +637,11 @@ def _own(db: Database, asked: set[tuple[str, str]], on: str, memo: dict[Any, Any
     """Per question, the announcements whose own lists name it (``status._own_lists``)
     issued by ``on``, newest first: the newest :data:`SHOWN`, and of those in force (an
     annex without items, No. 89's catalogue, is read through its own clauses, one by one,
-    and can decide the verdict) every one that has a form of clause no newer one has."""
+    and can decide the verdict) every one that has a form of clause no newer one has.
+    Kept for the last day and set of questions asked (read beside, :func:`_read_aside`)."""
+    last = cache.get("own out")
+    if last is not None and last[0] == on and last[1] is asked:
+        return last[2]
     named = {q: _own_numbers(db, q, memo) for q in asked}
     states = _states(db, sorted({n for numbers in named.values() for n in numbers}), on,
                      cache)
@@ -657,6 +661,7 @@ def _own(db: Database, asked: set[tuple[str, str]], on: str, memo: dict[Any, Any
                     soonest[form] = min(soonest.get(form, (end or FAR, n)), (end or FAR, n))
         keep = set(issued[:SHOWN]) | set(first.values()) | {n for _, n in soonest.values()}
         out[q] = [n for n in issued if n in keep]
+    cache["own out"] = (on, asked, out)
     return out
 
 
