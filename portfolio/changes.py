@@ -90,7 +90,7 @@ def verdict_boundaries(lookups: Lookups, keys: list[tuple[str, str, str]], start
     """The days after ``start`` up to ``until`` on which each query's verdict can change:
     where its groups change (``Lookups.verdict_days``), not each day a lot joins one;
     the queries the spans cannot answer follow :func:`boundaries_of`. Each day's queries
-    are answered together."""
+    are answered together, for the verdict alone (``Lookups.prefetch``, ``lean``)."""
     days = lookups.verdict_days(sorted({query for _, query, _ in keys}), start, until)
     edges = boundaries_of(lookups, [key for key in keys if key[1] not in days], start, until)
     edges.update({key: sorted(days[key[1]]) for key in keys if key[1] in days})
@@ -99,7 +99,7 @@ def verdict_boundaries(lookups: Lookups, keys: list[tuple[str, str, str]], start
         for day in found:
             due.setdefault(day, set()).add(query)
     for day, asked in sorted(due.items()):
-        lookups.prefetch(sorted(asked), day)
+        lookups.prefetch(sorted(asked), day, lean=True)
     return edges
 
 
@@ -127,12 +127,14 @@ def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
     out = []
     for lane in lanes:
         asked = queries_of(lane)
-        days = _lane_days(lookups, edges, lane, asked, start)
+        days = _lane_days(lookups, edges, lane, asked, start, lean=not basis)
         _, found = next(days)
         before = _decided(lane, found, decided, basis)
         for day, now in days:
             after = _decided(lane, now, decided, basis)
             if after != before:
+                if not basis:  # read for the verdict alone: the row reads the full answers
+                    found, now = (_full(lookups, lane, asked, answers) for answers in (found, now))
                 got = dict(zip(asked, now, strict=True))
                 row = lane_row(lane, day, lambda kind, query, got=got: got[(kind, query)])
                 chain = before[1] if basis else _decided(lane, found, decided, True)[1]
@@ -150,13 +152,23 @@ def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
             "products": len({(c["sku"], c["destination"]) for c in out}), "changes": out}
 
 
+def _full(lookups: Lookups, lane: dict[str, Any], asked: list[tuple[str, str]],
+          found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The full answers (``Lookups.found``) of a lane's answers read for the verdict alone,
+    each on its own day."""
+    return [lookups.found(kind, query, lane["destination"], answer["on"])
+            for (kind, query), answer in zip(asked, found, strict=True)]
+
+
 def _lane_days(lookups: Lookups, edges: dict[tuple[str, str, str], list[str]],
-               lane: dict[str, Any], asked: list[tuple[str, str]], start: str) -> Any:
+               lane: dict[str, Any], asked: list[tuple[str, str]], start: str,
+               lean: bool = False) -> Any:
     """(day, the answers to the lane's queries that day) on the day before the period and
     on each of the lane's boundaries, in order: a query's answer is the one kept for its
-    last boundary up to the day (or the day before the period), which is the same."""
+    last boundary up to the day (or the day before the period), which is the same
+    (``lean``: answers for the verdict alone)."""
     place = lane["destination"]
-    found = [lookups.found(kind, query, place, start) for kind, query in asked]
+    found = [lookups.found(kind, query, place, start, lean) for kind, query in asked]
     due: dict[str, list[int]] = {}
     for at, (kind, query) in enumerate(asked):
         for day in edges[(kind, query, place)]:
@@ -165,7 +177,7 @@ def _lane_days(lookups: Lookups, edges: dict[tuple[str, str, str], list[str]],
     for day in sorted(due):
         found = list(found)
         for at in due[day]:
-            found[at] = lookups.found(*asked[at], place, day)
+            found[at] = lookups.found(*asked[at], place, day, lean)
         yield day, found
 
 

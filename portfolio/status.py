@@ -289,8 +289,8 @@ class Lookups:
         self._answers: dict[tuple, dict[str, Any]] = {}
         self._found: dict[tuple, dict[str, Any]] = {}
         self._planned: dict[str, tuple[str, str]] = {}
-        self._batched: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
-        self._tried: dict[str, set[tuple[str, str]]] = {}
+        self._batched: dict[tuple[str, bool], dict[tuple[str, str], dict[str, Any]]] = {}
+        self._tried: dict[tuple[str, bool], set[tuple[str, str]]] = {}
         self._wide: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._places: dict[str | None, list[str]] = {}  # destination as written → codes
         self.chains: dict[tuple, Any] = {}  # what lanes share of their rows (_chain)
@@ -318,27 +318,31 @@ class Lookups:
                                   self._memo, bears)
         return {q: days[question] for q, question in questions.items() if question in days}
 
-    def prefetch(self, asked: Any, on: str) -> None:
-        """Answer these planned queries on ``on`` together (those not answered yet)."""
-        tried = self._tried.setdefault(on, set())
+    def prefetch(self, asked: Any, on: str, lean: bool = False) -> None:
+        """Answer these planned queries on ``on`` together (those not answered yet);
+        ``lean``: for a verdict alone (``batch.answers``)."""
+        tried = self._tried.setdefault((on, lean), set())
         questions = {self._planned[q] for q in asked if q in self._planned} - tried
         if not questions:
             return
         started = time.perf_counter()
-        self._batched.setdefault(on, {}).update(
-            batch.answers(self.db, sorted(questions), on, self._memo))
+        self._batched.setdefault((on, lean), {}).update(
+            batch.answers(self.db, sorted(questions), on, self._memo, lean))
         tried |= questions
         tally = self.asked.setdefault("batch", [0, 0.0])
         tally[0] += 1
         tally[1] += time.perf_counter() - started
 
-    def answer(self, query: str, destination: str | None, on: str) -> dict[str, Any]:
-        key = (query, destination, on)
+    def answer(self, query: str, destination: str | None, on: str, lean: bool = False
+               ) -> dict[str, Any]:
+        key = (query, destination, on, lean)
         if key not in self._answers:
             question = self._planned.get(query)
             if question:
-                self.prefetch([query], on)
-            batched = self._batched.get(on, {})
+                self.prefetch([query], on, lean)
+            batched = self._batched.get((on, lean), {})
+            if lean and question not in batched:  # asked of status: one answer for both
+                return self.answer(query, destination, on)
             started = time.perf_counter()
             if question in batched:
                 if destination not in self._places:
@@ -359,13 +363,17 @@ class Lookups:
             tally[1] += time.perf_counter() - started
         return self._answers[key]
 
-    def found(self, kind: str, query: str, destination: str, on: str) -> dict[str, Any]:
+    def found(self, kind: str, query: str, destination: str, on: str, lean: bool = False
+              ) -> dict[str, Any]:
         """The lane-independent reading of one answer: its parts (marked with how they
         matched and whether they can decide), the destination-wide measures, what was
-        searched and the announcements' own states."""
-        key = (kind, query, destination, on)
+        searched and the announcements' own states (``lean``: enough for the verdict,
+        not for the row, :meth:`prefetch`)."""
+        key = (kind, query, destination, on, lean)
         if key not in self._found:
-            answer = self.answer(query, destination, on)
+            answer = self.answer(query, destination, on, lean)
+            if lean and answer is self._answers.get((query, destination, on, False)):
+                return self.found(kind, query, destination, on)
             self._found[key] = {
                 "parts": _parts(answer, kind, query, self.codes,
                                 lambda n: self.answer(n, None, on)),

@@ -336,3 +336,28 @@ def test_a_pending_group_names_the_lot_taking_effect_first(small: str) -> None:
                 checked += 1
                 differs += first != min(s for s, _, _ in spans)
     assert checked >= 5 and differs >= 1, (checked, differs)
+
+
+def test_lean_answers_give_every_lane_its_verdict(small: str) -> None:
+    """Answers read for the verdict alone (a material's groups by their representatives)
+    give every lane the verdict its full answers give, and list fewer announcements."""
+    from portfolio.status import Lookups, lane_status, queries_of, verdict_words
+    from store import catalogue
+
+    db = catalogue.open_db(small)
+    lanes = _lanes(db, 120, 5)
+    shorter = 0
+    for on in ("2005-06-01", "2010-01-15", "2015-03-01", "2024-12-31"):
+        lookups = Lookups(db)
+        lookups.plan(q for lane in lanes for _, q in queries_of(lane))
+        for lane in lanes:
+            full = lane_status(db, lane, on, lookups)
+            lean = verdict_words(lane, lambda kind, query, lane=lane, on=on, lookups=lookups:
+                                 lookups.found(kind, query, lane["destination"], on, lean=True))
+            assert lean == full["verdict"], (on, lane["sku"])
+            for kind, query in queries_of(lane):
+                if kind == "material":
+                    shorter += len(lookups.found(kind, query, lane["destination"], on,
+                                                 lean=True)["announcements"]) < len(
+                        lookups.found(kind, query, lane["destination"], on)["announcements"])
+    assert shorter > 0

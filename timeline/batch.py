@@ -255,11 +255,15 @@ def _newest(db: Database, term: str, on: str, cache: dict[str, Any]) -> list[str
 
 
 def _chosen(db: Database, question: tuple[str, str], groups: list[tuple], on: str,
-            cache: dict[str, Any]) -> tuple[set[str], list[tuple]]:
+            cache: dict[str, Any], lean: bool = False) -> tuple[set[str], list[tuple]]:
     """The announcements of one question read in full, and the lots read alone (see the
-    module docstring): (lot id, how, rank, via group, via material, n)."""
+    module docstring): (lot id, how, rank, via group, via material, n). ``lean``: a
+    material's groups' representatives alone (:func:`answers`)."""
     kind, value = question
     term = span_status.announcement_term(kind, value)
+    if term and lean:  # each group's representatives alone, read as lots (a material's)
+        return set(), [(int(lot_id), None, 3, None, None, int(n)) for _, _, lot_id, _, n in
+                       (mark.rsplit("|", 4) for mark in _marks(groups))]
     if term:
         return set(_newest(db, term, on, cache)) | {_number(m) for m in _marks(groups)}, []
     if sum(group[5] for group in groups) <= SHOWN:
@@ -514,13 +518,17 @@ def _shown(rows: list[tuple]) -> list[tuple]:
 
 
 def answers(db: Database, questions: list[tuple[str, str]], on: str,
-            memo: dict[Any, Any] | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+            memo: dict[Any, Any] | None = None, lean: bool = False
+            ) -> dict[tuple[str, str], dict[str, Any]]:
     """Per answerable question (:func:`answerable`): its matched announcements on ``on``
     as ``status`` lists them (``info`` and ``rows``: the lot rows, any destination) and
     its own-list announcements; :func:`for_destination` makes the answer for one.
     ``memo`` keeps, for the next call with it, what does not depend on the date (which
     announcements' own lists name a question) and what was read for the window
-    (:func:`window`)."""
+    (:func:`window`). ``lean`` reads a material's groups by their representatives alone
+    (not its newest announcements, nor their other lots): the verdict is the same (every
+    group's verdict is among them), the listing shorter, and a day's new announcements
+    are not read."""
     memo = {} if memo is None else memo
     cache = _cache(memo, on)
     asked = _answerable(db, questions, memo)
@@ -540,7 +548,7 @@ def answers(db: Database, questions: list[tuple[str, str]], on: str,
     for kind, value in asked:
         mine = groups.get(("material" if kind != "hs" else "hs", value), [])
         wanted[(kind, value)], alone[(kind, value)] = _chosen(db, (kind, value), mine, on,
-                                                              cache)
+                                                              cache, lean)
         wanted[(kind, value)] |= set(own[(kind, value)])
         if kind == "hs":
             found[value] = {m for g in mine if g[0] == "in_force" and g[4]
