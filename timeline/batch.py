@@ -27,6 +27,12 @@ kept in the caller's ``memo``: each span, interval and announcement row overlapp
 window is read once, with its first and last day, and an answer for a day in the window
 takes the rows covering that day. A portfolio's changes over a quarter (portfolio/
 changes.py) answer every day of it from one read, not one read a day.
+
+Past :data:`FEW` questions, the reads that do not wait for the codes' groups (the
+materials' groups, the own lists, the clauses reached through materials) run on a second
+read-only connection beside them (:func:`_side`). Answers read for a verdict alone
+(``lean``) take a material's groups by their representatives; :func:`verdict_days` says
+on which days a question's verdict can change at all.
 """
 
 from __future__ import annotations
