@@ -47,6 +47,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from store.catalogue import BUSY_TIMEOUT_MS
 from timeline import derive, span_status, spans, status
 from timeline.lots import has_goods
 
@@ -545,7 +546,11 @@ def answers(db: Database, questions: list[tuple[str, str]], on: str,
         with ThreadPoolExecutor(1) as pool:
             aside = pool.submit(_read_aside, side, asked, materials, on, memo, cache)
             _kept_pieces(db, [("hs", c) for c in codes], cache)
-            aside.result()
+            try:
+                aside.result()
+            except sqlite3.Error:  # the second connection failed: read on this one
+                memo["side"] = None  # (each read keeps its rows only once it has all)
+                _read_aside(db, asked, materials, on, memo, cache)
     groups = _groups(db, materials, codes, on, cache)
     own = _own(db, asked, on, memo, cache)
     wanted: dict[tuple[str, str], set[str]] = {}
@@ -584,8 +589,11 @@ def _side(db: Database, memo: dict[Any, Any]) -> Database | None:
                      if row[1] == "main"), "")
         if path:
             try:
-                memo["side"] = Database(sqlite3.connect(
+                side = Database(sqlite3.connect(
                     f"{Path(path).as_uri()}?mode=ro", uri=True, check_same_thread=False))
+                side.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
+                side.execute("select count(*) from sqlite_master").fetchone()  # it opens
+                memo["side"] = side
             except sqlite3.Error:
                 pass
     return memo["side"]
