@@ -22,7 +22,6 @@ the verdict). This module only reads those answers as a product's verdict:
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -172,7 +171,7 @@ def bears(kind: str, value: str, state: str, shape: dict[str, Any] | None, goods
     if (kind in ("material", "group") and model.members(value)) or not goods \
             or shape["measure"] not in VERDICTS or shape["destination_wide"]:
         return batch.NEVER
-    scope = json.loads(shape["scope"]) if shape["scope"] else {}
+    scope = shape["scope"]
     bound = any(scope.get(k) for k in ("destinations", "end_uses", "end_users"))
     if through:
         return batch.MAY if bound else batch.NEVER
@@ -221,10 +220,16 @@ def _pending_from(part: dict[str, Any]) -> str:
     return _next_day(part["until"]) if part.get("until") else part["since"]
 
 
-def _wide_ranks(wide: list[dict[str, Any]], end_use: str | None) -> list[int]:
-    """The ranks of the destination-wide measures in force that bind the end use."""
-    return [ORDER.index(VERDICTS[w["measure"]]) for w in wide
+def _wide_binding(wide: list[dict[str, Any]], end_use: str | None
+                  ) -> list[tuple[int, dict[str, Any]]]:
+    """(rank, measure) of the destination-wide measures in force that bind the end use."""
+    return [(ORDER.index(VERDICTS[w["measure"]]), w) for w in wide
             if w["state"] == "in_force" and w.get("measure") in VERDICTS and _binds(w, end_use)]
+
+
+def _soonest(digests: list[dict[str, Any]], key: str) -> str | None:
+    """The earliest of the digests' ``until`` (a suspension's end) or ``from`` dates."""
+    return min((d[key] for d in digests if d[key]), default=None)
 
 
 def verdict_name(digests: list[dict[str, Any]], wide: list[dict[str, Any]],
@@ -232,12 +237,13 @@ def verdict_name(digests: list[dict[str, Any]], wide: list[dict[str, Any]],
     """The verdict's words (:func:`verdict_of`) from the digests alone: what a change
     compares, without the chain."""
     if any(d["listed"] for d in digests):
-        return ORDER[min([d["best"] for d in digests if d["now"]] + _wide_ranks(wide, end_use))]
+        return ORDER[min([d["best"] for d in digests if d["now"]]
+                         + [rank for rank, _ in _wide_binding(wide, end_use)])]
     if any(d["suspended"] for d in digests):
-        untils = [d["until"] for d in digests if d["until"]]
-        return f"control suspended until {min(untils)}" if untils else "control suspended"
-    froms = [d["from"] for d in digests if d["pending"]]
-    return f"pending from {min(froms)}" if froms else "not found in the catalogue"
+        until = _soonest(digests, "until")
+        return f"control suspended until {until}" if until else "control suspended"
+    start = _soonest(digests, "from")
+    return f"pending from {start}" if start else "not found in the catalogue"
 
 
 def _verdict(digests: list[dict[str, Any]], wide: list[dict[str, Any]],
@@ -250,10 +256,9 @@ def _verdict(digests: list[dict[str, Any]], wide: list[dict[str, Any]],
         # destination included, and the destination-wide ones
         applying = [p for d in digests for _, _, p in d["now"]]
         ranks = [rank for d in digests for rank, _, _ in d["now"]]
-        for w in wide:
-            if w["state"] == "in_force" and w.get("measure") in VERDICTS and _binds(w, end_use):
-                applying.append({**w, "how": "destination-wide measure", "goods": True})
-                ranks.append(ORDER.index(VERDICTS[w["measure"]]))
+        for rank, w in _wide_binding(wide, end_use):
+            applying.append({**w, "how": "destination-wide measure", "goods": True})
+            ranks.append(rank)
         best = ORDER.index(name)
         chosen = [p for p, rank in zip(applying, ranks, strict=True) if rank == best]
         if not all(_listed(p) for p in chosen):
@@ -264,13 +269,12 @@ def _verdict(digests: list[dict[str, Any]], wide: list[dict[str, Any]],
         return {"verdict": name, "deciding": chosen, "applying": applying}
     suspended = [p for d in digests for p in d["suspended"]]
     if suspended:
-        untils = [d["until"] for d in digests if d["until"]]
         return {"verdict": name, "deciding": suspended, "applying": suspended,
-                "until": min(untils) if untils else None}
+                "until": _soonest(digests, "until")}
     pending = [p for d in digests for p in d["pending"]]
     if pending:
         return {"verdict": name, "deciding": pending, "applying": pending,
-                "from": min(d["from"] for d in digests if d["pending"])}
+                "from": _soonest(digests, "from")}
     return {"verdict": name, "deciding": [], "applying": []}
 
 
@@ -396,10 +400,13 @@ def decide(lane: dict[str, Any], found: Callable[[str, str], dict[str, Any]]
     """The lane's verdict (:func:`verdict_of`) and the announcements in its chain (deciding
     ones, then their causes), from ``found(kind, query)``."""
     result = _verdict(*_digests(lane, found))
-    deciding = result["deciding"]
-    numbers = _unique([*(p["announcement"] for p in deciding),
-                       *(p.get("cause") for p in deciding)])
-    return result, numbers
+    return result, _chain_numbers(result["deciding"])
+
+
+def _chain_numbers(deciding: list[dict[str, Any]]) -> list[str]:
+    """The chain's announcements: the deciding ones, then their causes."""
+    return _unique([*(p["announcement"] for p in deciding),
+                    *(p.get("cause") for p in deciding)])
 
 
 def verdict_words(lane: dict[str, Any], found: Callable[[str, str], dict[str, Any]]) -> str:
@@ -438,8 +445,7 @@ def _chain(lane: dict[str, Any], found: Callable[[str, str], dict[str, Any]],
     result = _verdict(digests, wide, end_use)
     deciding = result["deciding"]
     chain = {"verdict": result["verdict"], "decided": bool(deciding),
-             "numbers": _unique([*(p["announcement"] for p in deciding),
-                                 *(p.get("cause") for p in deciding)]),
+             "numbers": _chain_numbers(deciding),
              "matched": _unique(p["how"] for p in deciding),
              "why": "; ".join(_part_why(p) for p in _merged(deciding)),
              "parts": [_brief(p) for p in _merged(result["applying"])]}
@@ -460,14 +466,14 @@ def lane_row(lane: dict[str, Any], on: str,
     aside: list[str] = []
     for kind, query in queries_of(lane):
         answer = found(kind, query)
-        if "listed" not in answer:  # what every lane reading this answer shows of it
-            answer["listed"] = _unique(p["announcement"] for p in answer["parts"])
+        if "announced" not in answer:  # what every lane reading this answer shows of it
+            answer["announced"] = _unique(p["announcement"] for p in answer["parts"])
             answer["aside"] = _unique(
                 f"{p['announcement']} {p.get('provision') or ''}: {p['measure']} in force "
                 f"since {p['since']} (outside the verdict vocabulary)".replace(" :", ":")
                 for p in answer["parts"] if p["state"] == "in_force"
                 and p.get("measure") and p["measure"] not in VERDICTS)
-        related += answer["listed"]
+        related += answer["announced"]
         aside += answer["aside"]
         text = answer["searched"]
         if text and answer.get("on") not in (None, on):

@@ -77,6 +77,16 @@ def open_db(path: str | Path) -> Database:
     return db
 
 
+def connect_readonly(path: str | Path) -> Database:
+    """A read-only connection (``mode=ro``) to the catalogue file at ``path``, usable from
+    another thread, with the catalogue's busy timeout; nothing is checked or migrated."""
+    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True,
+                           check_same_thread=False)
+    db = Database(conn)
+    db.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
+    return db
+
+
 def open_readonly(path: str | Path) -> Database:
     """Open the catalogue at ``path`` for reading only (``mode=ro``): nothing is migrated,
     derived or created, so a read never takes the write lock a crawl holds.
@@ -88,10 +98,7 @@ def open_readonly(path: str | Path) -> Database:
     path = Path(path)
     if not path.exists():
         raise NotFound(f"no catalogue at {path} (run `regwatch crawl` first)")
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
-                           check_same_thread=False)
-    db = Database(conn)
-    db.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
+    db = connect_readonly(path)
     behind = pending(db)
     if behind:
         db.close()

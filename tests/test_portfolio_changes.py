@@ -7,7 +7,6 @@ sample portfolio."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import pytest
@@ -118,8 +117,8 @@ def test_verdict_changes_alone_are_those_of_the_full_reading(sample) -> None:
 def _shape(measure: str | None = "licence", bound: str | None = None,
            wide: int = 0, **scope: list[str]) -> dict[str, object]:
     return {"kind": "item", "measure": measure, "destinations": bound,
-            "scope": json.dumps({"destinations": [], "end_uses": [], "end_users": [],
-                                 **scope}), "destination_wide": wide}
+            "scope": {"destinations": [], "end_uses": [], "end_users": [], **scope},
+            "destination_wide": wide}
 
 
 def test_how_a_group_bears_on_a_verdict() -> None:

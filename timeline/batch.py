@@ -42,12 +42,11 @@ import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
-from store.catalogue import BUSY_TIMEOUT_MS
+from store.catalogue import connect_readonly
 from timeline import derive, span_status, spans, status
 from timeline.lots import has_goods
 
@@ -542,17 +541,18 @@ def answers(db: Database, questions: list[tuple[str, str]], on: str,
     materials = sorted({v for k, v in asked if k in ("material", "group")})
     codes = sorted({v for k, v in asked if k == "hs"})
     side = _side(db, memo) if len(asked) > FEW else None
+    own = None
     if side is not None:  # what does not wait for the codes' groups, read beside them
         with ThreadPoolExecutor(1) as pool:
             aside = pool.submit(_read_aside, side, asked, materials, on, memo, cache)
             _kept_pieces(db, [("hs", c) for c in codes], cache)
             try:
-                aside.result()
+                own = aside.result()
             except sqlite3.Error:  # the second connection failed: read on this one
                 memo["side"] = None  # (each read keeps its rows only once it has all)
-                _read_aside(db, asked, materials, on, memo, cache)
+    if own is None:
+        own = _read_aside(db, asked, materials, on, memo, cache)
     groups = _groups(db, materials, codes, on, cache)
-    own = _own(db, asked, on, memo, cache)
     wanted: dict[tuple[str, str], set[str]] = {}
     alone: dict[tuple[str, str], list[tuple]] = {}
     found: dict[str, set[str]] = {}
@@ -589,9 +589,7 @@ def _side(db: Database, memo: dict[Any, Any]) -> Database | None:
                      if row[1] == "main"), "")
         if path:
             try:
-                side = Database(sqlite3.connect(
-                    f"{Path(path).as_uri()}?mode=ro", uri=True, check_same_thread=False))
-                side.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
+                side = connect_readonly(path)
                 side.execute("select count(*) from sqlite_master").fetchone()  # it opens
                 memo["side"] = side
             except sqlite3.Error:
@@ -600,14 +598,15 @@ def _side(db: Database, memo: dict[Any, Any]) -> Database | None:
 
 
 def _read_aside(db: Database, asked: set[tuple[str, str]], materials: list[str], on: str,
-                memo: dict[Any, Any], cache: dict[str, Any]) -> None:
+                memo: dict[Any, Any], cache: dict[str, Any]
+                ) -> dict[tuple[str, str], list[str]]:
     """The reads of :func:`answers` that do not wait for the codes' groups, kept in
-    ``memo`` and ``cache`` for it: the materials' groups, the own lists, the clauses
-    reached through materials."""
+    ``memo`` and ``cache`` for it (the materials' groups, the clauses reached through
+    materials); returns the own lists (:func:`_own`)."""
     _kept_pieces(db, [("material", m) for m in materials], cache)
-    _own(db, asked, on, memo, cache)
     _via_rows(db, cache)
     _clause_codes(db, memo)
+    return _own(db, asked, on, memo, cache)
 
 
 def _kept_states(db: Database, numbers: Any, cache: dict[str, Any]
@@ -659,11 +658,7 @@ def _own(db: Database, asked: set[tuple[str, str]], on: str, memo: dict[Any, Any
     """Per question, the announcements whose own lists name it (``status._own_lists``)
     issued by ``on``, newest first: the newest :data:`SHOWN`, and of those in force (an
     annex without items, No. 89's catalogue, is read through its own clauses, one by one,
-    and can decide the verdict) every one that has a form of clause no newer one has.
-    Kept for the last day and set of questions asked (read beside, :func:`_read_aside`)."""
-    last = cache.get("own out")
-    if last is not None and last[0] == on and last[1] is asked:
-        return last[2]
+    and can decide the verdict) every one that has a form of clause no newer one has."""
     named = {q: _own_numbers(db, q, memo) for q in asked}
     states = _states(db, sorted({n for numbers in named.values() for n in numbers}), on,
                      cache)
@@ -683,7 +678,6 @@ def _own(db: Database, asked: set[tuple[str, str]], on: str, memo: dict[Any, Any
                     soonest[form] = min(soonest.get(form, (end or FAR, n)), (end or FAR, n))
         keep = set(issued[:SHOWN]) | set(first.values()) | {n for _, n in soonest.values()}
         out[q] = [n for n in issued if n in keep]
-    cache["own out"] = (on, asked, out)
     return out
 
 
@@ -758,8 +752,8 @@ def verdict_days(db: Database, questions: list[tuple[str, str]], first: str, las
     of the measures bound to every dual-use item to a destination. ``first`` and ``last``
     lie in ``memo``'s window.
 
-    ``bears(kind, value, state, shape, goods)`` (``shape``: the ``lot_shapes`` row as a
-    dict) says how a group bears on the verdict of a lane asking the question, as the
+    ``bears(kind, value, state, shape, goods)`` (``shape`` as ``span_status.shapes``
+    gives it) says how a group bears on the verdict of a lane asking the question, as the
     reader of the answers decides it: :data:`NEVER` (its parts never decide; its days are
     not followed), :data:`LISTED` (in force, it decides for every destination and end use:
     while it covers, what is suspended or pending does not change the verdict) or
@@ -881,13 +875,9 @@ def _dated_days(state: str, found: list[tuple], every_pending: bool) -> set[str]
 
 
 def _shapes(db: Database, memo: dict[Any, Any]) -> dict[int, dict[str, Any]]:
-    """``lot_shapes`` by id, as dicts (kept: a handful of rows)."""
+    """``span_status.shapes``, kept in ``memo`` (a handful of rows)."""
     if "shapes" not in memo:
-        memo["shapes"] = {row[0]: dict(zip(
-            ("kind", "measure", "destinations", "scope", "destination_wide"), row[1:],
-            strict=True)) for row in db.execute(
-                "select id, kind, measure, destinations, scope, destination_wide "
-                "from lot_shapes")}
+        memo["shapes"] = span_status.shapes(db)
     return memo["shapes"]
 
 
