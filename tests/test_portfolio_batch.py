@@ -276,11 +276,32 @@ def test_verdict_changes_follow_the_groups(small: str, stretch: int,
     assert alone == [c for c in full if c["verdict_changed"]]
 
 
+class _FailsHalfWay:
+    """A connection whose reads of ``marker`` fail after their first row."""
+
+    def __init__(self, db: Any, marker: str) -> None:
+        self.db, self.marker, self.failed = db, marker, False
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        rows = self.db.execute(sql, params) if params is not None else self.db.execute(sql)
+        return self._halfway(rows) if self.marker in sql else rows
+
+    def _halfway(self, rows: Any) -> Any:
+        import sqlite3
+
+        for n, row in enumerate(rows):
+            if n == 1:
+                self.failed = True
+                raise sqlite3.OperationalError("disk I/O error")
+            yield row
+
+
 def test_reads_beside_the_codes_on_a_second_connection_give_the_same_answers(
         small: str) -> None:
     """Past :data:`batch.FEW` questions, the materials' groups, the own lists and the
     clauses reached through materials are read on a second read-only connection while
-    the codes' groups are read: the answers equal those read on one connection."""
+    the codes' groups are read, and the lot rows' reads while the clauses are
+    shortlisted: the answers equal those read on one connection."""
     from sqlite_utils import Database
 
     from portfolio.status import queries_of
@@ -302,7 +323,13 @@ def test_reads_beside_the_codes_on_a_second_connection_give_the_same_answers(
         broken: dict[Any, Any] = {"side": Database(memory=True)}
         again = batch.answers(db, questions, on, broken)
         assert broken["side"] is None
-        for other in (two, again):
+        # one that fails half-way through the lot rows' read beside the clauses'
+        # shortlists, after some rows: nothing of that read is kept, it is made again here
+        failing = _FailsHalfWay(catalogue.connect_readonly(small), "kind in (:kind, :other)")
+        late: dict[Any, Any] = {"side": failing}
+        halfway = batch.answers(db, questions, on, late)
+        assert failing.failed and late["side"] is None
+        for other in (two, again, halfway):
             assert other.keys() == one.keys()
             for question, found in one.items():
                 assert other[question]["own"] == found["own"], (on, question)

@@ -30,7 +30,8 @@ changes.py) answer every day of it from one read, not one read a day.
 
 Past :data:`FEW` questions, the reads that do not wait for the codes' groups (the
 materials' groups, the own lists, the clauses reached through materials) run on a second
-read-only connection beside them (:func:`_side`). Answers read for a verdict alone
+read-only connection beside them (:func:`_side`), and so do the chosen announcements' lot
+rows while the clauses reached through materials are shortlisted. Answers read for a verdict alone
 (``lean``) take a material's groups by their representatives; :func:`verdict_days` says
 on which days a question's verdict can change at all.
 """
@@ -163,9 +164,10 @@ def _pieces(db: Database, materials: list[str], codes: list[str], first: str, la
     overlaps = "s.start <= :last and (s.end is null or s.end >= :first)"
     days = ":first, :last" if first == last else \
         "max(s.start, :first), min(coalesce(s.end, :far), :last)"
-    # a few questions look their lots' flag up; many test it against the list of the
-    # lots that cannot name goods (timeline migration 7 indexes them), built once a query
-    goods = (f"s.lot_id not in {NOT_GOODS}" if len(materials) + len(codes) > FEW else
+    # a few codes look their lots' flag up; a material (thousands of spans each) or many
+    # codes test it against the list of the lots that cannot name goods (timeline
+    # migration 7 indexes them), built once a query
+    goods = (f"s.lot_id not in {NOT_GOODS}" if materials or len(codes) > FEW else
              "(select l.goods from lots l where l.id = s.lot_id)")
     # each question's span rows: materials by term, codes by the code itself and, for the
     # few codes with longer codes under them in the catalogue, by those
@@ -376,16 +378,8 @@ def _rows(db: Database, wanted: dict[tuple[str, str], set[str]],
     """Per question, the lot rows (as ``span_status.lot_rows`` makes them) of its chosen
     announcements and of the lots read alone, read for all questions at once (each lot's
     spans and intervals once a window)."""
-    lots_of = cache.setdefault("lots of", {})
-    numbers = sorted({n for chosen in wanted.values() for n in chosen} - lots_of.keys())
-    for number in numbers:
-        lots_of[number] = []
-    for lot_id, number in db.execute(
-            "select id, announcement from lots where announcement in "
-            "(select value from json_each(?))", [json.dumps(numbers)]) if numbers else ():
-        lots_of[number].append(lot_id)
-    ids = sorted({i for chosen in wanted.values() for n in chosen for i in lots_of[n]})
-    by_lot = _lot_terms(db, ids, wanted, cache, on)
+    lots_of = _lots_of(db, {n for chosen in wanted.values() for n in chosen}, cache)
+    by_lot = _lot_terms(db, _question_lots(wanted, lots_of), wanted, cache, on)
     per: dict[tuple[str, str], dict[tuple, int]] = {}
     for question, chosen in wanted.items():
         kind, value = question
@@ -415,24 +409,92 @@ def _rows(db: Database, wanted: dict[tuple[str, str], set[str]],
     return out
 
 
-def _lot_terms(db: Database, ids: list[int], wanted: dict[tuple[str, str], set[str]],
-               cache: dict[str, Any], on: str) -> dict[int, dict[Any, Any]]:
+def _lots_of(db: Database, numbers: set[str], cache: dict[str, Any]) -> dict[str, list[int]]:
+    """Announcement → its lots (kept: they do not depend on the date)."""
+    lots_of = cache.setdefault("lots of", {})
+    todo = sorted(numbers - lots_of.keys())
+    found: dict[str, list[int]] = {number: [] for number in todo}
+    for lot_id, number in db.execute(
+            "select id, announcement from lots where announcement in "
+            "(select value from json_each(?))", [json.dumps(todo)]) if todo else ():
+        found[number].append(lot_id)
+    lots_of.update(found)  # once read whole (a read beside may fail half-way)
+    return lots_of
+
+
+def _read_rows_aside(db: Database, wanted: dict[tuple[str, str], set[str]],
+                     alone: dict[tuple[str, str], list[tuple]], on: str,
+                     cache: dict[str, Any]) -> None:
+    """The reads of :func:`_rows` known before the clauses reached through materials are
+    shortlisted (the chosen announcements' lots, their spans and fields, and their
+    states), kept in ``cache`` for it."""
+    numbers = {n for chosen in wanted.values() for n in chosen}
+    ids = _question_lots(wanted, _lots_of(db, numbers, cache))
+    _lot_terms(db, ids, wanted, cache, on)
+    _lot_fields(db, sorted({i for lots in ids.values() for i in lots} |
+                           {key[0] for lots in alone.values() for key in lots}), on, cache)
+    _kept_states(db, numbers, cache)
+
+
+# the spans a lot is matched by, per kind of question: a material (or group) by its term,
+# a code by the codes under it (and the items carrying two codes under one)
+TERM_KINDS = {"material": ("material", "via"), "hs": ("hs", "hs_overlap")}
+
+
+def _side_of(kind: str) -> str:
+    return "hs" if kind == "hs" else "material"
+
+
+def _question_lots(wanted: dict[tuple[str, str], set[str]], lots_of: dict[str, list[int]]
+                   ) -> dict[str, list[int]]:
+    """Per kind of question (:data:`TERM_KINDS`), the lots of its chosen announcements."""
+    out: dict[str, set[int]] = {side: set() for side in TERM_KINDS}
+    for (kind, _), chosen in wanted.items():
+        out[_side_of(kind)].update(i for n in chosen for i in lots_of[n])
+    return {side: sorted(ids) for side, ids in out.items()}
+
+
+def _lot_terms(db: Database, ids: dict[str, list[int]],
+               wanted: dict[tuple[str, str], set[str]], cache: dict[str, Any], on: str
+               ) -> dict[int, dict[Any, Any]]:
     """Lot → its spans covering ``on`` that some question can match (its material, or a
-    code under its code): ``{"hs": [(code, n)], (kind, term): (n, via)}``. Each lot's
-    spans are read once for the window and the questions' values asked so far; a new
-    value is read for the lots already kept."""
-    kept = cache.setdefault("lot terms", {})
-    values = cache.setdefault("lot term values", set())  # (kind, value) read so far
-    new_values = sorted(set(wanted) - values)
+    code under its code): ``{"hs": [(code, n)], (kind, term): (n, via)}``; ``ids``: per
+    kind of question, the lots its questions read (:func:`_question_lots`), so a lot
+    only a material names is not searched for codes. Each lot's spans are read once for
+    the window and the questions' values asked so far; a new value is read for the lots
+    already kept."""
+    every = cache["first"] == cache["last"]  # a window of one day: every row covers it
+    by_lot: dict[int, dict[Any, Any]] = {}
+    for side, kinds in TERM_KINDS.items():
+        asked = {q for q in wanted if _side_of(q[0]) == side}
+        kept = _kept_terms(db, side, kinds, ids.get(side, []), asked, cache)
+        for lot_id in ids.get(side, []):
+            for kind, term, n, via, start, end in kept[lot_id]:
+                if not every and not _covers(start, end, on):
+                    continue
+                terms = by_lot.setdefault(lot_id, {"hs": []})
+                if kind == "hs":
+                    terms["hs"].append((term, n))
+                else:
+                    terms[(kind, term)] = (n, via)
+    return by_lot
+
+
+def _kept_terms(db: Database, side: str, kinds: tuple[str, str], ids: list[int],
+                wanted: set[tuple[str, str]], cache: dict[str, Any]
+                ) -> dict[int, list[tuple]]:
+    """Lot → its spans of these kinds overlapping the window whose terms these questions
+    (one kind of question) match, read once for a lot and a question."""
+    kept = cache.setdefault(("lot terms", side), {})
+    values = cache.setdefault(("lot term values", side), set())  # (kind, value) so far
+    new_values = sorted(wanted - values)
     new_ids = [i for i in ids if i not in kept]
     reads = []
     if new_values and kept:
         reads.append((sorted(kept), new_values))
     if new_ids:
         reads.append((new_ids, sorted(values | set(new_values))))
-    for lot_id in new_ids:
-        kept[lot_id] = []
-    values.update(new_values)
+    read: dict[int, list[tuple]] = {}  # kept once every read is whole (_read_rows_aside)
     for lot_ids, asked in reads:
         terms = sorted({v for _, v in asked})
         lengths = sorted({len(v) for k, v in asked if k == "hs"})
@@ -441,26 +503,20 @@ def _lot_terms(db: Database, ids: list[int], wanted: dict[tuple[str, str], set[s
         for row in db.execute(
                 "select lot_id, kind, term, n, via, start, end from lot_spans indexed by "
                 "lot_spans_lot where lot_id in (select value from json_each(:ids)) and kind "
-                "in ('material', 'via', 'hs', 'hs_overlap') and start <= :last and (end is "
-                f"null or end >= :first) and (term in (select value from json_each(:values))"
-                f"{under})", {"ids": json.dumps(lot_ids), "first": cache["first"],
-                              "last": cache["last"], "values": json.dumps(terms)}):
-            kept[row[0]].append(row[1:])
+                "in (:kind, :other) and start <= :last and (end is null or end >= :first) "
+                f"and (term in (select value from json_each(:values)){under})",
+                {"ids": json.dumps(lot_ids), "first": cache["first"], "last": cache["last"],
+                 "values": json.dumps(terms), "kind": kinds[0], "other": kinds[1]}):
+            read.setdefault(row[0], []).append(row[1:])
+    for lot_id in new_ids:
+        kept[lot_id] = []
+    for lot_id, rows in read.items():
+        kept[lot_id] += rows
+    values.update(new_values)
     if reads and reads[0][0] is not new_ids:
         for lot_id in reads[0][0]:  # lots read again: their rows as one read gives them
             kept[lot_id].sort(key=lambda r: (r[0], r[1], r[4]))
-    every = cache["first"] == cache["last"]  # a window of one day: every row covers it
-    by_lot: dict[int, dict[Any, Any]] = {}
-    for lot_id in ids:
-        for kind, term, n, via, start, end in kept[lot_id]:
-            if not every and not _covers(start, end, on):
-                continue
-            terms = by_lot.setdefault(lot_id, {"hs": []})
-            if kind == "hs":
-                terms["hs"].append((term, n))
-            else:
-                terms[(kind, term)] = (n, via)
-    return by_lot
+    return kept
 
 
 def _lot_fields(db: Database, ids: list[int], on: str, cache: dict[str, Any]
@@ -469,8 +525,7 @@ def _lot_fields(db: Database, ids: list[int], on: str, cache: dict[str, Any]
     the window read once)."""
     kept = cache.setdefault("lot fields", {})
     todo = [i for i in ids if i not in kept]
-    for lot_id in todo:
-        kept[lot_id] = []
+    read: dict[int, list[tuple]] = {lot_id: [] for lot_id in todo}
     for row in db.execute(
             "select l.id, l.announcement, l.provision, l.kind, l.measure, l.destinations, "
             "l.scope, l.destination_wide, l.announcement_date, l.ordinal, i.state, i.start, "
@@ -478,7 +533,8 @@ def _lot_fields(db: Database, ids: list[int], on: str, cache: dict[str, Any]
             "i.retired_in is null and i.start <= ? and (i.end is null or i.end >= ?) "
             "where l.id in (select value from json_each(?))",
             [cache["last"], cache["first"], json.dumps(todo)]) if todo else ():
-        kept[row[0]].append(row)
+        read[row[0]].append(row)
+    kept.update(read)  # once read whole (_read_rows_aside)
     every = cache["first"] == cache["last"]  # a window of one day: every row covers it
     out: dict[int, tuple] = {}
     for lot_id in ids:
@@ -568,9 +624,18 @@ def answers(db: Database, questions: list[tuple[str, str]], on: str,
         g[5] for g in groups.get(("hs", v), [])) <= SHOWN]
     for code, lots in _every_lot(db, small, on, cache).items():
         alone[("hs", code)] += lots
-    for code, rows in _via_materials(db, on, {c: m for c, m in found.items() if m}, memo,
-                                     cache).items():
-        alone[("hs", code)] += [(r[0], None, 4, None, r[11], r[3]) for r in rows]
+    side = memo.get("side") if side is not None else None
+    with ThreadPoolExecutor(1) as pool:  # the rows' reads beside the clauses' shortlists
+        aside = pool.submit(_read_rows_aside, side, wanted, alone, on, cache) if side \
+            else None
+        via = _via_materials(db, on, {c: m for c, m in found.items() if m}, memo, cache)
+        try:
+            if aside is not None:
+                aside.result()
+        except sqlite3.Error:  # read on this connection below
+            memo["side"] = None
+    for code, via_rows in via.items():
+        alone[("hs", code)] += [(r[0], None, 4, None, r[11], r[3]) for r in via_rows]
     rows = _rows(db, wanted, alone, on, cache)
     numbers = {n for chosen in wanted.values() for n in chosen}
     numbers |= {r["announcement"] for found_rows in rows.values() for r in found_rows}
@@ -647,7 +712,8 @@ def _own_numbers(db: Database, question: tuple[str, str], memo: dict[Any, Any]) 
         numbers = list(dict.fromkeys(status._own_lists(db, *question)))
         issued = dict(db.execute(
             "select number, coalesce(issue_date, '') from announcements where number in "
-            "(select value from json_each(?))", [json.dumps(numbers)]).fetchall())
+            "(select value from json_each(?))", [json.dumps(numbers)]).fetchall()) \
+            if numbers else {}
         memo[("own", question)] = sorted(((issued[n], n) for n in numbers if n in issued),
                                           reverse=True)
     return [n for _, n in memo[("own", question)]]
