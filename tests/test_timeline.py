@@ -224,6 +224,19 @@ def test_hs_and_control_prefix_queries(db):
     assert classify("公告〔2025〕123号") == ("announcement", "GACC-2025-123")
 
 
+def test_digits_alone_are_an_hs_code_and_never_an_announcement() -> None:
+    """``classify`` takes a query of digits (dots and spaces between) for an HS code
+    without asking the announcement parser: the parser finds no announcement in any."""
+    from timeline.queries import normalise_announcement
+
+    shapes = ["2025 61", "2025.61", "202561", "2025 061", "61", "2025", "8541.40.00",
+              "8541 40 00 00", "20251", "1.2.3"] + [f"{y} {n}" for y in (2023, 2024, 2025)
+                                                    for n in (1, 18, 61, 123)]
+    for text in shapes:
+        assert normalise_announcement(text) is None, text
+        assert classify(text) == ("hs", text.replace(".", "").replace(" ", "")), text
+
+
 def test_changes_item_by_item(db):
     result = changes(db, "2025-11-01", "2025-11-30")
     got = {(c["date"], c["announcement"], c["label"], c["from"], c["to"], c["cause"])

@@ -71,12 +71,12 @@ def destinations_of(value: str | list[str] | None) -> list[str]:
 def classify(query: str, parse_number: Any) -> tuple[str, str]:
     """(kind, value): announcement, hs, control, group, material or text."""
     text = " ".join(query.split())
+    compact = text.replace(".", "").replace(" ", "")
+    if HS.match(compact):  # digits alone name no announcement (a year and a number do not
+        return "hs", compact  # parse without 年/No./第): the parser is not even compiled
     number = parse_number(text)
     if number:
         return "announcement", number
-    compact = text.replace(".", "").replace(" ", "")
-    if HS.match(compact):
-        return "hs", compact
     if CONTROL.match(text):
         return "control", text.lower()
     material = model.material_of(text)
