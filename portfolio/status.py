@@ -511,17 +511,22 @@ def _part_why(part: dict[str, Any]) -> str:
 
 
 def _merged(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One entry per clause and interval, its ways of matching joined (HS and material)."""
+    """One entry per clause and interval, its ways of matching joined (HS and material);
+    the parts themselves where nothing is joined (a joined entry is a copy)."""
     out: dict[tuple, dict[str, Any]] = {}
+    copied: set[tuple] = set()
     for part in parts:
         get = part.get
         key = (get("announcement"), get("provision"), get("measure"), get("state"),
                get("since"), get("until"))
-        if key in out:
-            if part["how"] not in out[key]["how"]:
-                out[key]["how"] += " and " + part["how"]
-        else:
-            out[key] = dict(part)
+        kept = out.get(key)
+        if kept is None:
+            out[key] = part
+        elif part["how"] not in kept["how"]:
+            if key not in copied:
+                copied.add(key)
+                kept = out[key] = dict(kept)
+            kept["how"] += " and " + part["how"]
     return list(out.values())
 
 
