@@ -284,16 +284,26 @@ class _FailsHalfWay:
 
     def execute(self, sql: str, params: Any = None) -> Any:
         rows = self.db.execute(sql, params) if params is not None else self.db.execute(sql)
-        return self._halfway(rows) if self.marker in sql else rows
+        return _HalfWay(self, rows) if self.marker in sql else rows
 
-    def _halfway(self, rows: Any) -> Any:
+
+class _HalfWay:
+    """A cursor that gives its first row, then fails."""
+
+    def __init__(self, owner: _FailsHalfWay, rows: Any) -> None:
+        self.owner, self.rows = owner, rows
+
+    def __iter__(self) -> Any:
         import sqlite3
 
-        for n, row in enumerate(rows):
+        for n, row in enumerate(self.rows):
             if n == 1:
-                self.failed = True
+                self.owner.failed = True
                 raise sqlite3.OperationalError("disk I/O error")
             yield row
+
+    def fetchall(self) -> list[Any]:
+        return list(self)
 
 
 def test_reads_beside_the_codes_on_a_second_connection_give_the_same_answers(
@@ -336,6 +346,32 @@ def test_reads_beside_the_codes_on_a_second_connection_give_the_same_answers(
                 assert sorted(other[question]["rows"], key=repr) == sorted(found["rows"],
                                                                            key=repr)
                 assert other[question]["states"] == found["states"], (on, question)
+
+
+def test_verdict_days_read_beside_the_codes_give_the_same_days(small: str) -> None:
+    """The days a verdict can change are the same whether the materials' groups and the
+    clauses reached through materials are read on a second connection beside the codes'
+    groups, on the first one, or on a second one that fails half-way."""
+    from portfolio.status import bears, queries_of
+    from store import catalogue
+    from timeline import batch, queries, status
+
+    db = catalogue.open_db(small)
+    questions = sorted({status.classify(q, queries.normalise_announcement)
+                        for lane in _lanes(db, 120, 5) for _, q in queries_of(lane)})
+    assert len(questions) > batch.FEW
+    first, last = "2005-01-01", "2019-12-31"
+    found = []
+    failing = _FailsHalfWay(catalogue.connect_readonly(small), "s.kind = 'material'")
+    for side in ("open", None, failing):
+        memo: dict[Any, Any] = {} if side == "open" else {"side": side}
+        batch.window(memo, first, last)
+        found.append(batch.verdict_days(db, questions, first, last, memo, bears))
+        if side == "open":
+            assert memo["side"] is not None and memo["side"].conn is not db.conn
+    assert failing.failed
+    assert sum(len(days) for days in found[0].values()) > 50
+    assert found[0] == found[1] == found[2]
 
 
 def test_a_pending_group_names_the_lot_taking_effect_first(small: str) -> None:

@@ -31,7 +31,8 @@ changes.py) answer every day of it from one read, not one read a day.
 Past :data:`FEW` questions, the reads that do not wait for the codes' groups (the
 materials' groups, the own lists, the clauses reached through materials) run on a second
 read-only connection beside them (:func:`_side`), and so do the chosen announcements' lot
-rows while the clauses reached through materials are shortlisted. Answers read for a verdict alone
+rows while the clauses reached through materials are shortlisted; :func:`verdict_days`
+reads the materials' groups and their clauses there beside the codes' groups too. Answers read for a verdict alone
 (``lean``) take a material's groups by their representatives; :func:`verdict_days` says
 on which days a question's verdict can change at all.
 """
@@ -827,10 +828,20 @@ def verdict_days(db: Database, questions: list[tuple[str, str]], first: str, las
     asked = _answerable(db, questions, memo)
     out: dict[tuple[str, str], set[str]] = {q: set() for q in asked}
     day = first
+    groups = sorted({("hs" if k == "hs" else "material", v) for k, v in asked})
+    side = _side(db, memo) if len(asked) > FEW else None
     while day <= last:
         cache = _cache(memo, day)
-        kept = _kept_pieces(db, sorted({("hs" if k == "hs" else "material", v)
-                                        for k, v in asked}), cache)
+        if side is not None and memo["side"] is not None:  # the materials' beside the codes'
+            with ThreadPoolExecutor(1) as pool:
+                aside = pool.submit(_read_window_aside, memo["side"],
+                                    [g for g in groups if g[0] == "material"], cache)
+                _kept_pieces(db, [g for g in groups if g[0] == "hs"], cache)
+                try:
+                    aside.result()
+                except sqlite3.Error:  # read on this connection below
+                    memo["side"] = None
+        kept = _kept_pieces(db, groups, cache)
         via: dict[str, list[tuple]] = {}
         for row in _via_rows(db, cache):
             via.setdefault(row[11], []).append(row)
@@ -877,6 +888,14 @@ def verdict_days(db: Database, questions: list[tuple[str, str]], first: str, las
             days |= cache["wide days"]
         day = _next(cache["last"])
     return {q: {d for d in days if first < d <= last} for q, days in out.items()}
+
+
+def _read_window_aside(db: Database, groups: list[tuple[str, str]], cache: dict[str, Any]
+                       ) -> None:
+    """The reads of :func:`verdict_days` that do not wait for the codes' groups (the
+    materials' groups, the clauses reached through materials), kept in ``cache``."""
+    _kept_pieces(db, groups, cache)
+    _via_rows(db, cache)
 
 
 def _coverage_days(pieces: list[tuple], every_pending: bool = False,
