@@ -100,11 +100,25 @@ def table() -> dict[str, str]:
     return found
 
 
+# how an export from an ERP writes a country with its code: "Japan (JP)", "DE - Germany",
+# "KR | Korea, Republic of", "日本（JP）"
+PARTS = re.compile(r"\s*[(（\[【]\s*|\s*[)）\]】]\s*|\s+[-–—|]\s+|\s*[|｜]\s*")
+
+
 def lookup(text: str) -> str | None:
-    """Alpha-2 for one destination as written, or None."""
+    """Alpha-2 for one destination as written, or None. A name written with its code
+    ("Japan (JP)", "DE - Germany") is read when every part names the same country, so
+    "Georgia (US)" is not guessed."""
     if not text or not text.strip():
         return None
-    return table().get(key(text))
+    found = table().get(key(text))
+    if found is not None:
+        return found
+    parts = [part for part in PARTS.split(text) if part and part.strip()]
+    if len(parts) < 2:
+        return None
+    codes = {table().get(key(part)) for part in parts}
+    return codes.pop() if len(codes) == 1 and None not in codes else None
 
 
 def to_alpha2(text: str) -> str:

@@ -19,12 +19,21 @@ import yaml
 from portfolio import fields
 from portfolio.tables import Cell, UnreadableFile, read_rows
 
-HEADER_IGNORED = re.compile(r"[\s._\-/]+")
+HEADER_IGNORED = re.compile(r"[\s._\-/:：]+")
 HEADER_SEARCH_ROWS = 10  # a title or a note may sit above the header row
+# a note in brackets: "HS Code (10-digit)", "目的国（地区）", "Destination [ISO]"
+HEADER_NOTE = re.compile(r"[(\[【][^)\]】]*[)\]】]")
+# a generic last word a header may add to a column's name: "Customer Name",
+# "End Use Description", "客户名称"
+HEADER_ENDINGS = ("name", "description", "名称")
+EXACT, NOTED, ENDED = 0, 1, 2  # how closely a header names its column (_match)
 
 
 def header_key(value: object) -> str:
-    return HEADER_IGNORED.sub("", unicodedata.normalize("NFKC", fields.text(value)).casefold())
+    """A header as compared: NFKC, case-folded, no spaces, dots, dashes, underscores,
+    slashes or colons, and ``#`` read as "no" ("Part #" is "Part No.")."""
+    text = unicodedata.normalize("NFKC", fields.text(value)).casefold().replace("#", "no")
+    return HEADER_IGNORED.sub("", text)
 
 
 @cache
@@ -37,10 +46,23 @@ def columns() -> dict[str, dict[str, Any]]:
 
 
 def _field_for(header: object) -> str | None:
-    wanted = header_key(header)
-    for name, spec in columns().items():
-        if wanted and wanted in spec["headers"]:
-            return name
+    found = _match(header)
+    return found[0] if found else None
+
+
+def _match(header: object) -> tuple[str, int] | None:
+    """(column, how closely) a header names: as listed in ``columns.yaml`` (:data:`EXACT`),
+    once a note in brackets is set aside (:data:`NOTED`), or once a generic last word is
+    (:data:`ENDED`: "Customer Name" is the customer)."""
+    text = unicodedata.normalize("NFKC", fields.text(header))
+    bare = header_key(HEADER_NOTE.sub(" ", text))
+    tries = [(header_key(text), EXACT), (bare, NOTED)]
+    tries += [(bare[:-len(end)], ENDED) for end in HEADER_ENDINGS
+              if bare.endswith(end) and len(bare) > len(end)]
+    for wanted, closeness in tries:
+        for name, spec in columns().items():
+            if wanted and wanted in spec["headers"]:
+                return name, closeness
     return None
 
 
@@ -70,22 +92,36 @@ def _find_header(lines: list[tuple[int, list[Cell]]]) -> int | None:
 
 def _map_header(line: int, cells: list[Cell]) -> tuple[dict[str, int], list[dict[str, Any]]]:
     mapping: dict[str, int] = {}
+    closeness: dict[str, int] = {}
     problems: list[dict[str, Any]] = []
     for index, cell in enumerate(cells):
         header = fields.text(cell)
         if not header:
             continue
-        name = _field_for(cell)
-        if name is None:
+        found = _match(cell)
+        if found is None:
             problems.append(problem(line, header, "", "unknown_column",
                                     f"column {header!r} is not a portfolio column and is ignored",
                                     index=index, severity="warning"))
-        elif name in mapping:
+            continue
+        name, close = found
+        if name in mapping and close == closeness[name] == EXACT:
             first = fields.text(cells[mapping[name]])
             problems.append(problem(line, header, name, "duplicate_column",
                                     f"column {header!r} means {name}, as {first!r} does", index=index))
-        else:
-            mapping[name] = index
+            continue
+        if name in mapping:  # a header naming the column less closely gives way
+            kept, other = (index, mapping[name]) if close < closeness[name] else \
+                (mapping[name], index)
+            problems.append(problem(
+                line, fields.text(cells[other]), name, "ignored_column",
+                f"column {fields.text(cells[other])!r} may mean {name}; "
+                f"{fields.text(cells[kept])!r} is read as {name} and it is ignored",
+                index=other, severity="warning"))
+            if kept == mapping[name]:
+                continue
+        mapping[name] = index
+        closeness[name] = close
     for name, spec in columns().items():
         if spec["required"] and name not in mapping:
             problems.append(problem(line, name, name, "missing_column", f"no {name} column"))

@@ -25,6 +25,23 @@ def test_known_spellings(text: str, expected: str) -> None:
     assert countries.to_alpha2(text) == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Japan (JP)", "JP"), ("Germany (DE)", "DE"), ("DE - Germany", "DE"), ("日本（JP）", "JP"),
+    ("KR | Korea, Republic of", "KR"), ("US (United States)", "US"), ("Korea (KR)", "KR"),
+    ("Korea (South)", "KR"), ("S. Korea", "KR"), ("Korea (North)", "KP"), ("UAE", "AE"),
+    ("阿联酋", "AE"), ("Guinea-Bissau", "GW"), ("Timor-Leste", "TL"),
+])
+def test_a_name_written_with_its_code(text: str, expected: str) -> None:
+    """An ERP export writes a country with its code; both must name the same country."""
+    assert countries.to_alpha2(text) == expected
+
+
+@pytest.mark.parametrize("text", ["Georgia (US)", "Japan (DE)", "Narnia (NA-X)", "US - Narnia",
+                                  "Congo (Kinshasa)"])
+def test_parts_naming_different_countries_or_none_are_not_guessed(text: str) -> None:
+    assert countries.lookup(text) is None
+
+
 @pytest.mark.parametrize("text", ["Narnia", "XX", "EU", "Europe", "", "   ", "美洲", "U"])
 def test_unknown_is_an_error(text: str) -> None:
     assert countries.lookup(text) is None

@@ -77,6 +77,55 @@ def test_title_row_gb18030_semicolons_and_an_extra_column(tmp_path: Path) -> Non
         (3, "W-1", "碳化钨粉", "2849902000", "DE")]
 
 
+def test_erp_and_customs_form_headers_read_the_same(tmp_path: Path) -> None:
+    """Headers as an ERP or a customs declaration writes them: a note in brackets, a
+    generic last word, "#" for "No.", a country with its code; the good file's rows."""
+    english = tmp_path / "erp.csv"
+    english.write_text(
+        "Part #,Product Description,HS Code (10-digit),Material Composition,"
+        "Destination Country/Region,End Use Description,End User Name,Customer Name\n"
+        'MAG-1,"Sm2Co17 magnet rings, YXG-28",8505.11.10.00,samarium; cobalt,USA,'
+        "pump couplings,,Lakeshore Pump Components Inc.\n"
+        "SEM-1,砷化镓衬底片 4英寸,3818009004,镓、砷,Korea (KR),,,\n"
+        "BAT-1,Li-ion cells 320 Wh/kg,8507 60 00,,Viet Nam,,,\n", encoding="utf-8")
+    rows, problems = read_portfolio(english)
+    assert problems == []
+    assert [{**r, "destination_as_written": None} for r in rows] == \
+        [{**r, "destination_as_written": None} for r in GOOD]
+    declaration = tmp_path / "declaration.csv"
+    declaration.write_text(
+        "货号,商品名称及规格型号,商品编号（10位）,运抵国（地区）,境外收货人\n"
+        "W-1,碳化钨粉,2849902000,德国（DE）,Rheinfeld GmbH\n", encoding="utf-8")
+    rows, problems = read_portfolio(declaration)
+    assert problems == []
+    assert [(r["sku"], r["description"], r["hs_code"], r["destination"], r["counterparty"])
+            for r in rows] == [("W-1", "碳化钨粉", "2849902000", "DE", "Rheinfeld GmbH")]
+
+
+def test_a_header_naming_a_column_less_closely_gives_way(tmp_path: Path) -> None:
+    """"Customer" names the counterparty as listed, "Customer Name" once its last word is
+    set aside: the first is read, the second ignored with a warning, wherever it stands;
+    two headers naming a column as loosely keep the first; two listed ones are an error."""
+    file = tmp_path / "p.csv"
+    file.write_text("sku,Customer Name,description,hs_code,destination,Customer,Consignee Name\n"
+                    "A,Name Co,thing,85051110,US,Buyer Co,Consignee Co\n", encoding="utf-8")
+    rows, problems = read_portfolio(file)
+    assert [r["counterparty"] for r in rows] == ["Buyer Co"]
+    assert [(p["column"], p["problem"], p["severity"]) for p in problems] == [
+        ("Customer Name", "ignored_column", "warning"),
+        ("Consignee Name", "ignored_column", "warning")]
+    file.write_text("sku,description,hs_code,destination,Customer Name,Consignee Name\n"
+                    "A,thing,85051110,US,Name Co,Consignee Co\n", encoding="utf-8")
+    rows, problems = read_portfolio(file)
+    assert [r["counterparty"] for r in rows] == ["Name Co"]
+    assert [(p["column"], p["problem"]) for p in problems] == [("Consignee Name", "ignored_column")]
+    file.write_text("sku,description,hs_code,destination,customer,buyer\n"
+                    "A,thing,85051110,US,X,Y\n", encoding="utf-8")
+    rows, problems = read_portfolio(file)
+    assert rows == []
+    assert [(p["column"], p["problem"]) for p in problems] == [("buyer", "duplicate_column")]
+
+
 @pytest.mark.parametrize(("value", "expected"), [
     ("2805.30.19.10", "2805301910"), ("2805 3019 10", "2805301910"), ("71051020", "71051020"),
     ("２８０５３０１９１０", "2805301910"), (8505111000, "8505111000"), (8505111000.0, "8505111000"),
