@@ -128,7 +128,7 @@ def _map_header(line: int, cells: list[Cell]) -> tuple[dict[str, int], list[dict
     return mapping, problems
 
 
-READERS = {"hs_code": fields.hs_code, "destination": fields.destination, "materials": fields.materials}
+READERS = {"hs_code": fields.hs_code, "destination": fields.destination}
 REQUIRED_TEXT = ("sku", "description")
 
 
@@ -141,8 +141,14 @@ def _read_row(line: int, cells: list[Cell], mapping: dict[str, int], headers: li
         header = fields.text(headers[index])
         reader = READERS.get(name)
         try:
-            if reader is not None:
-                row[name] = reader(value) if name != "materials" or fields.text(value) else []
+            if name == "materials":
+                row[name], loose = fields.read_materials(value)
+                problems.extend(problem(
+                    line, header, name, "material_read_as",
+                    f"{term!r} read as {', '.join(means)}", value=term, index=index,
+                    severity="warning") for term, means in loose)
+            elif reader is not None:
+                row[name] = reader(value)
             elif name in REQUIRED_TEXT and not fields.text(value):
                 raise fields.FieldError(f"empty_{name}", f"{name} is empty")
             else:

@@ -127,6 +127,45 @@ def test_a_header_naming_a_column_less_closely_gives_way(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(("value", "expected"), [
+    ("GaAs", ["gallium", "arsenic"]), ("Sb2O3", ["antimony"]), ("Sm2Co17", ["samarium", "cobalt"]),
+    ("Nd-Fe-B", ["neodymium", "iron"]), ("Dy", ["dysprosium"]), ("Ge", ["germanium"]),
+    ("LiFePO4", ["lithium", "iron"]), ("gallium arsenide wafer", ["gallium", "arsenic"]),
+    ("tungsten carbide", ["tungsten"]), ("antimony trioxide", ["antimony"]),
+    ("artificial graphite anode material", ["graphite"]), ("silver paste", ["silver"]),
+    ("Dy-doped NdFeB magnet", ["dysprosium", "neodymium", "iron"]),
+    ("indium tin oxide", ["indium", "tin"]), ("heavy rare earths", ["heavy rare earths"]),
+    ("砷化镓", ["arsenic", "gallium"]), ("三氧化二锑", ["antimony"]), ("人造石墨", ["graphite"]),
+    ("银浆", ["silver"]), ("N/A", []), ("-", []), ("无", []), ("none", []),
+])
+def test_materials_as_a_spreadsheet_writes_them(value: str, expected: list[str]) -> None:
+    """A formula, a name with words of form, a group or Chinese text is read into the
+    vocabulary's materials; "none" in any spelling is none."""
+    assert fields.materials(value) == expected
+
+
+@pytest.mark.parametrize("value", ["PVC", "ABS", "WC", "W", "Y", "SiO2", "steel", "CO",
+                                   "cobalt-free cathode", "lead-free", "无铅焊料", "不含钴"])
+def test_materials_not_understood_or_not_contained_are_errors(value: str) -> None:
+    """An all-capital abbreviation or a single letter is not read as a formula (PVC is not
+    vanadium), a formula of no vocabulary element names none, and a material the product
+    does not contain is not one of its materials: each is reported, never guessed."""
+    with pytest.raises(fields.FieldError) as error:
+        fields.materials(value)
+    assert error.value.kind == "unknown_material"
+
+
+def test_a_material_read_loosely_is_a_warning_naming_the_reading(tmp_path: Path) -> None:
+    file = tmp_path / "p.csv"
+    file.write_text("sku,description,hs_code,materials,destination\n"
+                    "A,wafer,3818009004,GaAs,KR\nB,magnet,8505111000,samarium; cobalt,JP\n"
+                    "C,cable,85444211,N/A,US\n", encoding="utf-8")
+    rows, problems = read_portfolio(file)
+    assert [r["materials"] for r in rows] == [["gallium", "arsenic"], ["samarium", "cobalt"], []]
+    assert [(p["line"], p["cell"], p["problem"], p["severity"], p["message"]) for p in problems] == [
+        (2, "D2", "material_read_as", "warning", "'GaAs' read as gallium, arsenic")]
+
+
+@pytest.mark.parametrize(("value", "expected"), [
     ("2805.30.19.10", "2805301910"), ("2805 3019 10", "2805301910"), ("71051020", "71051020"),
     ("２８０５３０１９１０", "2805301910"), (8505111000, "8505111000"), (8505111000.0, "8505111000"),
     (1061100, "01061100"), ("0106.11.00", "01061100"),
