@@ -38,8 +38,9 @@ from timeline.lots import names_goods
 VERDICTS = {"prohibited": "prohibited", "denied": "denied in principle",
             "strict_review": "stricter review", "licence": "licence required",
             "case_by_case": "licence required"}
+NOT_FOUND = "not found in the catalogue"
 ORDER = ("prohibited", "denied in principle", "stricter review", "licence required",
-         "control suspended", "pending", "not found in the catalogue")
+         "control suspended", "pending", NOT_FOUND)
 MATCH_LABELS = {"exact": "HS exact", "contained_in": "HS within an 8-digit line",
                 "contains": "HS code under the product's"}
 
@@ -243,7 +244,7 @@ def verdict_name(digests: list[dict[str, Any]], wide: list[dict[str, Any]],
         until = _soonest(digests, "until")
         return f"control suspended until {until}" if until else "control suspended"
     start = _soonest(digests, "from")
-    return f"pending from {start}" if start else "not found in the catalogue"
+    return f"pending from {start}" if start else NOT_FOUND
 
 
 def _verdict(digests: list[dict[str, Any]], wide: list[dict[str, Any]],
@@ -557,7 +558,22 @@ def portfolio_status(db: Database, lanes: list[dict[str, Any]], on: str | None =
         if screener is not None and lane.get("counterparty"):
             row["screening"] = _screen(screener, lane["counterparty"], lane["destination"], on)
         rows.append(row)
+    _near(db, rows, on)
     return rows
+
+
+def _near(db: Database, rows: list[dict[str, Any]], on: str) -> None:
+    """A product nothing decides names the catalogue's codes near its HS code
+    (``timeline.status.near_codes``: its 8-digit line, its 6-digit subheading), in
+    ``near`` and in its why: a sibling code listed is worth checking the classification
+    against before reading "not found" as anything."""
+    unfound = [row for row in rows if row["verdict"] == NOT_FOUND and row.get("hs_code")]
+    near = timeline_status.near_codes(db, [row["hs_code"] for row in unfound], on)
+    for row in rows:
+        row["near"] = near.get(row.get("hs_code") or "", []) if row["verdict"] == NOT_FOUND \
+            else []
+        if row["near"]:
+            row["why"] += " " + timeline_status.near_text(row["near"])
 
 
 def _screener(db: Database) -> Any:

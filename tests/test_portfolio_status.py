@@ -156,3 +156,38 @@ def test_demo_ends_with_the_portfolio_status_and_upcoming_dates(catalogue: str) 
                                            if c["verdict_changed"]]
     for change in shown:
         assert f"{change['before']} → {change['after']}" in text
+
+
+def test_a_code_the_catalogue_does_not_hold_names_the_codes_near_it(catalogue: str) -> None:
+    """Gallium metal under its tariff code 8112929010 (No. 23's Chinese text prints
+    8110929010): nothing decides it, and the row and ``regwatch status`` name the codes in
+    its 8-digit line, then its 6-digit subheading, that the catalogue lists, with the
+    announcements listing them, for the user to check the classification. A code with no
+    listed neighbour names none; a product something decides names none."""
+    from portfolio.status import portfolio_status
+    from regwatch.cli import cli
+    from store.catalogue import open_readonly
+
+    db = open_readonly(catalogue)
+    lanes = [{"sku": sku, "description": "", "hs_code": code, "materials": materials,
+              "destination": "US", "end_use": None, "counterparty": None}
+             for sku, code, materials in (("GA", "8112929010", []), ("NONE", "9619001000", []),
+                                          ("GA-M", "8112929010", ["gallium"]))]
+    rows = {r["sku"]: r for r in portfolio_status(db, lanes, "2025-11-15", screen=False)}
+    gallium = rows["GA"]
+    assert gallium["verdict"] == "not found in the catalogue"
+    assert [(n["code"], n["line"]) for n in gallium["near"]][:1] == [
+        ("8112929090", "8-digit line")]
+    assert {n["line"] for n in gallium["near"][1:]} == {"6-digit subheading"}
+    assert ("MOFCOM-2024-51", "in_force") in gallium["near"][0]["announcements"]
+    assert gallium["near"][0]["text"] == "金属镓（单质）"
+    assert "Near it in the catalogue: 8112929090 (8-digit line; 金属镓（单质）" in gallium["why"]
+    assert rows["NONE"]["near"] == [] and "Near it" not in rows["NONE"]["why"]
+    assert rows["GA-M"]["verdict"] == "licence required" and rows["GA-M"]["near"] == []
+    said = CliRunner().invoke(cli, ["status", "8112929010", "--on", "2025-11-15", "--db",
+                                    catalogue], catch_exceptions=False).output
+    assert "Nothing found in the catalogue" in said
+    assert "Near it in the catalogue: 8112929090 (8-digit line" in said
+    assert "Near it" not in CliRunner().invoke(
+        cli, ["status", "9619001000", "--on", "2025-11-15", "--db", catalogue],
+        catch_exceptions=False).output
