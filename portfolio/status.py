@@ -30,6 +30,7 @@ from sqlite_utils import Database
 
 from core import collector
 from extract import items as model
+from portfolio import fields
 from store.catalogue import in_chunks
 from timeline import batch, queries
 from timeline import status as timeline_status
@@ -46,7 +47,12 @@ MATCH_LABELS = {"exact": "HS exact", "contained_in": "HS within an 8-digit line"
 
 
 def end_use_of(lane: dict[str, Any]) -> str | None:
-    """``military: missile guidance`` → ``military``: the class a measure may be bound to."""
+    """The class of end use a measure may be bound to: ``military`` when the end use or
+    the end user reads as military (``fields.military``: ``missile guidance``, ``defence
+    prime contractor``, ``军用``), else the class before a colon (``civil: sensors``), else
+    the end use as written."""
+    if any(fields.military(lane.get(k)) for k in ("end_use", "end_user")):
+        return "military"
     text = (lane.get("end_use") or "").strip()
     if not text:
         return None

@@ -228,3 +228,13 @@ def test_not_a_portfolio_file(tmp_path: Path) -> None:
     file.write_bytes(b"%PDF-1.4")
     rows, problems = read_portfolio(file)
     assert rows == [] and problems[0]["problem"] == "unreadable_file"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("missile guidance actuators", True), ("defence prime contractor", True), ("PLA Navy", True),
+    ("MoD procurement", True), ("军事最终用户", True), ("武器系统", True), ("military end users", True),
+    ("mod kit", False), ("civil aircraft position sensors", False), ("non-military use only", False),
+    ("not for military use", False), ("民用无人机", False), ("dual-use research", False), ("", False),
+])
+def test_military_end_use_or_user_as_written(value: str, expected: bool) -> None:
+    assert fields.military(value) is expected

@@ -191,3 +191,29 @@ def test_a_code_the_catalogue_does_not_hold_names_the_codes_near_it(catalogue: s
     assert "Near it" not in CliRunner().invoke(
         cli, ["status", "9619001000", "--on", "2025-11-15", "--db", catalogue],
         catch_exceptions=False).output
+
+
+@pytest.mark.parametrize(("end_use", "end_user", "verdict"), [
+    ("military: thermal weapon sights", "", "prohibited"),
+    ("thermal weapon sights", "", "prohibited"),
+    ("", "army contractor", "prohibited"),
+    ("用于军用热像仪", "", "prohibited"),
+    ("thermal imaging cores", "Ministry of Defense", "prohibited"),
+    ("thermal imaging cores", "", "denied in principle"),
+    ("non-military use only", "", "denied in principle"),
+    ("民用安防", "", "denied in principle"),
+])
+def test_a_military_end_use_or_user_is_read_as_a_portfolio_writes_it(
+        catalogue: str, end_use: str, end_user: str, verdict: str) -> None:
+    """Germanium lenses to the US on 2026-11-29: No. 46 prohibits exports to US military
+    users and uses; a lane whose end use or end user reads as military in any wording
+    (weapon sights, an army contractor, 军用, a ministry of defence) is bound by it, one
+    that says it is not military (non-military, 民用) is not."""
+    from portfolio.status import portfolio_status
+    from store.catalogue import open_readonly
+
+    lane = {"sku": "LENS", "description": "germanium lenses", "hs_code": "90019090",
+            "materials": ["germanium"], "destination": "US", "end_use": end_use or None,
+            "end_user": end_user or None, "counterparty": None}
+    row = portfolio_status(open_readonly(catalogue), [lane], "2026-11-29", screen=False)[0]
+    assert row["verdict"] == verdict, row["why"]
