@@ -13,6 +13,7 @@ from functools import cache
 from importlib.resources import files
 
 from core import countries
+from extract import substances
 
 HS_SEPARATORS = re.compile(r"[\s.\-·]+")
 MATERIAL_SEPARATORS = re.compile(r"\s*[;；,，、/|+]\s*")
@@ -103,47 +104,8 @@ def _material_key(term: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", term).casefold().split())
 
 
-# every element's symbol, to read a formula a spreadsheet writes for a material (GaAs,
-# Sb2O3, Sm2Co17, NdFeB); the vocabulary's elements are found by their English names
-SYMBOLS = dict(zip((
-    "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge "
-    "As Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm "
-    "Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U "
-    "Np Pu").split(), (
-    "hydrogen helium lithium beryllium boron carbon nitrogen oxygen fluorine neon sodium "
-    "magnesium aluminium silicon phosphorus sulfur chlorine argon potassium calcium scandium "
-    "titanium vanadium chromium manganese iron cobalt nickel copper zinc gallium germanium "
-    "arsenic selenium bromine krypton rubidium strontium yttrium zirconium niobium molybdenum "
-    "technetium ruthenium rhodium palladium silver cadmium indium tin antimony tellurium "
-    "iodine xenon cesium barium lanthanum cerium praseodymium neodymium promethium samarium "
-    "europium gadolinium terbium dysprosium holmium erbium thulium ytterbium lutetium hafnium "
-    "tantalum tungsten rhenium osmium iridium platinum gold mercury thallium lead bismuth "
-    "polonium astatine radon francium radium actinium thorium protactinium uranium neptunium "
-    "plutonium").split(), strict=True))
-FORMULA = re.compile(r"(?:[A-Z][a-z]?(?:\d+(?:\.\d+)?)?-?)+")
-ELEMENT = re.compile(r"([A-Z][a-z]?)")
-# the element an anion's name points to: gallium arsenide holds arsenic
-ANIONS = {"arsenide": "arsenic", "antimonide": "antimony", "telluride": "tellurium",
-          "selenide": "selenium"}
-# words that say what form a material takes, not which: "gallium arsenide wafer",
-# "silver paste", "artificial graphite anode material", "Dy-doped NdFeB magnet"
-FORM_WORDS = frozenset("""
-    a an and with of in the containing contains doped based alloy alloys metal metals powder
-    powders paste pastes ingot ingots wafer wafers substrate substrates target targets foil
-    foils wire wires rod rods bar bars sheet sheets plate plates scrap flake flakes spherical
-    artificial synthetic natural high purity pure refined grade crystal crystals single
-    polycrystalline monocrystalline lens lenses window windows fiber fibre fibers fibres ore
-    ores concentrate concentrates salt salts compound compounds sintered bonded coated plated
-    coating anode cathode material materials magnet magnets particles trace oxide oxides
-    dioxide trioxide tetroxide pentoxide sesquioxide carbide carbides nitride nitrides sulfide
-    sulphide chloride fluoride hydroxide carbonate nitrate sulfate sulphate phosphate
-    """.split())
 # what a spreadsheet writes for "no materials"
 NO_MATERIALS = frozenset({"n/a", "na", "none", "nil", "-", "--", "—", "/", "无", "没有", "不适用"})
-# a material the product does not contain is no material of it: "cobalt-free", "无铅"
-NEGATION = re.compile(r"(?i)\bfree\b|\bwithout\b|\bnon-|\bno\s|无|不含|免")
-
-
 def materials(value: object) -> list[str]:
     """Material names (``samarium; cobalt``, ``钐、钴``) → canonical vocabulary names.
 
@@ -177,7 +139,7 @@ def read_materials(value: object) -> tuple[list[str], list[tuple[str, list[str]]
         if means is not None:
             found.extend(means)
             continue
-        read = None if NEGATION.search(term) else _read_loosely(term)
+        read = substances.materials_of(term)
         if read:
             found.extend(read)
             loose.append((term, read))
@@ -188,52 +150,6 @@ def read_materials(value: object) -> tuple[list[str], list[tuple[str, list[str]]
         raise FieldError("unknown_material", f"unknown material {names} (not in the catalogue's "
                          "vocabulary; write the materials it contains, e.g. 'gallium; arsenic')")
     return list(dict.fromkeys(found)), loose
-
-
-def _read_loosely(term: str) -> list[str]:
-    """The vocabulary materials of a term that is not a vocabulary name (see
-    :func:`read_materials`), or none."""
-    from extract.items import _finder, material_of
-
-    group = material_of(term)
-    if group is not None:
-        return [group]
-    words = [w for w in re.split(r"[\s\-]+", term.strip()) if w]
-    read: list[str] = []
-    for word in words:
-        formula = _formula(word) if len(words) > 1 or "-" not in term else None
-        means = material_names().get(_material_key(word))
-        if means is not None:
-            read.extend(means)
-        elif formula is not None:
-            read.extend(formula)
-        elif word.casefold() in ANIONS:
-            read.append(ANIONS[word.casefold()])
-        elif word.casefold() not in FORM_WORDS:
-            break
-    else:
-        if read:
-            return list(dict.fromkeys(read))
-    formula = _formula(term.replace("-", "").replace(" ", ""))
-    if formula:
-        return formula
-    hits = _finder().find(term)
-    return list(dict.fromkeys(m for hit in hits for m in hit["materials"]))
-
-
-def _formula(word: str) -> list[str] | None:
-    """The vocabulary elements of a chemical formula (``GaAs``, ``Sb2O3``, ``Sm2Co17``);
-    None for a word that is not one. An all-capital word (PVC, ABS) is not read as one,
-    nor is a single letter."""
-    if not FORMULA.fullmatch(word) or not any(c.islower() or c.isdigit() for c in word):
-        return None
-    names = material_names()
-    out = []
-    for symbol in ELEMENT.findall(word):
-        if symbol not in SYMBOLS:
-            return None
-        out.extend(names.get(SYMBOLS[symbol], ()))
-    return list(dict.fromkeys(out))
 
 
 # what makes an end use or an end user military, besides the phrases measures are

@@ -108,6 +108,11 @@ def print_status(result: dict[str, Any]) -> None:
     kind = result["kind"] + (" — no material, code or ID: matched in the items' own texts"
                              if result.get("fallback") == "text" else "")
     line(f"{result['query']} ({kind}) on {result['on']}{where}{use}")
+    read = result.get("read_as")
+    if read:
+        line(f"no item's own text names {read['query']!r}: read as the material "
+             f"{read['material']} (it names {', '.join(read['materials'])}); the answer is "
+             f"every listed item of {read['material']}, check which fits the product")
     if result.get("members"):
         line(f"covers: {', '.join(result['members'])}")
     if not result["found"]:

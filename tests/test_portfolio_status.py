@@ -217,3 +217,15 @@ def test_a_military_end_use_or_user_is_read_as_a_portfolio_writes_it(
             "end_user": end_user or None, "counterparty": None}
     row = portfolio_status(open_readonly(catalogue), [lane], "2026-11-29", screen=False)[0]
     assert row["verdict"] == verdict, row["why"]
+
+
+def test_status_reads_a_substance_no_item_names_as_its_material(catalogue: str) -> None:
+    """``regwatch status "antimony trioxide"`` on the mirror: no item's own text names it;
+    the answer is antimony's, and the first lines say it was read so."""
+    from regwatch.cli import cli
+
+    said = CliRunner().invoke(cli, ["status", "antimony trioxide", "--on", "2025-11-15",
+                                    "--db", catalogue], catch_exceptions=False)
+    assert said.exit_code == 0, said.output
+    assert "read as the material antimony" in said.output
+    assert "MOFCOM-2024-33" in said.output

@@ -224,6 +224,23 @@ def test_hs_and_control_prefix_queries(db):
     assert classify("公告〔2025〕123号") == ("announcement", "GACC-2025-123")
 
 
+def test_a_question_no_item_names_is_read_as_the_material_it_names(db) -> None:
+    """``Ga2O3`` or ``gallium oxide wafer``: no item's own text names it; the answer is the
+    material gallium's, saying so (``read_as``) and what was searched. A question naming
+    no material, or one saying the material is absent, is still nothing found."""
+    for query in ("Ga2O3", "gallium oxide wafer"):
+        result = status(db, query, on="2023-09-01")
+        assert result["found"] and result["kind"] == "material" and result["value"] == "gallium"
+        assert result["read_as"] == {"query": query, "materials": ["gallium"],
+                                     "material": "gallium"}
+        assert result["query"] == query
+        assert result["searched"].startswith(f"the items' own texts for {query!r}")
+        assert "MOFCOM-2023-23" in {a["number"] for a in result["announcements"]}
+    for query in ("gallium-free solder", "PVC", "guitar strings"):
+        result = status(db, query, on="2023-09-01")
+        assert not result["found"] and "read_as" not in result, query
+
+
 def test_digits_alone_are_an_hs_code_and_never_an_announcement() -> None:
     """``classify`` takes a query of digits (dots and spaces between) for an HS code
     without asking the announcement parser: the parser finds no announcement in any."""

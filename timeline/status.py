@@ -33,6 +33,7 @@ from sqlite_utils import Database
 
 from core import han
 from extract import items as model
+from extract import substances
 from extract.clauses import clause_parts
 from timeline import lots, span_status, spans
 
@@ -268,9 +269,34 @@ def answer(db: Database, query: str, on: str, destinations: list[str], end_use: 
         "items_more": max(0, total - offset - len(items)),
     }
     result["searched"] = _searched(result, notes)
+    if not found and kind == "text":
+        read = _read_as_material(db, query, on, destinations, end_use, limit, parse_number,
+                                 offset, announcements_limit)
+        if read is not None:
+            return read
     if not found:
         _nothing_found(db, result)
     return result
+
+
+def _read_as_material(db: Database, query: str, on: str, destinations: list[str],
+                      end_use: str | None, limit: int, parse_number: Any, offset: int,
+                      announcements_limit: int | None) -> dict[str, Any] | None:
+    """A question no item's own text names, read as the material it names loosely
+    (``extract.substances``: ``antimony trioxide``, ``GeO2``, ``silver paste``): the
+    first of its materials the catalogue lists, answered for that material and saying
+    so in ``read_as``; None when it names none or none is listed."""
+    materials = substances.materials_of(query)
+    for material in materials:
+        found = answer(db, material, on, destinations, end_use, limit, parse_number, offset,
+                       announcements_limit)
+        if found["found"]:
+            found["read_as"] = {"query": query, "materials": materials, "material": material}
+            found["query"] = query
+            found["searched"] = (f"the items' own texts for {query!r}, which name it nowhere; "
+                                 f"then {found['searched']}")
+            return found
+    return None
 
 
 def _span_answer(db: Database, query: str, kind: str, value: str, on: str,

@@ -1,0 +1,105 @@
+"""Materials named loosely: a formula (``GaAs``, ``Sb2O3``, ``Nd-Fe-B``), a compound or a
+form of a material (``antimony trioxide``, ``gallium arsenide wafer``, ``silver paste``,
+``砷化镓``) read into the vocabulary's materials.
+
+The vocabulary (``data/materials.jsonl``, ``data/groups.jsonl``) names materials and
+groups; a company's file and a user's question name substances and goods. A portfolio's
+materials column reads its cells through :func:`materials_of`, and a status question that
+no item's own text names is read through it as the material it holds, saying so. The
+reading is what a compliance officer would do: a formula's elements, the material words
+of a name with its words of form set aside, else what the extractor's own material
+tagger finds; a term saying the material is absent (``cobalt-free``) names none.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .items import _finder, material_of
+
+# every element's symbol, to read a formula (GaAs, Sb2O3, Sm2Co17, NdFeB); the
+# vocabulary's elements are found by their English names
+SYMBOLS = dict(zip((
+    "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge "
+    "As Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm "
+    "Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U "
+    "Np Pu").split(), (
+    "hydrogen helium lithium beryllium boron carbon nitrogen oxygen fluorine neon sodium "
+    "magnesium aluminium silicon phosphorus sulfur chlorine argon potassium calcium scandium "
+    "titanium vanadium chromium manganese iron cobalt nickel copper zinc gallium germanium "
+    "arsenic selenium bromine krypton rubidium strontium yttrium zirconium niobium molybdenum "
+    "technetium ruthenium rhodium palladium silver cadmium indium tin antimony tellurium "
+    "iodine xenon cesium barium lanthanum cerium praseodymium neodymium promethium samarium "
+    "europium gadolinium terbium dysprosium holmium erbium thulium ytterbium lutetium hafnium "
+    "tantalum tungsten rhenium osmium iridium platinum gold mercury thallium lead bismuth "
+    "polonium astatine radon francium radium actinium thorium protactinium uranium neptunium "
+    "plutonium").split(), strict=True))
+FORMULA = re.compile(r"(?:[A-Z][a-z]?(?:\d+(?:\.\d+)?)?-?)+")
+ELEMENT = re.compile(r"([A-Z][a-z]?)")
+# the element an anion's name points to: gallium arsenide holds arsenic
+ANIONS = {"arsenide": "arsenic", "antimonide": "antimony", "telluride": "tellurium",
+          "selenide": "selenium"}
+# words that say what form a material takes, not which: "gallium arsenide wafer",
+# "silver paste", "artificial graphite anode material", "Dy-doped NdFeB magnet"
+FORM_WORDS = frozenset("""
+    a an and with of in the containing contains doped based alloy alloys metal metals powder
+    powders paste pastes ingot ingots wafer wafers substrate substrates target targets foil
+    foils wire wires rod rods bar bars sheet sheets plate plates scrap flake flakes spherical
+    artificial synthetic natural high purity pure refined grade crystal crystals single
+    polycrystalline monocrystalline lens lenses window windows fiber fibre fibers fibres ore
+    ores concentrate concentrates salt salts compound compounds sintered bonded coated plated
+    coating anode cathode material materials magnet magnets particles trace oxide oxides
+    dioxide trioxide tetroxide pentoxide sesquioxide carbide carbides nitride nitrides sulfide
+    sulphide chloride fluoride hydroxide carbonate nitrate sulfate sulphate phosphate
+    """.split())
+# a term saying a material is absent names none: "cobalt-free", "无铅"
+NEGATION = re.compile(r"(?i)\bfree\b|\bwithout\b|\bnon-|\bno\s|无|不含|免")
+
+
+
+
+def materials_of(term: str) -> list[str]:
+    """The vocabulary materials (or group) a term names loosely, in the order it names
+    them; none for a term that names none or says one is absent."""
+    if not term or not term.strip() or NEGATION.search(term):
+        return []
+    named = material_of(term)
+    if named is not None:
+        return [named]
+    words = [w for w in re.split(r"[\s\-]+", term.strip()) if w]
+    read: list[str] = []
+    for word in words:
+        formula = _formula(word) if len(words) > 1 or "-" not in term else None
+        means = material_of(word) if len(word) > 2 else None
+        if means is not None:
+            read.append(means)
+        elif formula is not None:
+            read.extend(formula)
+        elif word.casefold() in ANIONS:
+            read.append(ANIONS[word.casefold()])
+        elif word.casefold() not in FORM_WORDS:
+            break
+    else:
+        if read:
+            return list(dict.fromkeys(read))
+    formula = _formula(term.replace("-", "").replace(" ", ""))
+    if formula:
+        return formula
+    hits = _finder().find(term)
+    return list(dict.fromkeys(m for hit in hits for m in hit["materials"]))
+
+
+def _formula(word: str) -> list[str] | None:
+    """The vocabulary elements of a chemical formula (``GaAs``, ``Sb2O3``, ``Sm2Co17``);
+    None for a word that is not one. An all-capital word (PVC, ABS) is not read as one,
+    nor is a single letter."""
+    if not FORMULA.fullmatch(word) or not any(c.islower() or c.isdigit() for c in word):
+        return None
+    out = []
+    for symbol in ELEMENT.findall(word):
+        if symbol not in SYMBOLS:
+            return None
+        named = material_of(SYMBOLS[symbol])
+        if named is not None:
+            out.append(named)
+    return list(dict.fromkeys(out))
