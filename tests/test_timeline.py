@@ -241,6 +241,19 @@ def test_a_question_no_item_names_is_read_as_the_material_it_names(db) -> None:
         assert not result["found"] and "read_as" not in result, query
 
 
+def test_no_vocabulary_name_is_an_announcement_number_or_a_control_code() -> None:
+    """``classify`` takes a vocabulary name for a material or group before asking the
+    number parser or the control-code pattern: neither reads any name of it."""
+    from extract import items
+    from timeline.queries import normalise_announcement
+    from timeline.status import CONTROL
+
+    names = list(items.lexicon())
+    assert len(names) > 100
+    assert [n for n in names if CONTROL.match(n) or normalise_announcement(n)] == []
+    assert classify("Gallium")[0] == "material" and classify("稀土")[0] == "group"
+
+
 def test_digits_alone_are_an_hs_code_and_never_an_announcement() -> None:
     """``classify`` takes a query of digits (dots and spaces between) for an HS code
     without asking the announcement parser: the parser finds no announcement in any."""

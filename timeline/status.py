@@ -75,15 +75,15 @@ def classify(query: str, parse_number: Any) -> tuple[str, str]:
     compact = text.replace(".", "").replace(" ", "")
     if HS.match(compact):  # digits alone name no announcement (a year and a number do not
         return "hs", compact  # parse without 年/No./第): the parser is not even compiled
+    material = model.material_of(text)  # no vocabulary name is a number or a control code
+    if material:  # (tested): neither parser is asked
+        return ("group" if model.members(material) and material not in model.members(material)
+                else "material"), material
     number = parse_number(text)
     if number:
         return "announcement", number
     if CONTROL.match(text):
         return "control", text.lower()
-    material = model.material_of(text)
-    if material:
-        return ("group" if model.members(material) and material not in model.members(material)
-                else "material"), material
     return "text", text
 
 
