@@ -16,6 +16,8 @@ from core import countries
 from extract import substances
 
 HS_SEPARATORS = re.compile(r"[\s.\-·]+")
+FLOAT_TEXT = re.compile(r"^\d{7,10}\.0$")  # 8505111000.0: a number written by a script
+SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?[eE][+]?\d+$")  # 8.505111E+09
 MATERIAL_SEPARATORS = re.compile(r"\s*[;；,，、/|+]\s*")
 
 
@@ -47,11 +49,17 @@ def hs_code(value: object) -> str:
     raw = text(value)
     if not raw:
         raise FieldError("empty_hs", "HS code is empty")
-    digits = HS_SEPARATORS.sub("", unicodedata.normalize("NFKC", raw))
-    if isinstance(value, int | float) and len(digits) in (7, 9):
+    written = unicodedata.normalize("NFKC", raw)
+    number = isinstance(value, int | float) or bool(FLOAT_TEXT.match(written))
+    if FLOAT_TEXT.match(written):  # a number a script wrote as a float: 8505111000.0
+        written = written[:-2]
+    digits = HS_SEPARATORS.sub("", written)
+    if number and len(digits) in (7, 9):
         digits = "0" + digits
     if not digits.isdigit() or len(digits) not in (8, 10):
-        hint = " (a leading zero lost by a spreadsheet?)" if digits.isdigit() and len(digits) in (7, 9) else ""
+        hint = " (a leading zero lost by a spreadsheet?)" if digits.isdigit() and len(digits) in (7, 9) \
+            else " (a spreadsheet's scientific notation has lost digits: format the column as text)" \
+            if SCIENTIFIC.match(written) else ""
         raise FieldError("hs_format", f"{raw!r} is not an 8- or 10-digit HS code{hint}")
     chapter = int(digits[:2])
     if not 1 <= chapter <= 97 or chapter == 77:

@@ -169,6 +169,8 @@ def test_a_material_read_loosely_is_a_warning_naming_the_reading(tmp_path: Path)
     ("2805.30.19.10", "2805301910"), ("2805 3019 10", "2805301910"), ("71051020", "71051020"),
     ("２８０５３０１９１０", "2805301910"), (8505111000, "8505111000"), (8505111000.0, "8505111000"),
     (1061100, "01061100"), ("0106.11.00", "01061100"),
+    ("8505111000.0", "8505111000"), ("1061100.0", "01061100"), ("106110000.0", "0106110000"),
+    ("85051110.00", "8505111000"),
 ])
 def test_hs_codes_read(value: object, expected: str) -> None:
     assert fields.hs_code(value) == expected
@@ -179,6 +181,12 @@ def test_bad_hs_codes_rejected(value: str) -> None:
     with pytest.raises(fields.FieldError) as caught:
         fields.hs_code(value)
     assert caught.value.kind == "hs_format"
+
+
+def test_scientific_notation_says_digits_were_lost() -> None:
+    with pytest.raises(fields.FieldError) as caught:
+        fields.hs_code("8.505111E+09")
+    assert caught.value.kind == "hs_format" and "scientific notation" in str(caught.value)
 
 
 def test_sample_portfolio_is_clean_and_covers_the_brief() -> None:
