@@ -1,6 +1,7 @@
 """Materials named loosely: a formula (``GaAs``, ``Sb2O3``, ``Nd-Fe-B``), a compound or a
 form of a material (``antimony trioxide``, ``gallium arsenide wafer``, ``silver paste``,
-``砷化镓``) read into the vocabulary's materials.
+``砷化镓``), amounts and notes set aside (``Ga (99.9999%)``, ``W 90% Ni 7% Fe 3%``), read
+into the vocabulary's materials.
 
 The vocabulary (``data/materials.jsonl``, ``data/groups.jsonl``) names materials and
 groups; a company's file and a user's question name substances and goods. A portfolio's
@@ -58,6 +59,14 @@ NEGATION = re.compile(r"(?i)\bfree\b|\bwithout\b|\bnon-|\bno\s|无|不含|免")
 
 
 
+# amounts and notes a composition adds to its materials: "Ga (99.9999%)", "Ge 5N",
+# "Dy 2.5 wt%", "GaAs 4\"", "W 90% Ni 7% Fe 3%"
+AMOUNTS = re.compile(r"[(（\[][^)）\]]*[)）\]]|\d+(?:\.\d+)?\s*(?:wt\.?|at\.?|mol\.?)?\s*%|"
+                     r"\b\d+(?:\.\d+)?\s*(?:ppm|N|inch|in|mm|\"|″)(?![A-Za-z])|\b\d+(?:\.\d+)?\b")
+# an element's symbol given an amount is that element, a single letter too ("W 90%")
+DOSED = re.compile(r"(?<![A-Za-z])([A-Z][a-z]?)\s*(?=\d+(?:\.\d+)?\s*(?:wt\.?|at\.?|mol\.?)?\s*%)")
+
+
 def materials_of(term: str) -> list[str]:
     """The vocabulary materials (or group) a term names loosely, in the order it names
     them; none for a term that names none or says one is absent."""
@@ -66,7 +75,11 @@ def materials_of(term: str) -> list[str]:
     named = material_of(term)
     if named is not None:
         return [named]
-    words = [w for w in re.split(r"[\s\-]+", term.strip()) if w]
+    dosed = {symbol for symbol in DOSED.findall(term) if symbol in SYMBOLS}
+    term = " ".join(AMOUNTS.sub(" ", term).split())
+    words = [w for w in re.split(r"[\s\-]+", term) if w]
+    if not words:
+        return []
     read: list[str] = []
     for word in words:
         formula = _formula(word) if len(words) > 1 or "-" not in term else None
@@ -75,6 +88,8 @@ def materials_of(term: str) -> list[str]:
             read.append(means)
         elif formula is not None:
             read.extend(formula)
+        elif word in dosed:
+            read.extend(m for m in [material_of(SYMBOLS[word])] if m is not None)
         elif word.casefold() in ANIONS:
             read.append(ANIONS[word.casefold()])
         elif word.casefold() not in FORM_WORDS:

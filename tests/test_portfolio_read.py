@@ -136,6 +136,8 @@ def test_a_header_naming_a_column_less_closely_gives_way(tmp_path: Path) -> None
     ("indium tin oxide", ["indium", "tin"]), ("heavy rare earths", ["heavy rare earths"]),
     ("砷化镓", ["arsenic", "gallium"]), ("三氧化二锑", ["antimony"]), ("人造石墨", ["graphite"]),
     ("银浆", ["silver"]), ("N/A", []), ("-", []), ("无", []), ("none", []),
+    ("Ga (99.9999%)", ["gallium"]), ("Ge 5N", ["germanium"]), ("Dy 2.5 wt%", ["dysprosium"]),
+    ("W 90% Ni 7% Fe 3%", ["tungsten", "nickel", "iron"]), ('GaAs 4"', ["gallium", "arsenic"]),
 ])
 def test_materials_as_a_spreadsheet_writes_them(value: str, expected: list[str]) -> None:
     """A formula, a name with words of form, a group or Chinese text is read into the
@@ -143,7 +145,8 @@ def test_materials_as_a_spreadsheet_writes_them(value: str, expected: list[str])
     assert fields.materials(value) == expected
 
 
-@pytest.mark.parametrize("value", ["PVC", "ABS", "WC", "W", "Y", "SiO2", "steel", "CO",
+@pytest.mark.parametrize("value", ["PVC", "ABS", "WC", "W", "Y", "SiO2", "steel", "CO", "99.99%",
+                                   "PVC 20%",
                                    "cobalt-free cathode", "lead-free", "无铅焊料", "不含钴"])
 def test_materials_not_understood_or_not_contained_are_errors(value: str) -> None:
     """An all-capital abbreviation or a single letter is not read as a formula (PVC is not
