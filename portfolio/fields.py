@@ -16,6 +16,7 @@ from core import countries
 from extract import substances
 
 HS_SEPARATORS = re.compile(r"[\s.\-·]+")
+HS_LABEL = re.compile(r"^\s*(?:hs\s*code|hts|hs|cn|税号|商品编码|海关编码)\s*[:：#]?\s*", re.I)
 FLOAT_TEXT = re.compile(r"^\d{7,10}\.0$")  # 8505111000.0: a number written by a script
 SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?[eE][+]?\d+$")  # 8.505111E+09
 MATERIAL_SEPARATORS = re.compile(r"\s*[;；,，、/|+]\s*")
@@ -49,7 +50,7 @@ def hs_code(value: object) -> str:
     raw = text(value)
     if not raw:
         raise FieldError("empty_hs", "HS code is empty")
-    written = unicodedata.normalize("NFKC", raw)
+    written = HS_LABEL.sub("", unicodedata.normalize("NFKC", raw))
     number = isinstance(value, int | float) or bool(FLOAT_TEXT.match(written))
     if FLOAT_TEXT.match(written):  # a number a script wrote as a float: 8505111000.0
         written = written[:-2]
