@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from portfolio import fields
-from portfolio.tables import Cell, UnreadableFile, read_rows
+from portfolio.tables import Cell, UnreadableFile, read_sheets
 
 HEADER_IGNORED = re.compile(r"[\s._\-/:：]+")
 HEADER_SEARCH_ROWS = 10  # a title or a note may sit above the header row
@@ -175,19 +175,31 @@ def read_portfolio(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[st
     is an error, ``rows`` is empty: nothing is imported from a file with a bad row.
     """
     try:
-        lines = read_rows(path)
+        sheets = read_sheets(path)
     except UnreadableFile as error:
         return [], [problem(0, "", "", "unreadable_file", str(error))]
-    if not lines:
+    if not any(lines for _, lines in sheets):
         return [], [problem(1, "", "", "empty_file", "the file has no rows")]
-    start = _find_header(lines)
-    if start is None:
-        first_line = lines[0][0]
+    # the first sheet with a header row (a workbook may open on a cover or notes sheet)
+    found = next(((name, lines, start) for name, lines in sheets
+                  if (start := _find_header(lines)) is not None), None)
+    if found is None:
+        first_line = next(lines for _, lines in sheets if lines)[0][0]
         return [], [problem(first_line, "", "", "missing_header",
                             "no header row naming the portfolio columns (sku, hs_code, destination, …) "
-                            f"in the first {HEADER_SEARCH_ROWS} rows")]
+                            f"in the first {HEADER_SEARCH_ROWS} rows"
+                            + (" of any sheet" if len(sheets) > 1 else ""))]
+    sheet, lines, start = found
     header_line, headers = lines[start]
     mapping, problems = _map_header(header_line, headers)
+    if sheet is not None and sheet != sheets[0][0]:
+        problems.insert(0, problem(header_line, "", "", "sheet_read",
+                                   f"read sheet {sheet!r}, the first with a header row",
+                                   severity="warning"))
+    if len(lines) == start + 1:
+        problems.append(problem(header_line, "", "", "no_rows",
+                                "no product rows under the header: nothing to import (an empty "
+                                "file would remove every lane of the portfolio)"))
     rows: list[dict[str, Any]] = []
     seen: dict[tuple[str, str], int] = {}
     for line, cells in lines[start + 1:]:

@@ -20,25 +20,53 @@ class UnreadableFile(ValueError):
     """The file is not a CSV or XLSX this reader can open."""
 
 
-def read_rows(path: str | Path) -> list[Line]:
-    """``(line, cells)`` for every non-blank row, line numbers as a spreadsheet shows them.
+ZIP = b"PK\x03\x04"  # an XLSX workbook is a zip file, whatever its name says
+OLE = b"\xd0\xcf\x11\xe0"  # an old binary .xls workbook
+
+
+def read_sheets(path: str | Path) -> list[tuple[str | None, list[Line]]]:
+    """``(sheet name, rows)`` of every sheet, in order: one unnamed sheet for a CSV. A
+    workbook is read as one whatever its suffix (a ``.csv`` that is an XLSX is common).
 
     :raises UnreadableFile: for another format or a damaged file
     """
     file = Path(path)
     suffix = file.suffix.lower()
-    if suffix == ".xlsx":
-        return _xlsx_rows(file)
-    if suffix in (".csv", ".txt", ".tsv"):
-        return _csv_rows(file)
-    raise UnreadableFile(f"{file.name}: a portfolio is a .csv or .xlsx file, not {suffix or 'no suffix'!r}")
+    if suffix not in (".xlsx", ".csv", ".txt", ".tsv"):
+        raise UnreadableFile(f"{file.name}: a portfolio is a .csv or .xlsx file, not "
+                             f"{suffix or 'no suffix'!r}")
+    try:
+        with file.open("rb") as handle:
+            head = handle.read(4)
+    except OSError as exc:
+        raise UnreadableFile(f"{file.name}: cannot be read ({exc.strerror})") from exc
+    if head.startswith(OLE):
+        raise UnreadableFile(f"{file.name}: an old binary Excel workbook (.xls); save it as "
+                             ".xlsx or .csv")
+    if suffix == ".xlsx" or head.startswith(ZIP):
+        return _xlsx_sheets(file)
+    return [(None, _csv_rows(file))]
 
 
 def _decode(data: bytes) -> str:
+    """The text of a CSV: UTF-16 when it starts with its mark (Excel's "Unicode text"),
+    else UTF-8, else GB18030 (what Excel writes for "CSV" on a Chinese Windows).
+
+    :raises UnreadableFile: when it is none of them, or holds NUL bytes (a binary file)
+    """
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")  # what Excel writes for "CSV" on a Chinese Windows
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            text = data.decode("utf-16")
+        else:
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile("not text in UTF-8, UTF-16 or GB18030 (a binary file?)") from exc
+    if "\x00" in text:
+        raise UnreadableFile("holds NUL bytes: a binary file, not a CSV")
+    return text
 
 
 def _delimiter(sample: str) -> str:
@@ -51,31 +79,42 @@ def _delimiter(sample: str) -> str:
 
 
 def _csv_rows(file: Path) -> list[Line]:
-    text = _decode(file.read_bytes())
+    try:
+        text = _decode(file.read_bytes())
+    except UnreadableFile as exc:
+        raise UnreadableFile(f"{file.name}: {exc}") from exc
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text[:8192]))
     rows: list[Line] = []
     start = 1
-    for cells in reader:
-        if any(cell.strip() for cell in cells):
-            rows.append((start, cells))
-        start = reader.line_num + 1  # a quoted cell may span lines: report where the row begins
+    try:
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                rows.append((start, cells))
+            start = reader.line_num + 1  # a quoted cell may span lines: where the row begins
+    except csv.Error as exc:  # a cell past the csv module's size limit, a stray quote, …
+        raise UnreadableFile(f"{file.name}: not a readable CSV from line {start} ({exc})") \
+            from exc
     return rows
 
 
-def _xlsx_rows(file: Path) -> list[Line]:
+def _xlsx_sheets(file: Path) -> list[tuple[str | None, list[Line]]]:
     from openpyxl import load_workbook
 
-    try:
-        book = load_workbook(file, read_only=True, data_only=True)
+    try:  # read from bytes: openpyxl goes by the suffix of a path, and this may be ".csv"
+        book = load_workbook(io.BytesIO(file.read_bytes()), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several kinds for a damaged or foreign file
         raise UnreadableFile(f"{file.name}: not a readable XLSX workbook ({exc})") from exc
     try:
-        sheet = book.worksheets[0]
-        rows: list[Line] = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
-            cells = list(values)
-            if any(cell is not None and str(cell).strip() for cell in cells):
-                rows.append((number, cells))
-        return rows
+        sheets: list[tuple[str | None, list[Line]]] = []
+        for sheet in book.worksheets:
+            rows: list[Line] = []
+            for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
+                cells = list(values)
+                if any(cell is not None and str(cell).strip() for cell in cells):
+                    rows.append((number, cells))
+            sheets.append((sheet.title, rows))
+        return sheets or [(None, [])]
+    except Exception as exc:  # a sheet damaged past its first rows
+        raise UnreadableFile(f"{file.name}: not a readable XLSX workbook ({exc})") from exc
     finally:
         book.close()

@@ -242,6 +242,59 @@ def test_not_a_portfolio_file(tmp_path: Path) -> None:
     assert rows == [] and problems[0]["problem"] == "unreadable_file"
 
 
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("utf16-garbage.csv", b"\xff\xfe\x00\xd8garbage", "not text in UTF-8, UTF-16 or GB18030"),
+    ("nul.csv", b"sku,description\x00,hs_code\n", "NUL bytes"),
+    ("old.xlsx", b"\xd0\xcf\x11\xe0" + b"\x00" * 64, "old binary Excel workbook"),
+    ("huge.csv", b'sku,description,hs_code,destination\nA,"' + b"x" * 200_000 + b'",85051110,US\n',
+     "not a readable CSV from line 2"),
+])
+def test_a_file_that_cannot_be_read_is_one_clear_error(tmp_path: Path, name: str, content: bytes,
+                                                       message: str) -> None:
+    """Bytes no reader can take (a broken UTF-16 file, a binary, an old .xls, a cell past
+    the CSV reader's limit) are one error naming the file and why, never a crash."""
+    file = tmp_path / name
+    file.write_bytes(content)
+    rows, problems = read_portfolio(file)
+    assert rows == []
+    assert [p["problem"] for p in problems] == ["unreadable_file"]
+    assert problems[0]["message"].startswith(name) and message in problems[0]["message"]
+
+
+def test_unicode_text_a_workbook_named_csv_and_a_cover_sheet(tmp_path: Path) -> None:
+    """Excel's "Unicode text" (UTF-16, tabs) reads; so does a workbook saved under a .csv
+    name; a workbook opening on a notes sheet is read from its first sheet with a header,
+    with a warning naming it."""
+    text = tmp_path / "unicode.csv"
+    text.write_bytes("sku\tdescription\ths_code\tdestination\nA\t镓\t8112929090\t日本\n"
+                     .encode("utf-16"))
+    rows, problems = read_portfolio(text)
+    assert problems == [] and [(r["sku"], r["hs_code"], r["destination"]) for r in rows] == [
+        ("A", "8112929090", "JP")]
+    book = Workbook()
+    book.active.title = "Notes"
+    book.active.append(["Products we export, 2026"])
+    sheet = book.create_sheet("Products")
+    sheet.append(["Part #", "Product Description", "HS Code (10-digit)", "Destination"])
+    sheet.append(["A", "gallium metal", 8112929090, "Japan (JP)"])
+    for name in ("book.xlsx", "book.csv"):
+        book.save(tmp_path / name)
+        rows, problems = read_portfolio(tmp_path / name)
+        assert [(p["problem"], p["severity"]) for p in problems] == [("sheet_read", "warning")]
+        assert "'Products'" in problems[0]["message"]
+        assert [(r["sku"], r["hs_code"], r["destination"]) for r in rows] == [
+            ("A", "8112929090", "JP")]
+
+
+def test_a_header_without_rows_imports_nothing(tmp_path: Path) -> None:
+    """A file with its header and no product is an error: imported, it would remove every
+    lane of the portfolio it is imported into."""
+    file = tmp_path / "p.csv"
+    file.write_text("sku,description,hs_code,destination\n", encoding="utf-8")
+    rows, problems = read_portfolio(file)
+    assert rows == [] and [(p["line"], p["problem"]) for p in problems] == [(1, "no_rows")]
+
+
 @pytest.mark.parametrize(("value", "expected"), [
     ("missile guidance actuators", True), ("defence prime contractor", True), ("PLA Navy", True),
     ("MoD procurement", True), ("军事最终用户", True), ("武器系统", True), ("military end users", True),
