@@ -1,7 +1,8 @@
 """Rows of a CSV or XLSX file with their line numbers, before any meaning is given to them.
 
-Company files come from Excel as often as from scripts: a CSV may be GB18030 and
-semicolon-separated, and an XLSX cell may hold a number where the text had digits.
+Company files come from Excel as often as from scripts: a CSV may be GB18030 or UTF-16
+(core/userfiles.py) and semicolon-separated, and an XLSX cell may hold a number where the
+text had digits.
 Cells are returned as they are (str, int, float or None); ``portfolio.fields`` reads them.
 """
 
@@ -11,6 +12,8 @@ import csv
 import io
 from pathlib import Path
 from typing import Any
+
+from core import userfiles
 
 Cell = Any
 Line = tuple[int, list[Cell]]
@@ -48,27 +51,6 @@ def read_sheets(path: str | Path) -> list[tuple[str | None, list[Line]]]:
     return [(None, _csv_rows(file))]
 
 
-def _decode(data: bytes) -> str:
-    """The text of a CSV: UTF-16 when it starts with its mark (Excel's "Unicode text"),
-    else UTF-8, else GB18030 (what Excel writes for "CSV" on a Chinese Windows).
-
-    :raises UnreadableFile: when it is none of them, or holds NUL bytes (a binary file)
-    """
-    try:
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            text = data.decode("utf-16")
-        else:
-            try:
-                text = data.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                text = data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise UnreadableFile("not text in UTF-8, UTF-16 or GB18030 (a binary file?)") from exc
-    if "\x00" in text:
-        raise UnreadableFile("holds NUL bytes: a binary file, not a CSV")
-    return text
-
-
 def _delimiter(sample: str) -> str:
     """The separator used most in the first lines: Excel writes ";" or tabs in some locales.
 
@@ -80,8 +62,8 @@ def _delimiter(sample: str) -> str:
 
 def _csv_rows(file: Path) -> list[Line]:
     try:
-        text = _decode(file.read_bytes())
-    except UnreadableFile as exc:
+        text = userfiles.decode(file.read_bytes())
+    except userfiles.UnreadableText as exc:
         raise UnreadableFile(f"{file.name}: {exc}") from exc
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text[:8192]))
     rows: list[Line] = []

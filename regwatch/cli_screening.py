@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
-import io
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -142,20 +141,6 @@ def _hit_row(hit: dict[str, Any]) -> dict[str, Any]:
             "why": reason}
 
 
-def _read_counterparties(path: str) -> list[dict[str, str]]:
-    """Rows of a CSV with a ``name`` column (``country``, ``address``, ``aliases`` optional)."""
-    text = Path(path).read_text(encoding="utf-8-sig")
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or "name" not in [f.strip().lower() for f in reader.fieldnames]:
-        raise click.ClickException(f"{path}: needs a 'name' column")
-    rows = []
-    for row in reader:
-        row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
-        if row.get("name"):
-            rows.append(row)
-    return rows
-
-
 @click.command("screen")
 @click.argument("name", required=False)
 @click.option("--file", "file", type=click.Path(exists=True, dir_okay=False),
@@ -169,6 +154,7 @@ def _read_counterparties(path: str) -> list[dict[str, str]]:
 def screen_command(name: str | None, file: str | None, country: str | None, on: str | None,
                    as_csv: bool, db_path: str, as_json: bool) -> None:
     """Screen a counterparty NAME, or every row of --file, against the stored entity lists."""
+    from screening.counterparties import BadCounterparties, read_csv
     from screening.store import screener
 
     if bool(name) == bool(file):
@@ -177,10 +163,14 @@ def screen_command(name: str | None, file: str | None, country: str | None, on: 
         raise click.UsageError("--csv and --json exclude each other")
     matcher = screener(_open(db_path))
     day = on or _today()
-    queries = ([{"name": name, "country": country or ""}] if name else _read_counterparties(file))
+    try:
+        queries = ([{"name": name, "country": country or "", "aliases": []}] if name
+                   else read_csv(file))
+    except BadCounterparties as exc:
+        raise click.ClickException(str(exc)) from exc
     results = []
     for n, row in enumerate(queries, 1):
-        names = [row["name"], *[a.strip() for a in row.get("aliases", "").split(";") if a.strip()]]
+        names = [row["name"], *row["aliases"]]
         best: dict[tuple[str, str, str], dict[str, Any]] = {}
         for query in names:
             for hit in matcher.screen(query, row.get("country") or None, day):

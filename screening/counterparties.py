@@ -9,6 +9,8 @@ import io
 from pathlib import Path
 from typing import Any
 
+from core import userfiles
+
 COLUMNS = ("name", "country", "address", "aliases")
 
 
@@ -22,22 +24,36 @@ def read_csv(path: str | Path) -> list[dict[str, Any]]:
     :raises BadCounterparties: when the file is unreadable or has no ``name`` column.
     """
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = userfiles.decode(Path(path).read_bytes())
+    except OSError as exc:
+        raise BadCounterparties(f"{path}: {exc.strerror}") from exc
+    except userfiles.UnreadableText as exc:
         raise BadCounterparties(f"{path}: {exc}") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or "name" not in [f.strip().lower() for f in reader.fieldnames]:
-        raise BadCounterparties(f"{path}: needs a 'name' column")
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(text[:8192]))
     rows = []
-    for raw in reader:
-        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
-        if not row.get("name"):
-            continue
-        rows.append({"name": row["name"], "country": row.get("country") or None,
-                     "address": row.get("address") or None,
-                     "aliases": [a.strip() for a in (row.get("aliases") or "").split(";")
-                                 if a.strip()]})
+    try:
+        if not reader.fieldnames or "name" not in [f.strip().lower() for f in reader.fieldnames]:
+            raise BadCounterparties(f"{path}: needs a 'name' column")
+        for raw in reader:
+            row = {k.strip().lower(): (v or "").strip() for k, v in raw.items()
+                   if isinstance(k, str) and k}
+            if not row.get("name"):
+                continue
+            rows.append({"name": row["name"], "country": row.get("country") or None,
+                         "address": row.get("address") or None,
+                         "aliases": [a.strip() for a in (row.get("aliases") or "").split(";")
+                                     if a.strip()]})
+    except csv.Error as exc:  # a cell past the csv module's size limit, …
+        raise BadCounterparties(f"{path}: not a readable CSV at line {reader.line_num} "
+                                f"({exc})") from exc
     return rows
+
+
+def _delimiter(sample: str) -> str:
+    """Commas, or the semicolons or tabs Excel writes in some locales."""
+    header = sample.split("\n", 1)[0]
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    return max(counts, key=lambda sep: counts[sep]) if any(counts.values()) else ","
 
 
 def entities_matched(screener: Any, counterparty: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -56,6 +56,29 @@ def test_screen_needs_a_name_or_a_file_and_a_name_column(db_path, tmp_path):
     assert result.exit_code == 1 and "needs a 'name' column" in result.output
 
 
+def test_screen_file_as_excel_writes_it_and_unreadable_bytes(db_path, tmp_path):
+    """A counterparty file in Excel's UTF-16 "Unicode text" with tabs, or with semicolons,
+    is screened like the UTF-8 one; bytes that are no text, or a cell past the CSV
+    reader's limit, are one error line, never a traceback."""
+    rows = "name\tcountry\n斯凱迪奧公司\tUS\n"
+    for name, content in (("unicode.csv", rows.encode("utf-16")),
+                          ("semicolons.csv", rows.replace("\t", ";").encode("gb18030"))):
+        file = tmp_path / name
+        file.write_bytes(content)
+        result = CliRunner().invoke(screen_command, ["--file", str(file), "--on", "2025-12-01",
+                                                     "--json", "--db", db_path])
+        assert result.exit_code == 0, result.output
+        assert {h["entity_id"] for h in json.loads(result.output)[0]["hits"]} == {"skydio"}
+    for name, content, said in (
+            ("binary.csv", b"\xff\xfe\x00\xd8garbage", "not text in UTF-8, UTF-16 or GB18030"),
+            ("huge.csv", b'name,country\n"' + b"x" * 200_000 + b'",US\n', "not a readable CSV")):
+        file = tmp_path / name
+        file.write_bytes(content)
+        result = CliRunner().invoke(screen_command, ["--file", str(file), "--db", db_path])
+        assert result.exit_code == 1 and said in result.output
+        assert "Traceback" not in result.output
+
+
 def test_screen_on_an_empty_catalogue_says_what_to_do(tmp_path):
     path = tmp_path / "empty.db"
     catalogue.open_db(path).close()
