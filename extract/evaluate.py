@@ -28,8 +28,9 @@ KINDS = ("announcement", "statement", "news", "other")
 
 
 def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) for each non-empty line; bad lines are warned about."""
-    with open(path, encoding="utf-8") as handle:
+    """(line number, object) for each non-empty line; bad lines are warned about (bytes
+    that are not UTF-8 make their line a bad one, not the file a crash)."""
+    with open(path, encoding="utf-8", errors="replace") as handle:
         for i, line in enumerate(handle, 1):
             if not line.strip():
                 continue

@@ -61,7 +61,10 @@ def lists_load(file: str | None, db_path: str, as_json: bool) -> None:
     from screening.store import save_lists
 
     path = Path(file) if file else MIRROR_LISTS
-    data = lists.load(path)
+    try:
+        data = lists.load(path)
+    except lists.BadLists as exc:
+        raise click.ClickException(str(exc)) from exc
     counts = save_lists(_open(db_path), data, str(path))
     problems = lists.reconcile(data)
     if as_json:

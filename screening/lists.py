@@ -15,9 +15,70 @@ from typing import Any
 import yaml
 
 
+class BadLists(ValueError):
+    """A lists file that cannot be read, or is not shaped as one."""
+
+
+# what each block of a lists file must carry (mirror/data/entities.yaml)
+ANNOUNCEMENT_KEYS = ("id", "list", "applies_from", "entities")
+ENTITY_KEYS = ("id", "zh", "en")
+NOTICE_KEYS = ("id", "effective", "changes")
+CHANGE_KEYS = ("target", "action")
+ACTIONS = ("suspend", "remove")
+
+
 def load(path: str | Path) -> dict[str, Any]:
-    """Read a lists file: ``{"announcements": [...], "changes": [...]}``."""
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    """Read a lists file: ``{"announcements": [...], "changes": [...]}``.
+
+    :raises BadLists: naming the file and what is wrong (not YAML, not UTF-8, a block
+        without a key every block needs), before anything is stored
+    """
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BadLists(f"{path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise BadLists(f"{path}: not UTF-8 text") from exc
+    except yaml.YAMLError as exc:
+        raise BadLists(f"{path}: not YAML ({' '.join(str(exc).split())})") from exc
+    check(data, str(path))
+    return data
+
+
+def check(data: Any, where: str) -> None:
+    """That ``data`` is shaped as a lists file (see :func:`load`)."""
+    if not isinstance(data, dict) or not isinstance(data.get("announcements"), list):
+        raise BadLists(f"{where}: a lists file is a mapping with an 'announcements' list")
+    for n, ann in enumerate(data["announcements"], 1):
+        _needs(ann, ANNOUNCEMENT_KEYS, f"{where}: announcement {n}")
+        if not isinstance(ann["entities"], list):
+            raise BadLists(f"{where}: announcement {ann['id']}: 'entities' is not a list")
+        for k, entity in enumerate(ann["entities"], 1):
+            _needs(entity, ENTITY_KEYS, f"{where}: announcement {ann['id']}, entity {k}")
+    known = {ann["id"] for ann in data["announcements"]}
+    notices = data.get("changes") or []
+    if not isinstance(notices, list):
+        raise BadLists(f"{where}: 'changes' is not a list")
+    for n, notice in enumerate(notices, 1):
+        _needs(notice, NOTICE_KEYS, f"{where}: change notice {n}")
+        if not isinstance(notice["changes"], list):
+            raise BadLists(f"{where}: change notice {notice['id']}: 'changes' is not a list")
+        for k, change in enumerate(notice["changes"], 1):
+            _needs(change, CHANGE_KEYS, f"{where}: change notice {notice['id']}, change {k}")
+            if change["target"] not in known:
+                raise BadLists(f"{where}: change notice {notice['id']} targets "
+                               f"{change['target']!r}, which no announcement of the file is")
+            if change["action"] not in ACTIONS:
+                raise BadLists(f"{where}: change notice {notice['id']}: action "
+                               f"{change['action']!r} is not one of {', '.join(ACTIONS)}")
+
+
+def _needs(block: Any, keys: tuple[str, ...], where: str) -> None:
+    if not isinstance(block, dict):
+        raise BadLists(f"{where} is not a mapping")
+    missing = [key for key in keys if block.get(key) in (None, "")]
+    if missing:
+        raise BadLists(f"{where} has no {', '.join(repr(k) for k in missing)}")
 
 
 def listings(data: dict[str, Any]) -> list[dict[str, Any]]:

@@ -79,6 +79,27 @@ def test_screen_file_as_excel_writes_it_and_unreadable_bytes(db_path, tmp_path):
         assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(("content", "said"), [
+    (b"\xff\xfe\x00garbage", "not UTF-8 text"),
+    (b"a: [unclosed\n", "not YAML"),
+    (b"just a string\n", "a mapping with an 'announcements' list"),
+    (b"announcements:\n- id: X\n  list: control\n  applies_from: 2025-01-01\n  entities:\n"
+     b"  - id: a\n    zh: \xe7\x94\xb2\n", "announcement X, entity 1 has no 'en'"),
+    (b"announcements: []\nchanges:\n- id: N\n  effective: 2025-01-01\n  changes:\n"
+     b"  - target: Y\n    action: remove\n", "change notice N targets 'Y'"),
+])
+def test_a_lists_file_that_cannot_be_loaded_is_one_error_and_stores_nothing(
+        tmp_path, content, said):
+    path = tmp_path / "lists.db"
+    file = tmp_path / "lists.yaml"
+    file.write_bytes(content)
+    result = CliRunner().invoke(lists_group, ["load", str(file), "--db", str(path)])
+    assert result.exit_code == 1 and said in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    db = catalogue.open_db(path)
+    assert "entity_listings" not in db.table_names() or db["entity_listings"].count == 0
+
+
 def test_screen_on_an_empty_catalogue_says_what_to_do(tmp_path):
     path = tmp_path / "empty.db"
     catalogue.open_db(path).close()

@@ -117,6 +117,15 @@ def test_eval_cli_rejects_empty_gold(tmp_path):
     assert result.exit_code != 0 and "[E005]" in result.output
 
 
+def test_eval_cli_reads_a_file_of_bytes_as_bad_lines(tmp_path):
+    """Bytes that are not UTF-8 make bad lines (warned about), not a traceback."""
+    path = tmp_path / "binary.jsonl"
+    path.write_bytes(b"\xff\xfe\x00\xd8garbage\n\x80\x81{}\n")
+    result = CliRunner().invoke(eval_command, [str(path)])
+    assert result.exit_code != 0 and "[E005]" in result.output
+    assert not isinstance(result.exception, UnicodeDecodeError)
+
+
 def test_eval_command_has_help():
     assert eval_command.name == "eval" and eval_command.help
 
