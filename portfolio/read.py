@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from extract import items as model
 from portfolio import fields
 from portfolio.tables import Cell, UnreadableFile, read_sheets
 
@@ -147,6 +148,13 @@ def _read_row(line: int, cells: list[Cell], mapping: dict[str, int], headers: li
                     line, header, name, "material_read_as",
                     f"{term!r} read as {', '.join(means)}", value=term, index=index,
                     severity="warning") for term, means in loose)
+                problems.extend(problem(
+                    line, header, name, "material_family",
+                    f"{family!r} names a family of materials, which decides no verdict by "
+                    "itself: list the members the product contains", value=family,
+                    index=index, severity="warning")
+                    for family in row[name]
+                    if model.members(family) and family not in model.members(family))
             elif reader is not None:
                 row[name] = reader(value)
             elif name in REQUIRED_TEXT and not fields.text(value):

@@ -492,7 +492,7 @@ def lane_row(lane: dict[str, Any], on: str,
     if not chain["decided"]:
         why = ("Nothing in the catalogue decides this product on " + on + " (searched "
                + "; ".join(s for s in searched if s) + "). Not found in the catalogue is not "
-               "'not controlled'.")
+               "'not controlled'." + _families(lane, found))
     aside = _unique(aside)
     if aside:
         why += " Also: " + "; ".join(aside) + "."
@@ -503,6 +503,26 @@ def lane_row(lane: dict[str, Any], on: str,
             "verdict": chain["verdict"], "announcements": chain["numbers"],
             "matched": chain["matched"], "related": related, "why": why,
             "parts": [dict(p) for p in chain["parts"]]}
+
+
+def _families(lane: dict[str, Any], found: Callable[[str, str], dict[str, Any]]) -> str:
+    """What a lane nothing decides is told of its materials that name a family (rare
+    earths, superhard materials): the measures in force on its members, which decide only
+    for the members the product contains (:func:`_parts` reads a family's matches as
+    related)."""
+    out = ""
+    for kind, query in queries_of(lane):
+        if kind != "material" or not model.members(query) or query in model.members(query):
+            continue  # (superhard materials is its own one member: no finer name to give)
+        held = _unique(f"{p['announcement']} {p.get('provision') or ''}".rstrip()
+                       + f": {VERDICTS[p['measure']]}" for p in found(kind, query)["parts"]
+                       if p["state"] == "in_force" and p.get("measure") in VERDICTS)
+        if held:
+            out += (f" Its material {query} names a family, not one material: measures in "
+                    f"force on its members ({'; '.join(held[:5])}"
+                    f"{'; …' if len(held) > 5 else ''}) decide for the members the product "
+                    "contains: list them.")
+    return out
 
 
 def _part_why(part: dict[str, Any]) -> str:

@@ -157,6 +157,16 @@ def test_materials_not_understood_or_not_contained_are_errors(value: str) -> Non
     assert error.value.kind == "unknown_material"
 
 
+def test_a_family_of_materials_is_a_warning(tmp_path: Path) -> None:
+    file = tmp_path / "p.csv"
+    file.write_text("sku,description,hs_code,materials,destination\n"
+                    "A,magnet,8505111000,rare earths; cobalt,US\n", encoding="utf-8")
+    rows, problems = read_portfolio(file)
+    assert rows[0]["materials"] == ["rare earths", "cobalt"]
+    assert [(p["problem"], p["severity"], p["value"]) for p in problems] == [
+        ("material_family", "warning", "rare earths")]
+
+
 def test_a_material_read_loosely_is_a_warning_naming_the_reading(tmp_path: Path) -> None:
     file = tmp_path / "p.csv"
     file.write_text("sku,description,hs_code,materials,destination\n"

@@ -229,3 +229,21 @@ def test_status_reads_a_substance_no_item_names_as_its_material(catalogue: str) 
     assert said.exit_code == 0, said.output
     assert "read as the material antimony" in said.output
     assert "MOFCOM-2024-33" in said.output
+
+
+def test_a_family_of_materials_names_the_measures_on_its_members(catalogue: str) -> None:
+    """A product whose material is a family (rare earths) is not decided by it (which
+    members it holds decides); its why names the measures in force on the members, so
+    "not found" never stands alone. A member (dysprosium) decides."""
+    from portfolio.status import portfolio_status
+    from store.catalogue import open_readonly
+
+    lanes = [{"sku": sku, "description": "", "hs_code": "9999999999", "materials": materials,
+              "destination": "US", "end_use": None, "counterparty": None}
+             for sku, materials in (("RE", ["rare earths"]), ("DY", ["dysprosium"]))]
+    rows = {r["sku"]: r for r in portfolio_status(open_readonly(catalogue), lanes, "2025-11-15",
+                                                  screen=False)}
+    assert rows["RE"]["verdict"] == "not found in the catalogue"
+    assert "Its material rare earths names a family" in rows["RE"]["why"]
+    assert "MOFCOM-2025-18" in rows["RE"]["why"] and "list them" in rows["RE"]["why"]
+    assert rows["DY"]["verdict"] == "licence required" and "names a family" not in rows["DY"]["why"]
