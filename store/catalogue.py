@@ -64,6 +64,35 @@ def in_chunks(values: Any, size: int = 500) -> Iterator[tuple[list[Any], str]]:
         yield chunk, ",".join("?" for _ in chunk)
 
 
+def rows_at_once(db: Database, columns: str, rest: str, params: Any) -> list[tuple]:
+    """The rows of ``select {columns} {rest}`` (the columns as a select list), read in one
+    step as one JSON text, as tuples of JSON values (text, integers, reals, nulls).
+
+    A thread reading row by row takes Python's lock back after every row, and beside a
+    thread busy in Python it waits its turn for each (0.5 s for 5,000 rows that take 7 ms
+    alone): read at once it takes the lock once, and the other thread runs while SQLite
+    works. ``timeline/batch.py`` reads on two connections at once this way."""
+    exprs = _select_list(columns)
+    names = [f"c{n}" for n in range(len(exprs))]
+    inner = ", ".join(f"{expr} as {name}" for expr, name in zip(exprs, names, strict=True))
+    text = db.execute(f"select json_group_array(json_array({', '.join(names)})) from "
+                      f"(select {inner} {rest})", params).fetchone()[0]
+    return [tuple(row) for row in json.loads(text)]
+
+
+def _select_list(columns: str) -> list[str]:
+    """``"a, max(b, c), d"`` → ``["a", "max(b, c)", "d"]``."""
+    out, depth, start = [], 0, 0
+    for at, char in enumerate(columns):
+        depth += char == "("
+        depth -= char == ")"
+        if char == "," and depth == 0:
+            out.append(columns[start:at].strip())
+            start = at + 1
+    out.append(columns[start:].strip())
+    return out
+
+
 def open_db(path: str | Path) -> Database:
     """Open (creating if needed) the catalogue at ``path``: WAL, busy timeout, migrated."""
     path = Path(path)

@@ -288,7 +288,7 @@ class _FailsHalfWay:
 
 
 class _HalfWay:
-    """A cursor that gives its first row, then fails."""
+    """A cursor that gives its first row, then fails (a read in one step fails at once)."""
 
     def __init__(self, owner: _FailsHalfWay, rows: Any) -> None:
         self.owner, self.rows = owner, rows
@@ -304,6 +304,12 @@ class _HalfWay:
 
     def fetchall(self) -> list[Any]:
         return list(self)
+
+    def fetchone(self) -> Any:  # a read made in one step (rows_at_once) fails at it
+        import sqlite3
+
+        self.owner.failed = True
+        raise sqlite3.OperationalError("disk I/O error")
 
 
 def test_reads_beside_the_codes_on_a_second_connection_give_the_same_answers(

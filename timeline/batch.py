@@ -32,7 +32,9 @@ Past :data:`FEW` questions, the reads that do not wait for the codes' groups (th
 materials' groups, the own lists, the clauses reached through materials) run on a second
 read-only connection beside them (:func:`_side`), and so do the chosen announcements' lot
 rows while the clauses reached through materials are shortlisted; :func:`verdict_days`
-reads the materials' groups and their clauses there beside the codes' groups too. Answers read for a verdict alone
+reads the materials' groups and their clauses there beside the codes' groups too. The
+large reads are made in one step each (``store.catalogue.rows_at_once``): read row by row,
+a thread beside one busy in Python waits its turn for Python's lock at every row. Answers read for a verdict alone
 (``lean``) take a material's groups by their representatives; :func:`verdict_days` says
 on which days a question's verdict can change at all.
 """
@@ -48,7 +50,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from store.catalogue import connect_readonly
+from store.catalogue import connect_readonly, rows_at_once
 from timeline import derive, span_status, spans, status
 from timeline.lots import has_goods
 
@@ -195,9 +197,9 @@ def _pieces(db: Database, materials: list[str], codes: list[str], first: str, la
         names = "group_concat(distinct s.materials)" if kind == "hs" else "null"
         dated: set[str] = set()
         for value, state, shape, match, good, start, end, n, adate, number, lot_id, term, k, \
-                held in db.execute(
-                f"select {question}, s.state, s.shape, {how}, {goods}, {days}, count(*), "
-                f"max(s.adate), s.announcement, s.lot_id, s.term, s.n, {names} from {rows} "
+                held in rows_at_once(
+                db, f"{question}, s.state, s.shape, {how}, {goods}, {days}, count(*), "
+                f"max(s.adate), s.announcement, s.lot_id, s.term, s.n, {names}", f"from {rows} "
                 f"where {overlaps} group by 1, 2, 3, 5, 6, 7", args):
             found.setdefault((kind, value), {})[(start, end, state, shape, match, good)] = [
                 held if state == "in_force" else None, n,
@@ -208,9 +210,9 @@ def _pieces(db: Database, materials: list[str], codes: list[str], first: str, la
         # one of its lots takes effect
         subset = {**args, "materials": json.dumps(sorted(dated)),
                   "codes": json.dumps(sorted(dated)), "longer": json.dumps(sorted(dated))}
-        for value, state, shape, match, good, start, end, soonest, effect in db.execute(
-                f"select {question}, s.state, s.shape, {how}, {goods}, {days}, "
-                f"min(coalesce(s.end, :far) || {mark}), min({TAKES_EFFECT} || {mark}) "
+        for value, state, shape, match, good, start, end, soonest, effect in rows_at_once(
+                db, f"{question}, s.state, s.shape, {how}, {goods}, {days}, "
+                f"min(coalesce(s.end, :far) || {mark}), min({TAKES_EFFECT} || {mark})",
                 f"from {rows} left join announcements a on a.number = s.announcement "
                 f"where {overlaps} and s.state in ('suspended', 'pending') "
                 "group by 1, 2, 3, 5, 6, 7", subset) if dated else ():
@@ -320,11 +322,10 @@ def _via_rows(db: Database, cache: dict[str, Any]) -> list[tuple]:
     """The clause-level spans reached through materials overlapping the window, by term
     (``span_status.via_materials``' columns, then the span's last day)."""
     if "via" not in cache:
-        cache["via"] = db.execute(
-            "select lot_id, state, shape, n, null, 4, null, adate, announcement, start, null, "
-            "term, end from lot_spans where kind = 'provision_material' and start <= ? and "
-            "(end is null or end >= ?) order by term", [cache["last"], cache["first"]]
-        ).fetchall()
+        cache["via"] = rows_at_once(
+            db, "lot_id, state, shape, n, null, 4, null, adate, announcement, start, null, "
+            "term, end", "from lot_spans where kind = 'provision_material' and start <= ? and "
+            "(end is null or end >= ?) order by term", [cache["last"], cache["first"]])
     return cache["via"]
 
 
@@ -333,10 +334,10 @@ def _clause_codes(db: Database, memo: dict[Any, Any]) -> dict[int, list[str]]:
     depend on the date)."""
     if "clause codes" not in memo:
         codes: dict[int, list[str]] = {}
-        for lot_id, term in db.execute(
-                "select lot_id, term from lot_spans indexed by lot_spans_lot where lot_id in "
+        for lot_id, term in rows_at_once(
+                db, "lot_id, term", "from lot_spans indexed by lot_spans_lot where lot_id in "
                 "(select distinct lot_id from lot_spans where kind = 'provision_material') "
-                "and kind = 'hs'"):
+                "and kind = 'hs'", []):
             codes.setdefault(lot_id, []).append(term)
         memo["clause codes"] = codes
     return memo["clause codes"]
@@ -415,8 +416,8 @@ def _lots_of(db: Database, numbers: set[str], cache: dict[str, Any]) -> dict[str
     lots_of = cache.setdefault("lots of", {})
     todo = sorted(numbers - lots_of.keys())
     found: dict[str, list[int]] = {number: [] for number in todo}
-    for lot_id, number in db.execute(
-            "select id, announcement from lots where announcement in "
+    for lot_id, number in rows_at_once(
+            db, "id, announcement", "from lots where announcement in "
             "(select value from json_each(?))", [json.dumps(todo)]) if todo else ():
         found[number].append(lot_id)
     lots_of.update(found)  # once read whole (a read beside may fail half-way)
@@ -501,11 +502,11 @@ def _kept_terms(db: Database, side: str, kinds: tuple[str, str], ids: list[int],
         lengths = sorted({len(v) for k, v in asked if k == "hs"})
         under = "".join(f" or substr(term, 1, {n}) in (select value from json_each(:values))"
                         for n in lengths)
-        for row in db.execute(
-                "select lot_id, kind, term, n, via, start, end from lot_spans indexed by "
-                "lot_spans_lot where lot_id in (select value from json_each(:ids)) and kind "
-                "in (:kind, :other) and start <= :last and (end is null or end >= :first) "
-                f"and (term in (select value from json_each(:values)){under})",
+        for row in rows_at_once(
+                db, "lot_id, kind, term, n, via, start, end", "from lot_spans "
+                "indexed by lot_spans_lot where lot_id in (select value from json_each(:ids)) "
+                "and kind in (:kind, :other) and start <= :last and (end is null or end >= "
+                f":first) and (term in (select value from json_each(:values)){under})",
                 {"ids": json.dumps(lot_ids), "first": cache["first"], "last": cache["last"],
                  "values": json.dumps(terms), "kind": kinds[0], "other": kinds[1]}):
             read.setdefault(row[0], []).append(row[1:])
@@ -527,12 +528,12 @@ def _lot_fields(db: Database, ids: list[int], on: str, cache: dict[str, Any]
     kept = cache.setdefault("lot fields", {})
     todo = [i for i in ids if i not in kept]
     read: dict[int, list[tuple]] = {lot_id: [] for lot_id in todo}
-    for row in db.execute(
-            "select l.id, l.announcement, l.provision, l.kind, l.measure, l.destinations, "
+    for row in rows_at_once(
+            db, "l.id, l.announcement, l.provision, l.kind, l.measure, l.destinations, "
             "l.scope, l.destination_wide, l.announcement_date, l.ordinal, i.state, i.start, "
-            "i.end, i.cause, l.goods from lots l join intervals i on i.subject_id = l.rep and "
-            "i.retired_in is null and i.start <= ? and (i.end is null or i.end >= ?) "
-            "where l.id in (select value from json_each(?))",
+            "i.end, i.cause, l.goods", "from lots l join intervals i on "
+            "i.subject_id = l.rep and i.retired_in is null and i.start <= ? and (i.end is null "
+            "or i.end >= ?) where l.id in (select value from json_each(?))",
             [cache["last"], cache["first"], json.dumps(todo)]) if todo else ():
         read[row[0]].append(row)
     kept.update(read)  # once read whole (_read_rows_aside)
@@ -756,9 +757,9 @@ def _kept_forms(db: Database, numbers: list[str], cache: dict[str, Any]
     todo = [n for n in numbers if n not in kept]
     for number in todo:
         kept[number] = []
-    for number, *form, start, end in db.execute(
-            "select l.announcement, l.measure, l.destinations, l.scope, l.destination_wide, "
-            "i.state, i.start, i.end from lots l join intervals i on i.subject_id = l.rep "
+    for number, *form, start, end in rows_at_once(
+            db, "l.announcement, l.measure, l.destinations, l.scope, l.destination_wide, "
+            "i.state, i.start, i.end", "from lots l join intervals i on i.subject_id = l.rep "
             "and i.retired_in is null and i.start <= ? and (i.end is null or i.end >= ?) "
             "where l.announcement in (select value from json_each(?)) and "
             "l.kind = 'provision'", [cache["last"], cache["first"], json.dumps(todo)]

@@ -35,6 +35,7 @@ from core import han
 from extract import items as model
 from extract import substances
 from extract.clauses import clause_parts
+from store.catalogue import rows_at_once
 from timeline import lots, span_status, spans
 
 HS = re.compile(r"^\d{2,10}$")
@@ -633,11 +634,11 @@ def state_rows(db: Database, numbers: list[str], first: str, last: str
     (:func:`state_on` reads a day's state from them)."""
     asked = json.dumps(sorted(set(numbers)))
     out: dict[str, tuple[tuple, list[tuple]]] = {
-        row[0]: (row, []) for row in db.execute(
-            f"select {', '.join('a.' + f for f in STATE_FIELDS)} from announcements a "
+        row[0]: (row, []) for row in rows_at_once(
+            db, ", ".join("a." + f for f in STATE_FIELDS), "from announcements a "
             "where a.number in (select value from json_each(?))", [asked])}
-    for number, *interval in db.execute(
-            "select s.key, i.state, i.start, i.end, i.cause, i.reason, i.chain from "
+    for number, *interval in rows_at_once(
+            db, "s.key, i.state, i.start, i.end, i.cause, i.reason, i.chain", "from "
             "subjects s join intervals i on i.subject_id = s.id and i.retired_in is null "
             "and i.start <= ? and (i.end is null or i.end >= ?) where s.key in "
             "(select value from json_each(?))", [last, first, asked]):
