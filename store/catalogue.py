@@ -11,6 +11,7 @@ import difflib
 import json
 import os
 import sqlite3
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -99,11 +100,26 @@ def open_db(path: str | Path) -> Database:
     path.parent.mkdir(parents=True, exist_ok=True)
     db = Database(path)
     db.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
-    db.enable_wal()
+    _enable_wal(db)
     db.execute("pragma foreign_keys = on")
     migrate(db)
     close_dead_runs(db)
     return db
+
+
+def _enable_wal(db: Database) -> None:
+    """Switch a catalogue to WAL, waiting as a busy write would: switching needs the file
+    to itself, and SQLite may answer "locked" without waiting when another process opening
+    a fresh catalogue at the same moment holds it (its busy timeout does not apply)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            db.enable_wal()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def connect_readonly(path: str | Path) -> Database:

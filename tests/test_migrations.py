@@ -187,3 +187,31 @@ def test_a_newer_package_version_is_refused(tmp_path):
     db["meta"].upsert({"key": "schema_version.alerts", "value": "99"}, pk="key")
     with pytest.raises(RuntimeError, match="newer"):
         catalogue.migrate(db)
+
+
+def test_switching_to_wal_waits_when_another_opener_holds_the_file(tmp_path, monkeypatch):
+    """SQLite may answer "locked" to the switch to WAL without waiting while another process
+    opening the same fresh catalogue holds it: the opener waits and tries again; any
+    other error is raised at once."""
+    import sqlite3
+
+    real = Database.enable_wal
+    calls = []
+
+    def busy_twice(self):
+        calls.append(1)
+        if len(calls) <= 2:
+            raise sqlite3.OperationalError("database is locked")
+        return real(self)
+
+    monkeypatch.setattr(Database, "enable_wal", busy_twice)
+    db = catalogue.open_db(tmp_path / "fresh.db")
+    assert len(calls) == 3
+    assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
+
+    def broken(self):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(Database, "enable_wal", broken)
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        catalogue.open_db(tmp_path / "other.db")
