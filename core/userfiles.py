@@ -1,4 +1,5 @@
-"""A user's own text file (a CSV of products or of counterparties) as text.
+"""A user's own text file (a CSV of products or of counterparties) as text, and its
+separator.
 
 Company files come from Excel as often as from scripts: UTF-8 (with or without its mark),
 UTF-16 ("Unicode text"), or GB18030 (what Excel writes for "CSV" on a Chinese Windows).
@@ -31,3 +32,12 @@ def decode(data: bytes) -> str:
     if "\x00" in text:
         raise UnreadableText("holds NUL bytes: a binary file, not a CSV")
     return text
+
+
+def delimiter(text: str) -> str:
+    """The separator used most in the first lines: commas, or the semicolons or tabs Excel
+    writes in some locales (csv.Sniffer gives up on a title line above the header, which
+    company files often have)."""
+    sample = text[:8192]
+    counts = {sep: sample.count(sep) for sep in (",", ";", "\t")}
+    return max(counts, key=lambda sep: counts[sep]) if any(counts.values()) else ","

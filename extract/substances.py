@@ -55,10 +55,6 @@ FORM_WORDS = frozenset("""
     """.split())
 # a term saying a material is absent names none: "cobalt-free", "无铅"
 NEGATION = re.compile(r"(?i)\bfree\b|\bwithout\b|\bnon-|\bno\s|无|不含|免")
-
-
-
-
 # amounts and notes a composition adds to its materials: "Ga (99.9999%)", "Ge 5N",
 # "Dy 2.5 wt%", "GaAs 4\"", "W 90% Ni 7% Fe 3%"
 AMOUNTS = re.compile(r"[(（\[][^)）\]]*[)）\]]|\d+(?:\.\d+)?\s*(?:wt\.?|at\.?|mol\.?)?\s*%|"
@@ -80,20 +76,14 @@ def materials_of(term: str) -> list[str]:
     words = [w for w in re.split(r"[\s\-]+", term) if w]
     if not words:
         return []
+    # a term of words read one by one (a hyphenated one is a formula, read whole below)
+    formulas = len(words) > 1 or "-" not in term
     read: list[str] = []
     for word in words:
-        formula = _formula(word) if len(words) > 1 or "-" not in term else None
-        means = material_of(word) if len(word) > 2 else None
-        if means is not None:
-            read.append(means)
-        elif formula is not None:
-            read.extend(formula)
-        elif word in dosed:
-            read.extend(m for m in [material_of(SYMBOLS[word])] if m is not None)
-        elif word.casefold() in ANIONS:
-            read.append(ANIONS[word.casefold()])
-        elif word.casefold() not in FORM_WORDS:
+        means = _word(word, dosed, formulas)
+        if means is None:
             break
+        read.extend(means)
     else:
         if read:
             return list(dict.fromkeys(read))
@@ -102,6 +92,24 @@ def materials_of(term: str) -> list[str]:
         return formula
     hits = _finder().find(term)
     return list(dict.fromkeys(m for hit in hits for m in hit["materials"]))
+
+
+def _word(word: str, dosed: set[str], formulas: bool) -> list[str] | None:
+    """The materials one word of a term names: a vocabulary name, a formula, a symbol
+    given an amount, an anion's element; none for a word of form; None for a word that
+    is none of these."""
+    named = material_of(word) if len(word) > 2 else None
+    if named is not None:
+        return [named]
+    formula = _formula(word) if formulas else None
+    if formula is not None:
+        return formula
+    if word in dosed:
+        return [m for m in [material_of(SYMBOLS[word])] if m is not None]
+    folded = word.casefold()
+    if folded in ANIONS:
+        return [ANIONS[folded]]
+    return [] if folded in FORM_WORDS else None
 
 
 def _formula(word: str) -> list[str] | None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 
 from core import countries
+from extract import items as model
 from extract import substances
 
 HS_SEPARATORS = re.compile(r"[\s.\-·]+")
@@ -51,8 +52,9 @@ def hs_code(value: object) -> str:
     if not raw:
         raise FieldError("empty_hs", "HS code is empty")
     written = HS_LABEL.sub("", unicodedata.normalize("NFKC", raw))
-    number = isinstance(value, int | float) or bool(FLOAT_TEXT.match(written))
-    if FLOAT_TEXT.match(written):  # a number a script wrote as a float: 8505111000.0
+    as_float = bool(FLOAT_TEXT.match(written))
+    number = isinstance(value, int | float) or as_float
+    if as_float:  # a number a script wrote as a float: 8505111000.0
         written = written[:-2]
     digits = HS_SEPARATORS.sub("", written)
     if number and len(digits) in (7, 9):
@@ -115,6 +117,8 @@ def _material_key(term: str) -> str:
 
 # what a spreadsheet writes for "no materials"
 NO_MATERIALS = frozenset({"n/a", "na", "none", "nil", "-", "--", "—", "/", "无", "没有", "不适用"})
+
+
 def materials(value: object) -> list[str]:
     """Material names (``samarium; cobalt``, ``钐、钴``) → canonical vocabulary names.
 
@@ -128,11 +132,8 @@ def read_materials(value: object) -> tuple[list[str], list[tuple[str, list[str]]
     (``("gallium arsenide wafer", ["gallium", "arsenic"])``), for the user to check.
 
     A cell saying there are none (``N/A``, ``-``, ``无``) has none. A term is a vocabulary
-    name or group; else a formula (``GaAs``, ``Sb2O3``, ``Nd-Fe-B``:
-    its elements in the vocabulary); else words, each a name, a formula, an anion
-    (arsenide: arsenic) or a word of form (wafer, paste, doped); else what the extractor's
-    own material tagger finds in it (``砷化镓``). A term saying what the product does not
-    contain (``cobalt-free``, ``无铅``) is not read.
+    name; else what ``extract.substances`` reads in it (a group, a formula, a name with
+    words of form, Chinese text; never a material it says is absent).
 
     :raises FieldError: ``unknown_material`` naming every term not understood
     """
@@ -159,6 +160,14 @@ def read_materials(value: object) -> tuple[list[str], list[tuple[str, list[str]]
         raise FieldError("unknown_material", f"unknown material {names} (not in the catalogue's "
                          "vocabulary; write the materials it contains, e.g. 'gallium; arsenic')")
     return list(dict.fromkeys(found)), loose
+
+
+def family(material: str) -> bool:
+    """Whether a vocabulary name names a family of other materials (rare earths, platinum
+    group metals), which decides no verdict by itself; superhard materials is its own
+    one member, not a family of names."""
+    members = model.members(material)
+    return bool(members) and material not in members
 
 
 # what makes an end use or an end user military, besides the phrases measures are
@@ -189,7 +198,14 @@ def military(value: object) -> bool:
     class of end use or user a measure is bound to): a measure's own phrase, or a word
     of the forces, weapons or defence (``missile guidance``, ``defence prime
     contractor``, ``军用``), unless it says the opposite (``non-military``, ``民用``)."""
-    written = unicodedata.normalize("NFKC", text(value))
+    return _military(text(value))
+
+
+@lru_cache(maxsize=4096)
+def _military(written: str) -> bool:
+    """:func:`military`, kept per text: a lane's verdict is read on every day it may
+    change, and the lane's end use is read with it."""
+    written = unicodedata.normalize("NFKC", written)
     if not written or NOT_MILITARY.search(written):
         return False
     folded = written.casefold()

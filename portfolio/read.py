@@ -16,7 +16,6 @@ from typing import Any
 
 import yaml
 
-from extract import items as model
 from portfolio import fields
 from portfolio.tables import Cell, UnreadableFile, read_sheets
 
@@ -153,8 +152,7 @@ def _read_row(line: int, cells: list[Cell], mapping: dict[str, int], headers: li
                     f"{family!r} names a family of materials, which decides no verdict by "
                     "itself: list the members the product contains", value=family,
                     index=index, severity="warning")
-                    for family in row[name]
-                    if model.members(family) and family not in model.members(family))
+                    for family in row[name] if fields.family(family))
             elif reader is not None:
                 row[name] = reader(value)
             elif name in REQUIRED_TEXT and not fields.text(value):

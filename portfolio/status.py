@@ -32,7 +32,7 @@ from core import collector
 from extract import items as model
 from portfolio import fields
 from store.catalogue import in_chunks
-from timeline import batch, queries
+from timeline import batch, near, queries
 from timeline import status as timeline_status
 from timeline.lots import names_goods
 
@@ -512,8 +512,8 @@ def _families(lane: dict[str, Any], found: Callable[[str, str], dict[str, Any]])
     related)."""
     out = ""
     for kind, query in queries_of(lane):
-        if kind != "material" or not model.members(query) or query in model.members(query):
-            continue  # (superhard materials is its own one member: no finer name to give)
+        if kind != "material" or not fields.family(query):
+            continue
         held = _unique(f"{p['announcement']} {p.get('provision') or ''}".rstrip()
                        + f": {VERDICTS[p['measure']]}" for p in found(kind, query)["parts"]
                        if p["state"] == "in_force" and p.get("measure") in VERDICTS)
@@ -590,16 +590,16 @@ def portfolio_status(db: Database, lanes: list[dict[str, Any]], on: str | None =
 
 def _near(db: Database, rows: list[dict[str, Any]], on: str) -> None:
     """A product nothing decides names the catalogue's codes near its HS code
-    (``timeline.status.near_codes``: its 8-digit line, its 6-digit subheading), in
+    (``timeline.near``: its 8-digit line, its 6-digit subheading), in
     ``near`` and in its why: a sibling code listed is worth checking the classification
     against before reading "not found" as anything."""
     unfound = [row for row in rows if row["verdict"] == NOT_FOUND and row.get("hs_code")]
-    near = timeline_status.near_codes(db, [row["hs_code"] for row in unfound], on)
+    found = near.near_codes(db, [row["hs_code"] for row in unfound], on)
     for row in rows:
-        row["near"] = near.get(row.get("hs_code") or "", []) if row["verdict"] == NOT_FOUND \
+        row["near"] = found.get(row.get("hs_code") or "", []) if row["verdict"] == NOT_FOUND \
             else []
         if row["near"]:
-            row["why"] += " " + timeline_status.near_text(row["near"])
+            row["why"] += " " + near.near_text(row["near"])
 
 
 def _screener(db: Database) -> Any:

@@ -51,21 +51,12 @@ def read_sheets(path: str | Path) -> list[tuple[str | None, list[Line]]]:
     return [(None, _csv_rows(file))]
 
 
-def _delimiter(sample: str) -> str:
-    """The separator used most in the first lines: Excel writes ";" or tabs in some locales.
-
-    (csv.Sniffer gives up on a title line above the header, which company files often have.)
-    """
-    counts = {sep: sample.count(sep) for sep in (",", ";", "\t")}
-    return max(counts, key=lambda sep: counts[sep]) if any(counts.values()) else ","
-
-
 def _csv_rows(file: Path) -> list[Line]:
     try:
         text = userfiles.decode(file.read_bytes())
     except userfiles.UnreadableText as exc:
         raise UnreadableFile(f"{file.name}: {exc}") from exc
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text[:8192]))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=userfiles.delimiter(text))
     rows: list[Line] = []
     start = 1
     try:

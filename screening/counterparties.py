@@ -29,7 +29,7 @@ def read_csv(path: str | Path) -> list[dict[str, Any]]:
         raise BadCounterparties(f"{path}: {exc.strerror}") from exc
     except userfiles.UnreadableText as exc:
         raise BadCounterparties(f"{path}: {exc}") from exc
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(text[:8192]))
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=userfiles.delimiter(text))
     rows = []
     try:
         if not reader.fieldnames or "name" not in [f.strip().lower() for f in reader.fieldnames]:
@@ -47,13 +47,6 @@ def read_csv(path: str | Path) -> list[dict[str, Any]]:
         raise BadCounterparties(f"{path}: not a readable CSV at line {reader.line_num} "
                                 f"({exc})") from exc
     return rows
-
-
-def _delimiter(sample: str) -> str:
-    """Commas, or the semicolons or tabs Excel writes in some locales."""
-    header = sample.split("\n", 1)[0]
-    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
-    return max(counts, key=lambda sep: counts[sep]) if any(counts.values()) else ","
 
 
 def entities_matched(screener: Any, counterparty: dict[str, Any]) -> dict[str, dict[str, Any]]:

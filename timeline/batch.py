@@ -33,10 +33,11 @@ materials' groups, the own lists, the clauses reached through materials) run on 
 read-only connection beside them (:func:`_side`), and so do the chosen announcements' lot
 rows while the clauses reached through materials are shortlisted; :func:`verdict_days`
 reads the materials' groups and their clauses there beside the codes' groups too. The
-large reads are made in one step each (``store.catalogue.rows_at_once``): read row by row,
-a thread beside one busy in Python waits its turn for Python's lock at every row. Answers read for a verdict alone
-(``lean``) take a material's groups by their representatives; :func:`verdict_days` says
-on which days a question's verdict can change at all.
+large reads are made in one step each (``store.catalogue.rows_at_once``): read row by
+row, a thread beside one busy in Python waits its turn for Python's lock at every row.
+Answers read for a verdict alone (``lean``) take a material's groups by their
+representatives; :func:`verdict_days` says on which days a question's verdict can change
+at all.
 """
 
 from __future__ import annotations
@@ -443,17 +444,17 @@ def _read_rows_aside(db: Database, wanted: dict[tuple[str, str], set[str]],
 TERM_KINDS = {"material": ("material", "via"), "hs": ("hs", "hs_overlap")}
 
 
-def _side_of(kind: str) -> str:
+def _term_kind(kind: str) -> str:
     return "hs" if kind == "hs" else "material"
 
 
 def _question_lots(wanted: dict[tuple[str, str], set[str]], lots_of: dict[str, list[int]]
                    ) -> dict[str, list[int]]:
     """Per kind of question (:data:`TERM_KINDS`), the lots of its chosen announcements."""
-    out: dict[str, set[int]] = {side: set() for side in TERM_KINDS}
+    out: dict[str, set[int]] = {term_kind: set() for term_kind in TERM_KINDS}
     for (kind, _), chosen in wanted.items():
-        out[_side_of(kind)].update(i for n in chosen for i in lots_of[n])
-    return {side: sorted(ids) for side, ids in out.items()}
+        out[_term_kind(kind)].update(i for n in chosen for i in lots_of[n])
+    return {term_kind: sorted(ids) for term_kind, ids in out.items()}
 
 
 def _lot_terms(db: Database, ids: dict[str, list[int]],
@@ -467,10 +468,10 @@ def _lot_terms(db: Database, ids: dict[str, list[int]],
     already kept."""
     every = cache["first"] == cache["last"]  # a window of one day: every row covers it
     by_lot: dict[int, dict[Any, Any]] = {}
-    for side, kinds in TERM_KINDS.items():
-        asked = {q for q in wanted if _side_of(q[0]) == side}
-        kept = _kept_terms(db, side, kinds, ids.get(side, []), asked, cache)
-        for lot_id in ids.get(side, []):
+    for term_kind, kinds in TERM_KINDS.items():
+        asked = {q for q in wanted if _term_kind(q[0]) == term_kind}
+        kept = _kept_terms(db, term_kind, kinds, ids.get(term_kind, []), asked, cache)
+        for lot_id in ids.get(term_kind, []):
             for kind, term, n, via, start, end in kept[lot_id]:
                 if not every and not _covers(start, end, on):
                     continue
@@ -482,13 +483,13 @@ def _lot_terms(db: Database, ids: dict[str, list[int]],
     return by_lot
 
 
-def _kept_terms(db: Database, side: str, kinds: tuple[str, str], ids: list[int],
+def _kept_terms(db: Database, term_kind: str, kinds: tuple[str, str], ids: list[int],
                 wanted: set[tuple[str, str]], cache: dict[str, Any]
                 ) -> dict[int, list[tuple]]:
     """Lot → its spans of these kinds overlapping the window whose terms these questions
     (one kind of question) match, read once for a lot and a question."""
-    kept = cache.setdefault(("lot terms", side), {})
-    values = cache.setdefault(("lot term values", side), set())  # (kind, value) so far
+    kept = cache.setdefault(("lot terms", term_kind), {})
+    values = cache.setdefault(("lot term values", term_kind), set())  # (kind, value) so far
     new_values = sorted(wanted - values)
     new_ids = [i for i in ids if i not in kept]
     reads = []
@@ -598,16 +599,10 @@ def answers(db: Database, questions: list[tuple[str, str]], on: str,
     asked = _answerable(db, questions, memo)
     materials = sorted({v for k, v in asked if k in ("material", "group")})
     codes = sorted({v for k, v in asked if k == "hs"})
-    side = _side(db, memo) if len(asked) > FEW else None
-    own = None
-    if side is not None:  # what does not wait for the codes' groups, read beside them
-        with ThreadPoolExecutor(1) as pool:
-            aside = pool.submit(_read_aside, side, asked, materials, on, memo, cache)
-            _kept_pieces(db, [("hs", c) for c in codes], cache)
-            try:
-                own = aside.result()
-            except sqlite3.Error:  # the second connection failed: read on this one
-                memo["side"] = None  # (each read keeps its rows only once it has all)
+    many = len(asked) > FEW
+    _, own = _beside(  # what does not wait for the codes' groups, read beside them
+        db, memo, many, lambda side: _read_aside(side, asked, materials, on, memo, cache),
+        lambda: _kept_pieces(db, [("hs", c) for c in codes], cache))
     if own is None:
         own = _read_aside(db, asked, materials, on, memo, cache)
     groups = _groups(db, materials, codes, on, cache)
@@ -626,16 +621,9 @@ def answers(db: Database, questions: list[tuple[str, str]], on: str,
         g[5] for g in groups.get(("hs", v), [])) <= SHOWN]
     for code, lots in _every_lot(db, small, on, cache).items():
         alone[("hs", code)] += lots
-    side = memo.get("side") if side is not None else None
-    with ThreadPoolExecutor(1) as pool:  # the rows' reads beside the clauses' shortlists
-        aside = pool.submit(_read_rows_aside, side, wanted, alone, on, cache) if side \
-            else None
-        via = _via_materials(db, on, {c: m for c, m in found.items() if m}, memo, cache)
-        try:
-            if aside is not None:
-                aside.result()
-        except sqlite3.Error:  # read on this connection below
-            memo["side"] = None
+    via, _ = _beside(  # the rows' reads beside the clauses' shortlists (else in _rows)
+        db, memo, many, lambda side: _read_rows_aside(side, wanted, alone, on, cache),
+        lambda: _via_materials(db, on, {c: m for c, m in found.items() if m}, memo, cache))
     for code, via_rows in via.items():
         alone[("hs", code)] += [(r[0], None, 4, None, r[11], r[3]) for r in via_rows]
     rows = _rows(db, wanted, alone, on, cache)
@@ -662,6 +650,26 @@ def _side(db: Database, memo: dict[Any, Any]) -> Database | None:
             except sqlite3.Error:
                 pass
     return memo["side"]
+
+
+def _beside(db: Database, memo: dict[Any, Any], many: bool,
+            aside: Callable[[Database], Any], here: Callable[[], Any]) -> tuple[Any, Any]:
+    """``(here(), aside(second connection))``, the two run at once when there are ``many``
+    questions and a second connection opens (:func:`_side`); else ``aside`` is not run and
+    gives None. A second connection whose reads fail also gives None and is given up:
+    each read keeps its rows only once it has all, so the caller reads what is missing on
+    this one."""
+    side = _side(db, memo) if many else None
+    if side is None:
+        return here(), None
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(aside, side)
+        done = here()
+        try:
+            return done, future.result()
+        except sqlite3.Error:
+            memo["side"] = None
+            return done, None
 
 
 def _read_aside(db: Database, asked: set[tuple[str, str]], materials: list[str], on: str,
@@ -755,8 +763,7 @@ def _kept_forms(db: Database, numbers: list[str], cache: dict[str, Any]
     the window (see :func:`_clause_forms`), read once a window."""
     kept = cache.setdefault("clause forms", {})
     todo = [n for n in numbers if n not in kept]
-    for number in todo:
-        kept[number] = []
+    read: dict[str, list[tuple]] = {number: [] for number in todo}
     for number, *form, start, end in rows_at_once(
             db, "l.announcement, l.measure, l.destinations, l.scope, l.destination_wide, "
             "i.state, i.start, i.end", "from lots l join intervals i on i.subject_id = l.rep "
@@ -764,7 +771,8 @@ def _kept_forms(db: Database, numbers: list[str], cache: dict[str, Any]
             "where l.announcement in (select value from json_each(?)) and "
             "l.kind = 'provision'", [cache["last"], cache["first"], json.dumps(todo)]
             ) if todo else ():
-        kept[number].append((tuple(form), start, end))
+        read[number].append((tuple(form), start, end))
+    kept.update(read)  # once read whole (a read beside may fail)
     return kept
 
 
@@ -830,18 +838,13 @@ def verdict_days(db: Database, questions: list[tuple[str, str]], first: str, las
     out: dict[tuple[str, str], set[str]] = {q: set() for q in asked}
     day = first
     groups = sorted({("hs" if k == "hs" else "material", v) for k, v in asked})
-    side = _side(db, memo) if len(asked) > FEW else None
     while day <= last:
         cache = _cache(memo, day)
-        if side is not None and memo["side"] is not None:  # the materials' beside the codes'
-            with ThreadPoolExecutor(1) as pool:
-                aside = pool.submit(_read_window_aside, memo["side"],
-                                    [g for g in groups if g[0] == "material"], cache)
-                _kept_pieces(db, [g for g in groups if g[0] == "hs"], cache)
-                try:
-                    aside.result()
-                except sqlite3.Error:  # read on this connection below
-                    memo["side"] = None
+        _beside(  # the materials' groups and clauses beside the codes' (else just below)
+            db, memo, len(asked) > FEW,
+            lambda side, cache=cache: _read_window_aside(
+                side, [g for g in groups if g[0] == "material"], cache),
+            lambda cache=cache: _kept_pieces(db, [g for g in groups if g[0] == "hs"], cache))
         kept = _kept_pieces(db, groups, cache)
         via: dict[str, list[tuple]] = {}
         for row in _via_rows(db, cache):
