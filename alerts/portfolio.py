@@ -36,6 +36,7 @@ from alerts.events import Event, _write, is_baseline
 from alerts.matching import Facts, SubscriptionIndex, reminder_slot
 from alerts.settings import Settings
 from core import clock
+from portfolio.lanes import LANE_FIELDS, lane_key
 from store.catalogue import transaction as write_transaction
 
 STATE_PREFIX = "portfolio:"
@@ -118,12 +119,20 @@ def _stamp(db: Database, name: str, day: str, slots: list[int]) -> dict[str, Any
 
 
 def _lane_key(row: dict[str, Any]) -> str:
-    return f"{row['sku']}\x1f{row['destination']}"
+    """A lane's key among the kept verdicts (``portfolio.lanes``): sku and
+    destination alone for a lane with no counterparty or end use, as verdicts were kept
+    before a lane had them."""
+    return "\x1f".join(lane_key(row)).rstrip("\x1f")
 
 
 def _product(lane: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
-    return {"sku": row["sku"], "destination": row["destination"],
+    return {**{name: row.get(name) for name in LANE_FIELDS},
             "description": lane.get("description"), "hs_code": lane.get("hs_code")}
+
+
+def _label(change: dict[str, Any]) -> str:
+    counterparty = f" for {change['counterparty']}" if change.get("counterparty") else ""
+    return f"{change['sku']} ({change['destination']}{counterparty})"
 
 
 def verdict_changes(state: dict[str, Any] | None, lanes: list[dict[str, Any]],
@@ -140,7 +149,9 @@ def verdict_changes(state: dict[str, Any] | None, lanes: list[dict[str, Any]],
         content = _digest(lane)
         keep[key] = {"content": content, "verdict": row["verdict"],
                      "announcements": row["announcements"]}
-        old = seen.get(key)
+        # a lane with a counterparty was kept under its sku and destination before
+        # (its content tells it from another lane of the same ones)
+        old = seen.get(key) or seen.get(f"{row['sku']}\x1f{row['destination']}")
         if old is None or old["content"] != content or old["verdict"] == row["verdict"]:
             continue
         changes.append({**_product(lane, row), "before": old["verdict"], "after": row["verdict"],
@@ -165,7 +176,7 @@ def _news_is_baseline(db: Database, state: dict[str, Any] | None, day: str) -> b
 
 def _changed_event(name: str, day: str, changes: list[dict[str, Any]],
                    baseline: bool) -> Event:
-    products = [f"{c['sku']} ({c['destination']})" for c in changes]
+    products = [_label(c) for c in changes]
     payload = {"portfolio": name, "date": day, "products": len(changes), "changes": changes,
                "number": None, "title": f"portfolio {name}: {len(changes)} product verdict(s) "
                                         f"changed on {day}"}
@@ -191,7 +202,7 @@ def _reminder_events(name: str, day: str, slots: list[int],
         for slot in slots:
             if slot < days_left:
                 continue
-            products = [f"{c['sku']} ({c['destination']})" for c in changes]
+            products = [_label(c) for c in changes]
             facts = Facts(kind=kinds.PORTFOLIO_UPCOMING, items=products, days_left=days_left,
                           reminder_slot=slot)
             payload = {"portfolio": name, "date": when, "products": len(changes),

@@ -24,6 +24,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from core import collector
+from portfolio.lanes import LANE_FIELDS, lane_key
 from portfolio.status import Lookups, decide, end_use_of, lane_row, queries_of, verdict_words
 from timeline import queries
 
@@ -33,10 +34,6 @@ EVENT_LIMIT = 200
 @functools.lru_cache(maxsize=65536)
 def _day(value: str, days: int) -> str:
     return (dt.date.fromisoformat(value) + dt.timedelta(days=days)).isoformat()
-
-
-def _key(row: dict[str, Any]) -> tuple[str, str]:
-    return row["sku"], row["destination"]
 
 
 def _spans(found: dict[str, Any]) -> list[tuple[str | None, str | None, tuple]]:
@@ -138,7 +135,7 @@ def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
                 got = dict(zip(asked, now, strict=True))
                 row = lane_row(lane, day, lambda kind, query, got=got: got[(kind, query)])
                 chain = before[1] if basis else _decided(lane, found, decided, True)[1]
-                out.append({"date": day, "sku": row["sku"], "destination": row["destination"],
+                out.append({"date": day, **{k: row[k] for k in LANE_FIELDS},
                             "before": before[0], "after": row["verdict"],
                             "verdict_changed": before[0] != row["verdict"],
                             "announcements_before": chain,
@@ -147,9 +144,9 @@ def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
                             "why": row["why"]})
             before = after
             found = now
-    out.sort(key=lambda c: (c["date"], c["sku"], c["destination"]), reverse=True)
+    out.sort(key=lambda c: (c["date"], *lane_key(c)), reverse=True)
     return {"since": since, "until": until, "order": "newest first",
-            "products": len({(c["sku"], c["destination"]) for c in out}), "changes": out}
+            "products": len({lane_key(c) for c in out}), "changes": out}
 
 
 def _full(lookups: Lookups, lane: dict[str, Any], asked: list[tuple[str, str]],
@@ -236,6 +233,6 @@ def upcoming(db: Database, lanes: list[dict[str, Any]], days: int = 90,
         raise queries.QueryError("--days must be at least 1")
     found = verdict_changes(db, lanes, _day(start, 1), _day(start, days), basis=False)
     dates = sorted([c for c in found["changes"] if c["verdict_changed"]],
-                   key=lambda c: (c["date"], c["sku"], c["destination"]))
+                   key=lambda c: (c["date"], *lane_key(c)))
     return {"from": start, "days": days, "until": found["until"], "order": "soonest first",
-            "products": len({(c["sku"], c["destination"]) for c in dates}), "dates": dates}
+            "products": len({lane_key(c) for c in dates}), "dates": dates}

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from portfolio import fields
+from portfolio.lanes import lane_key
 from portfolio.tables import Cell, UnreadableFile, read_sheets
 
 HEADER_IGNORED = re.compile(r"[\s._\-/:：]+")
@@ -170,6 +171,16 @@ def _read_row(line: int, cells: list[Cell], mapping: dict[str, int], headers: li
     return row, problems
 
 
+def _lane_words(row: dict[str, Any]) -> str:
+    """A lane as a duplicate's message names it: sku, destination and what else it gives."""
+    words = f"sku {row['sku']!r} to {row['destination']}"
+    for name, label in (("counterparty", "for"), ("end_use", "end use"),
+                        ("end_user", "end user")):
+        if row.get(name):
+            words += f" {label} {row[name]!r}"
+    return words
+
+
 def read_portfolio(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Read a portfolio file: ``(rows, problems)``.
 
@@ -207,16 +218,16 @@ def read_portfolio(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[st
                                 "no product rows under the header: nothing to import (an empty "
                                 "file would remove every lane of the portfolio)"))
     rows: list[dict[str, Any]] = []
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, ...], int] = {}
     for line, cells in lines[start + 1:]:
         row, row_problems = _read_row(line, cells, mapping, headers)
         problems.extend(row_problems)
         if row["sku"] and row["destination"]:
-            lane = (row["sku"], row["destination"])
+            lane = lane_key(row)  # the same SKU to one country for two customers: two lanes
             if lane in seen:
                 index = mapping["sku"]
                 problems.append(problem(line, fields.text(headers[index]), "sku", "duplicate_row",
-                                        f"sku {row['sku']!r} to {row['destination']} is already on line {seen[lane]}",
+                                        f"{_lane_words(row)} is already on line {seen[lane]}",
                                         value=row["sku"], index=index))
             else:
                 seen[lane] = line

@@ -1,8 +1,9 @@
 """Stored portfolios: import a validated file, keep every earlier version of every lane.
 
-A lane is one (sku, destination). Re-importing compares each lane's content with the
-current version: unchanged lanes stay, changed ones are retired and added again, lanes
-missing from the new file are retired. Every import is a row of its own, so the
+A lane is a product shipped to a destination, for a counterparty and an end use
+(``portfolio.lanes``). Re-importing compares each lane's content with the current version:
+unchanged lanes stay, changed ones are retired and added again, lanes missing from the
+new file are retired. Every import is a row of its own, so the
 portfolio as of any import can be read back.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from portfolio.lanes import LANE_FIELDS, lane_key
 from portfolio.read import read_portfolio
 from store.catalogue import now as catalogue_now
 from store.catalogue import transaction
@@ -57,14 +59,14 @@ def import_rows(db: Database, name: str, rows: list[dict[str, Any]], *, source: 
         import_id = int(db["portfolio_imports"].insert(
             {"portfolio_id": portfolio_id, "imported_at": now, "source": source,
              "source_sha256": source_sha256, "rows": len(rows)}).last_pk)
-        current = {(r["sku"], r["destination"]): r for r in db.query(
-            "select id, sku, destination, row_hash from portfolio_rows "
+        current = {lane_key(r): r for r in db.query(
+            f"select id, {', '.join(LANE_FIELDS)}, row_hash from portfolio_rows "
             "where portfolio_id = ? and retired_in is null", [portfolio_id])}
         counts = {"added": 0, "changed": 0, "removed": 0, "unchanged": 0}
-        seen: set[tuple[str, str]] = set()
+        seen: set[tuple[str, ...]] = set()
         for row in rows:
             stored = _stored(row)
-            lane = (stored["sku"], stored["destination"])
+            lane = lane_key(stored)
             seen.add(lane)
             old = current.get(lane)
             if old is not None and old["row_hash"] == stored["row_hash"]:
@@ -123,7 +125,8 @@ def rows(db: Database, name: str, as_of_import: int | None = None) -> list[dict[
         sql = "added_in <= ? and (retired_in is null or retired_in > ?)"
         args = [portfolio_id, as_of_import, as_of_import]
     return [_lane(r) for r in db.query(
-        f"select * from portfolio_rows where portfolio_id = ? and {sql} order by sku, destination", args)]
+        f"select * from portfolio_rows where portfolio_id = ? and {sql} order by "
+        f"{', '.join(LANE_FIELDS)}", args)]
 
 
 def imports(db: Database, name: str) -> list[dict[str, Any]]:

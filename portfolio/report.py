@@ -16,7 +16,8 @@ from typing import Any
 from sqlite_utils import Database
 
 COLUMNS = ("sku", "destination", "hs_code", "materials", "description", "verdict",
-           "announcements", "matched", "why", "related", "counterparty", "screening", "on")
+           "announcements", "matched", "why", "related", "counterparty", "end_use", "end_user",
+           "screening", "on")
 SHEET_ORDER = ("prohibited", "denied in principle", "stricter review", "licence required",
                "control suspended", "pending", "not found in the catalogue")
 

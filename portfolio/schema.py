@@ -4,7 +4,7 @@
 |---|---|
 | ``portfolios`` | named portfolio (unique name) |
 | ``portfolio_imports`` | import of a file into a portfolio: when, which file (sha256), what changed |
-| ``portfolio_rows`` | version of a lane (sku + destination): ``added_in``/``retired_in`` are import ids |
+| ``portfolio_rows`` | version of a lane (sku, destination, counterparty, end use, end user: ``portfolio.lanes``): ``added_in``/``retired_in`` are import ids |
 
 A re-import never overwrites: a changed lane retires its old version and adds a new one,
 so the portfolio as of any import can be read back (an auditor's "what did we hold then").
@@ -43,4 +43,13 @@ def create_tables(db: Database) -> None:
     db["portfolio_rows"].create_index(["portfolio_id", "added_in"], if_not_exists=True)
 
 
-register("portfolio", [create_tables])
+def lane_key(db: Database) -> None:
+    """A lane is also its counterparty and end use (``portfolio.lanes``): the same
+    SKU to one country for two customers is two current rows."""
+    db.execute("drop index if exists portfolio_rows_current")
+    db.execute("create unique index if not exists portfolio_rows_lane on portfolio_rows "
+               "(portfolio_id, sku, destination, coalesce(counterparty, ''), "
+               "coalesce(end_use, ''), coalesce(end_user, '')) where retired_in is null")
+
+
+register("portfolio", [create_tables, lane_key])

@@ -103,6 +103,16 @@ def portfolio_show(name: str, history: bool, as_of_import: int | None, db_path: 
 STATUS_COLUMNS = ["sku", "destination", "verdict", "announcements", "matched", "screening", "why"]
 
 
+def _lane_columns(columns: list[str], rows: list[dict[str, Any]]) -> list[str]:
+    """``columns`` with the lane's counterparty, end use and end user after its
+    destination where some row has them: two lanes of one SKU to one country differ
+    there (``portfolio.lanes``)."""
+    extra = [name for name in ("counterparty", "end_use", "end_user")
+             if any(row.get(name) for row in rows)]
+    at = columns.index("destination") + 1
+    return [*columns[:at], *extra, *columns[at:]]
+
+
 @portfolio.command("status")
 @click.argument("name")
 @click.option("--on", "on", help="The date (YYYY-MM-DD; default: today in Beijing).")
@@ -138,7 +148,8 @@ def portfolio_status(name: str, on: str | None, csv_file: str | None, xlsx_file:
     if as_json:
         emit_json(rows)
     elif not csv_file or csv_file != "-":
-        emit_table([report.flat(r) for r in rows], STATUS_COLUMNS, optional=("why", "screening"))
+        emit_table([report.flat(r) for r in rows], _lane_columns(STATUS_COLUMNS, rows),
+                   optional=("why", "screening", "end_user", "end_use"))
         summary: dict[str, int] = {}
         for row in rows:
             key = report.sheet_of(row["verdict"])
@@ -177,7 +188,8 @@ def portfolio_changes(name: str, since: str, until: str | None, basis: bool, db_
     if as_json:
         emit_json(found)
         return
-    emit_table(_change_rows(found["changes"]), CHANGE_COLUMNS, optional=("events",))
+    emit_table(_change_rows(found["changes"]), _lane_columns(CHANGE_COLUMNS, found["changes"]),
+               optional=("events", "end_user", "end_use"))
     click.echo(f"{len(found['changes'])} changes to {found['products']} products between "
                f"{found['since']} and {found['until']} (newest first)")
 
@@ -202,7 +214,8 @@ def portfolio_upcoming(name: str, days: int, start: str | None, db_path: str,
     if as_json:
         emit_json(found)
         return
-    emit_table(_change_rows(found["dates"]), CHANGE_COLUMNS, optional=("events",))
+    emit_table(_change_rows(found["dates"]), _lane_columns(CHANGE_COLUMNS, found["dates"]),
+               optional=("events", "end_user", "end_use"))
     click.echo(f"{len(found['dates'])} verdict changes for {found['products']} products in the "
                f"{found['days']} days after {found['from']}")
 

@@ -284,3 +284,33 @@ def test_reminder_slots_then_the_day_itself(history):
     subjects = [m["Subject"] for m in history["mails"]]
     assert len(subjects) == 4, subjects
     assert "in 1 day" in subjects[2] and "changed on 2026-11-28" in subjects[3]
+
+
+def test_kept_verdicts_tell_two_customers_of_one_sku_apart():
+    """Two lanes of one SKU to the US, one per customer (portfolio/lanes.py): each keeps its
+    own verdict, and only the lane whose verdict moved is named. Verdicts kept before a
+    lane had its counterparty in its key (sku and destination alone) are still compared,
+    for the lane whose content they were kept for."""
+    from alerts.portfolio import verdict_changes
+
+    def lane(customer: str) -> dict:
+        return {"sku": "LENS", "destination": "US", "description": "germanium lenses",
+                "hs_code": "90019090", "materials": ["germanium"], "end_use": None,
+                "end_user": None, "counterparty": customer}
+
+    def row(customer: str, verdict: str) -> dict:
+        return {**lane(customer), "verdict": verdict, "announcements": ["MOFCOM-2025-46"],
+                "why": verdict}
+
+    lanes = [lane("Acme"), lane("Army Optics")]
+    kept, changes = verdict_changes(None, lanes, [row("Acme", "licence required"),
+                                                  row("Army Optics", "licence required")])
+    assert sorted(kept) == ["LENS\x1fUS\x1fAcme", "LENS\x1fUS\x1fArmy Optics"] and changes == []
+    _, changes = verdict_changes({"lanes": kept}, lanes, [
+        row("Acme", "licence required"), row("Army Optics", "prohibited")])
+    assert [(c["counterparty"], c["before"], c["after"]) for c in changes] == [
+        ("Army Optics", "licence required", "prohibited")]
+    old = {"lanes": {"LENS\x1fUS": kept["LENS\x1fUS\x1fAcme"]}}  # as kept before
+    _, changes = verdict_changes(old, lanes, [row("Acme", "denied in principle"),
+                                              row("Army Optics", "prohibited")])
+    assert [(c["counterparty"], c["after"]) for c in changes] == [("Acme", "denied in principle")]

@@ -313,3 +313,30 @@ def test_a_header_without_rows_imports_nothing(tmp_path: Path) -> None:
 ])
 def test_military_end_use_or_user_as_written(value: str, expected: bool) -> None:
     assert fields.military(value) is expected
+
+
+LANES = ("SKU,Description,HS Code,Destination,Customer,End use\n"
+         "MAG-1,SmCo magnets,8505111000,US,Acme Motors,\n"
+         "MAG-1,SmCo magnets,8505111000,US,Lakeshore Pumps,\n"
+         "MAG-1,SmCo magnets,8505111000,US,,\n"
+         "MAG-1,SmCo magnets,8505111000,US,,military: radar\n")
+
+
+def test_the_same_sku_to_one_country_for_two_customers_is_two_lanes(tmp_path: Path) -> None:
+    file = tmp_path / "lanes.csv"
+    file.write_text(LANES, encoding="utf-8")
+    rows, problems = read_portfolio(file)
+    assert problems == []
+    assert [(r["sku"], r["destination"], r["counterparty"], r["end_use"]) for r in rows] == [
+        ("MAG-1", "US", "Acme Motors", None), ("MAG-1", "US", "Lakeshore Pumps", None),
+        ("MAG-1", "US", None, None), ("MAG-1", "US", None, "military: radar")]
+
+
+def test_a_lane_written_twice_is_still_a_duplicate(tmp_path: Path) -> None:
+    file = tmp_path / "lanes.csv"
+    file.write_text(LANES + "MAG-1,SmCo magnets,8505.11.10.00,USA,Acme Motors ,\n",
+                    encoding="utf-8")
+    rows, problems = read_portfolio(file)
+    assert rows == []
+    assert [(p["line"], p["problem"]) for p in problems] == [(6, "duplicate_row")]
+    assert problems[0]["message"] == "sku 'MAG-1' to US for 'Acme Motors' is already on line 2"

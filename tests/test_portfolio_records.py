@@ -88,3 +88,38 @@ def test_a_bad_file_writes_nothing(db) -> None:
 def test_unknown_portfolio(db) -> None:
     with pytest.raises(records.PortfolioNotFound, match="no portfolio named 'nope'"):
         records.rows(db, "nope")
+
+
+def test_lanes_of_one_sku_to_one_country_are_kept_apart(db, tmp_path: Path) -> None:
+    """A lane is its counterparty and end use too (portfolio/lanes.py): two customers of one
+    SKU in one country are two stored lanes, each with its own history."""
+    file = tmp_path / "lanes.csv"
+    header = "SKU,Description,HS Code,Destination,Customer,End use\n"
+    both = ("MAG-1,SmCo magnets,8505111000,US,Acme Motors,\n"
+            "MAG-1,SmCo magnets,8505111000,US,Lakeshore Pumps,\n")
+    file.write_text(header + both, encoding="utf-8")
+    summary, problems = records.import_file(db, file, "lanes")
+    assert problems == [] and (summary["added"], summary["rows"]) == (2, 2)
+    assert [r["counterparty"] for r in records.rows(db, "lanes")] == ["Acme Motors",
+                                                                      "Lakeshore Pumps"]
+    # one customer's lane edited, a military lane added: the other customer's stays
+    file.write_text(header + both.replace("8505111000,US,Acme", "85051110,US,Acme")
+                    + "MAG-1,SmCo magnets,8505111000,US,,military: radar\n", encoding="utf-8")
+    summary, _ = records.import_file(db, file, "lanes")
+    assert (summary["added"], summary["changed"], summary["removed"], summary["unchanged"]) \
+        == (1, 1, 0, 1)
+    now = records.rows(db, "lanes")
+    assert [(r["counterparty"], r["end_use"], r["hs_code"]) for r in now] == [
+        (None, "military: radar", "8505111000"), ("Acme Motors", None, "85051110"),
+        ("Lakeshore Pumps", None, "8505111000")]
+    first = records.rows(db, "lanes", as_of_import=1)
+    assert [(r["counterparty"], r["hs_code"]) for r in first] == [
+        ("Acme Motors", "8505111000"), ("Lakeshore Pumps", "8505111000")]
+
+
+def test_the_catalogue_refuses_a_second_current_row_of_one_lane(db) -> None:
+    records.import_rows(db, "p", [{"sku": "A", "destination": "US", "counterparty": "X"},
+                                  {"sku": "A", "destination": "US", "counterparty": "Y"}])
+    with pytest.raises(Exception, match="UNIQUE"):
+        db["portfolio_rows"].insert({"portfolio_id": 1, "sku": "A", "destination": "US",
+                                     "counterparty": "X", "added_in": 1})

@@ -247,3 +247,38 @@ def test_a_family_of_materials_names_the_measures_on_its_members(catalogue: str)
     assert "Its material rare earths names a family" in rows["RE"]["why"]
     assert "MOFCOM-2025-18" in rows["RE"]["why"] and "list them" in rows["RE"]["why"]
     assert rows["DY"]["verdict"] == "licence required" and "names a family" not in rows["DY"]["why"]
+
+
+def test_one_sku_to_one_country_for_two_customers_is_two_rows(catalogue: str,
+                                                                tmp_path: Path) -> None:
+    """A shipment file lists germanium lenses to the US for a civil and for a military
+    customer: two lanes (portfolio/lanes.py), each with its own verdict on 2026-11-29
+    (No. 46 prohibits exports to US military users), named apart in every output."""
+    from regwatch.cli import cli
+
+    file = tmp_path / "lanes.csv"
+    file.write_text("SKU,Description,HS Code,Materials,Destination,Customer,End use\n"
+                    "LENS,germanium lenses,90019090,germanium,US,Cascade Optics Inc.,"
+                    "thermal imaging cores\n"
+                    "LENS,germanium lenses,90019090,germanium,US,Army Optics Contractor,"
+                    "weapon sights\n", encoding="utf-8")
+    runner = CliRunner()
+    imported = runner.invoke(cli, ["portfolio", "import", str(file), "--name", "lanes",
+                                   "--db", catalogue], catch_exceptions=False)
+    assert imported.exit_code == 0, imported.output
+    said = runner.invoke(cli, ["portfolio", "status", "lanes", "--on", "2026-11-29", "--json",
+                               "--db", catalogue], catch_exceptions=False)
+    rows = json.loads(said.output)
+    assert [(r["sku"], r["destination"], r["counterparty"], r["verdict"]) for r in rows] == [
+        ("LENS", "US", "Army Optics Contractor", "prohibited"),
+        ("LENS", "US", "Cascade Optics Inc.", "denied in principle")]
+    table = runner.invoke(cli, ["portfolio", "status", "lanes", "--on", "2026-11-29",
+                                "--db", catalogue], catch_exceptions=False)
+    assert "Counterparty" in table.output or "counterparty" in table.output
+    assert "Army Optics" in table.output and "Cascade Optics" in table.output
+    changes = runner.invoke(cli, ["portfolio", "changes", "lanes", "--since", "2023-01-01",
+                                  "--until", "2026-11-29", "--json", "--db", catalogue],
+                            catch_exceptions=False)
+    found = json.loads(changes.output)
+    lanes = {(c["counterparty"], c["end_use"]) for c in found["changes"]}
+    assert found["products"] == len(lanes) == 2

@@ -182,3 +182,18 @@ def test_the_filter_works_without_javascript(server, chromium):
         assert tab.locator("svg.gantt-chart rect.bar-strict").count() >= 6
     finally:
         context.close()
+
+
+def test_two_customers_of_one_sku_get_their_own_anchor_and_label():
+    """Lanes of one SKU to one country (portfolio/lanes.py) are told apart on the page;
+    a lane alone with its SKU and destination keeps the plain anchor and label."""
+    from web.portfolio import _names
+
+    base = {"sku": "LENS 1", "destination": "US", "end_use": None, "end_user": None}
+    rows = [{**base, "counterparty": "Acme"}, {**base, "counterparty": "Army Optics"},
+            {**base, "destination": "JP", "counterparty": "Acme"}]
+    names = _names(rows)
+    us = [names[("LENS 1", "US", c, "", "")] for c in ("Acme", "Army Optics")]
+    assert [label for _, label in us] == ["LENS 1 → US (Acme)", "LENS 1 → US (Army Optics)"]
+    assert us[0][0] != us[1][0] and all(a.startswith("LENS_1-US-") for a, _ in us)
+    assert names[("LENS 1", "JP", "Acme", "", "")] == ("LENS_1-JP", "LENS 1 → JP")

@@ -12,7 +12,9 @@ status / changes / upcoming`` say.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
+from collections import Counter
 from typing import Any
 
 from datasette import hookimpl
@@ -20,6 +22,7 @@ from datasette.utils.asgi import Response
 from sqlite_utils import Database
 
 from core import clock
+from portfolio.lanes import lane_key
 from web import gantt
 
 DATABASE = "regwatch"
@@ -65,14 +68,14 @@ def _history(db: Database, lanes: list[dict[str, Any]],
     from portfolio.status import portfolio_status
 
     until = _day(on, AHEAD_DAYS)
-    start = {(r["sku"], r["destination"]): r["verdict"]
+    start = {lane_key(r): r["verdict"]
              for r in portfolio_status(db, lanes, _day(HISTORY_FROM, -1), screen=False)}
     found = verdict_changes(db, lanes, HISTORY_FROM, until, basis=False)["changes"]
-    steps: dict[tuple[str, str], list[tuple[str, str, list[str]]]] = {
+    steps: dict[tuple[str, ...], list[tuple[str, str, list[str]]]] = {
         key: [(HISTORY_FROM, verdict, [])] for key, verdict in start.items()}
     for change in sorted(found, key=lambda c: c["date"]):
         if change["verdict_changed"]:
-            steps[(change["sku"], change["destination"])].append(
+            steps[lane_key(change)].append(
                 (change["date"], change["after"], change["announcements_after"]))
     out: dict[str, list[dict]] = {}
     for key, path in steps.items():
@@ -85,7 +88,7 @@ def _history(db: Database, lanes: list[dict[str, Any]],
                               "cause": ", ".join(numbers)})
         out["\x1f".join(key)] = intervals
     ahead = sorted((c for c in found if c["verdict_changed"] and c["date"] > on),
-                   key=lambda c: (c["date"], c["sku"], c["destination"]))
+                   key=lambda c: (c["date"], *lane_key(c)))
     return out, ahead
 
 
@@ -105,6 +108,7 @@ def portfolio_page(db: Database, name: str, on: str, verdict: str = "",
         row["class"] = verdict_class(row["verdict"])
     counts = {c: sum(r["class"] == c for r in rows) for c, _ in CLASSES}
     destinations = sorted({r["destination"] for r in rows})
+    names = _names(rows)
     shown = [(lane, row) for lane, row in zip(lanes, rows, strict=True)
              if (not verdict or row["class"] == verdict)
              and (not destination or row["destination"] == destination)]
@@ -114,15 +118,15 @@ def portfolio_page(db: Database, name: str, on: str, verdict: str = "",
         if on < HISTORY_FROM:  # the pass starts later than the day shown
             ahead = upcoming(db, [lane for lane, _ in shown], AHEAD_DAYS, on)["dates"]
         chart = gantt.chart([{
-            "label": f"{row['sku']} → {row['destination']}",
-            "title": f"{row['sku']} → {row['destination']}: {row.get('description') or ''}",
-            "href": f"#lane-{_anchor(row)}",
-            "intervals": history[f"{row['sku']}\x1f{row['destination']}"]}
+            "label": names[lane_key(row)][1],
+            "title": f"{names[lane_key(row)][1]}: {row.get('description') or ''}",
+            "href": f"#lane-{names[lane_key(row)][0]}",
+            "intervals": history["\x1f".join(lane_key(row))]}
             for _, row in shown], on)
     if chart:
         words = {}
         for chart_row, (_, row) in zip(chart["rows"], shown, strict=True):
-            spans = history[f"{row['sku']}\x1f{row['destination']}"]
+            spans = history["\x1f".join(lane_key(row))]
             for bar, span in zip(chart_row["bars"], spans, strict=True):
                 bar["word"] = span["verdict"]
                 bar["title"] = (f"{span['verdict']}: {span['since']} → {span['until'] or '…'}"
@@ -133,14 +137,28 @@ def portfolio_page(db: Database, name: str, on: str, verdict: str = "",
     return {"name": name, "on": on, "verdict": verdict, "destination": destination,
             "classes": [{"value": c, "label": label, "count": counts[c]} for c, label in CLASSES],
             "destinations": destinations, "total": len(rows),
-            "rows": [{**row, "anchor": _anchor(row)} for _, row in shown],
+            "rows": [{**row, "anchor": names[lane_key(row)][0]} for _, row in shown],
             "chart": chart, "ahead_days": AHEAD_DAYS,
             "upcoming": [{**c, "class_before": verdict_class(c["before"]),
                           "class_after": verdict_class(c["after"])} for c in ahead]}
 
 
-def _anchor(row: dict[str, Any]) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]", "_", f"{row['sku']}-{row['destination']}")
+def _names(rows: list[dict[str, Any]]) -> dict[tuple[str, ...], tuple[str, str]]:
+    """Each lane's (anchor, label) on the page: its sku and destination, and, where
+    another lane of the portfolio has the same ones (another customer or end use,
+    ``portfolio.lanes``), the rest of its identity: in the label as written, in the
+    anchor as a short digest."""
+    keys = [lane_key(row) for row in rows]
+    shared = Counter(key[:2] for key in keys)
+    out = {}
+    for sku, destination, *rest in keys:
+        anchor = re.sub(r"[^A-Za-z0-9_-]", "_", f"{sku}-{destination}")
+        label = f"{sku} → {destination}"
+        if shared[(sku, destination)] > 1:
+            anchor += "-" + hashlib.sha1("\x1f".join(rest).encode()).hexdigest()[:8]
+            label += f" ({', '.join(v for v in rest if v) or 'no counterparty'})"
+        out[(sku, destination, *rest)] = (anchor, label)
+    return out
 
 
 def _arg(request: Any, name: str, allowed: set[str] | None = None) -> str:
