@@ -93,13 +93,12 @@ def _parts(answer: dict[str, Any], kind: str, query: str, control_codes: Control
     if known is None:
         control_codes.read(a["number"] for a in answer.get("announcements") or [])
     out = []
-    for ann in answer.get("announcements") or []:
-        matched = ann.get("matched") or []
+    for ann, matched in _pairs(answer):
         listed_by_annex = not matched and kind == "material" and ann.get("state") == "in_force"
         if listed_by_annex:
             own = ask_announcement(ann["number"])
-            matched = [{**p, "via_list": True} for a in own.get("announcements") or []
-                       if a["number"] == ann["number"] for p in a.get("matched") or []
+            matched = [{**p, "via_list": True} for a, found in _pairs(own)
+                       if a["number"] == ann["number"] for p in found
                        if p["kind"] == "provision"]
         for part in matched:
             clause = (part["announcement"], part["provision"], part["kind"])
@@ -124,6 +123,14 @@ def _parts(answer: dict[str, Any], kind: str, query: str, control_codes: Control
                         "why": ann.get("why"), "title": ann.get("title"),
                         "document_id": ann.get("document_id")})
     return out
+
+
+def _pairs(answer: dict[str, Any]) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """(announcement, its matched parts) of an answer: a batched one pairs them
+    (``batch.for_destination``, ``shared``), a ``status`` answer lists them inside."""
+    if "listed" in answer:
+        return answer["listed"]
+    return [(a, a.get("matched") or []) for a in answer.get("announcements") or []]
 
 
 class ControlCodes:
@@ -363,7 +370,8 @@ class Lookups:
                 if place not in self._wide:
                     self._wide[place] = timeline_status._destination_wide(self.db, on, places)
                 found = self._answers[key] = batch.for_destination(
-                    self.db, *question, batched[question], on, places, self._wide[place])
+                    self.db, *question, batched[question], on, places, self._wide[place],
+                    shared=True)
                 kind = "batched " + found["kind"]
             else:
                 found = self._answers[key] = queries.status(

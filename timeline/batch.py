@@ -789,10 +789,15 @@ def _clause_forms(db: Database, numbers: list[str], on: str, cache: dict[str, An
     return out
 
 
-def _listing(rows: list[dict[str, Any]], states: dict[str, dict[str, Any]], own: list[str]
-             ) -> tuple[list[dict[str, Any]], dict[tuple, bool]]:
-    """The announcements (newest first, each with its matched parts) of these lot rows and
-    of the own-list announcements, and whether each clause can name goods."""
+def listed(found: dict[str, Any], destinations: list[str]
+           ) -> tuple[list[tuple[dict[str, Any], list[dict[str, Any]]]], dict[tuple, bool]]:
+    """One question's announcements for these destinations (of :func:`answers`' lot rows
+    and own-list announcements), newest first, each as (its state on the date, its
+    matched parts in the answer's order, ``status.matched_order``), and whether each
+    clause can name goods: what :func:`for_destination` lists, without copying the
+    states (shared between answers: read them, never write) or the parts."""
+    rows = [r for r in found["rows"] if span_status.allowed(r, destinations)]
+    states = found["states"]
     parts = status._parts_of(rows)
     goods = {(r["announcement"], r["provision"], r["kind"]): r["goods"] for r in rows}
     by_number: dict[str, list[dict[str, Any]]] = {}
@@ -801,12 +806,12 @@ def _listing(rows: list[dict[str, Any]], states: dict[str, dict[str, Any]], own:
         by_number.setdefault(part["announcement"], []).append(part)
         dates[part["announcement"]] = max(dates.get(part["announcement"], ""),
                                           part["announcement_date"] or "")
-    for number in own:
+    for number in found["own"]:
         info = states.get(number)
         if number not in by_number and info is not None and info["state"] != "not_issued":
             dates[number] = info["issue_date"] or ""
     numbers = sorted(dates, key=lambda n: (dates[n], n), reverse=True)
-    return [status._with_matched(dict(states[n]), by_number.get(n, []))
+    return [(states[n], status.matched_order(by_number.get(n, [])))
             for n in numbers if n in states], goods
 
 
@@ -985,20 +990,26 @@ def _answerable(db: Database, questions: list[tuple[str, str]], memo: dict[Any, 
 
 
 def for_destination(db: Database, kind: str, value: str, found: dict[str, Any], on: str,
-                    destinations: list[str], wide: list[dict[str, Any]] | None = None
-                    ) -> dict[str, Any]:
+                    destinations: list[str], wide: list[dict[str, Any]] | None = None,
+                    shared: bool = False) -> dict[str, Any]:
     """The answer (as ``status`` gives it, every announcement listed) to one question of
     :func:`answers` for one destination (``wide``: its destination-wide measures on the
     date, when the caller has read them already); ``goods`` says, per (announcement,
-    clause, kind) of its parts, whether they can name goods (timeline/lots.py)."""
-    rows = [r for r in found["rows"] if span_status.allowed(r, destinations)]
-    listed, goods = _listing(rows, found["states"], found["own"])
+    clause, kind) of its parts, whether they can name goods (timeline/lots.py).
+    ``shared``: the announcements are their states as kept, without their matched parts,
+    which ``listed`` pairs with them (:func:`listed`): for a reader that copies what it
+    keeps of them (portfolio/status.py), a copy less per announcement and part."""
+    pairs, goods = listed(found, destinations)
     notes: dict[str, Any] = {}
     if kind in ("material", "group"):
         status._material_terms(kind, value, notes)
+    announcements = [info for info, _ in pairs] if shared else \
+        [status._with_matched(dict(info), parts) for info, parts in pairs]
     result = {"kind": kind, "value": value, "on": on, "destinations": destinations,
-              "announcements": listed, "goods": goods,
+              "announcements": announcements, "goods": goods,
               "destination_wide": status._destination_wide(db, on, destinations)
               if wide is None else wide}
     result["searched"] = status._searched(result, notes)
+    if shared:
+        result["listed"] = pairs
     return result

@@ -591,11 +591,17 @@ def _announcements(db: Database, kind: str, value: str, parts: list[dict[str, An
     return out, len(numbers)
 
 
-def _with_matched(info: dict[str, Any], parts: list[dict[str, Any]]) -> dict[str, Any]:
-    """An announcement's state with its matched parts, by clause and closeness of match."""
-    matched = sorted(parts, key=lambda p: (
+def matched_order(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An announcement's matched parts as an answer lists them: by clause, closeness of
+    match and place in its list."""
+    return sorted(parts, key=lambda p: (
         clause_parts(p["provision"]), MATCH_RANK.get(p["match"], 3), p["ordinal"] or 0))
-    info["matched"] = [{k: p[k] for k in (*PART_FIELDS, "clause", "count")} for p in matched]
+
+
+def _with_matched(info: dict[str, Any], parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """An announcement's state with its matched parts (:func:`matched_order`)."""
+    info["matched"] = [{k: p[k] for k in (*PART_FIELDS, "clause", "count")}
+                       for p in matched_order(parts)]
     return info
 
 
