@@ -23,15 +23,15 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlite_utils import Database
 
-from core import collector
+from core import collector, halves
 from extract import items as model
 from portfolio import fields
-from store.catalogue import in_chunks
+from store.catalogue import connect_readonly, in_chunks
 from timeline import batch, near, queries
 from timeline import status as timeline_status
 from timeline.lots import names_goods
@@ -42,6 +42,7 @@ VERDICTS = {"prohibited": "prohibited", "denied": "denied in principle",
 NOT_FOUND = "not found in the catalogue"
 ORDER = ("prohibited", "denied in principle", "stricter review", "licence required",
          "control suspended", "pending", NOT_FOUND)
+SPLIT_LANES = 1000  # lanes from which a portfolio is read in two halves at once (core/halves.py)
 MATCH_LABELS = {"exact": "HS exact", "contained_in": "HS within an 8-digit line",
                 "contains": "HS code under the product's"}
 
@@ -336,20 +337,42 @@ class Lookups:
                                   self._memo, bears)
         return {q: days[question] for q, question in questions.items() if question in days}
 
-    def prefetch(self, asked: Any, on: str, lean: bool = False) -> None:
+    def prefetch(self, asked: Any, on: str, lean: bool = False, also: Any = ()) -> None:
         """Answer these planned queries on ``on`` together (those not answered yet);
-        ``lean``: for a verdict alone (``batch.answers``)."""
+        ``lean``: for a verdict alone (``batch.answers``); ``also``: more planned queries
+        whose groups are read with them, to be answered later (each half of a portfolio,
+        :func:`portfolio_status`, answers its own)."""
         tried = self._tried.setdefault((on, lean), set())
         questions = {self._planned[q] for q in asked if q in self._planned} - tried
         if not questions:
             return
+        later = {self._planned[q] for q in also if q in self._planned} - tried - questions
         started = time.perf_counter()
         self._batched.setdefault((on, lean), {}).update(
-            batch.answers(self.db, sorted(questions), on, self._memo, lean))
+            batch.answers(self.db, sorted(questions), on, self._memo, lean, sorted(later)))
         tried |= questions
         tally = self.asked.setdefault("batch", [0, 0.0])
         tally[0] += 1
         tally[1] += time.perf_counter() - started
+
+    def shared(self, asked: Any) -> list[str]:
+        """Of these planned queries, those many lanes may ask whatever their HS code (a
+        material, a group): answered before a portfolio is split in halves."""
+        return [q for q in asked if self._planned.get(q, ("hs",))[0] != "hs"]
+
+    def forks(self) -> bool:
+        """Whether the catalogue can be opened again by a forked child (a file)."""
+        return bool(batch.path_of(self.db))
+
+    def split(self, where: str) -> None:
+        """Read as one of two processes sharing the two cores (core/halves.py): none beside
+        on a second connection; and, in the forked child, on a connection of its own (the
+        parent's are left open and unused: the child must not touch them)."""
+        if where == halves.CHILD:  # the parent's connections, kept from being closed here
+            self._inherited = (self.db, self._memo.get("side"))
+            self.db = connect_readonly(batch.path_of(self.db))
+            self.codes.db = self.db
+        batch.alone(self._memo)
 
     def answer(self, query: str, destination: str | None, on: str, lean: bool = False
                ) -> dict[str, Any]:
@@ -580,21 +603,35 @@ def _unique(values: Any) -> list[Any]:
 def portfolio_status(db: Database, lanes: list[dict[str, Any]], on: str | None = None,
                      screen: bool = True, lookups: Lookups | None = None
                      ) -> list[dict[str, Any]]:
-    """Every lane's row on ``on`` (default today), with the counterparty's screening."""
+    """Every lane's row on ``on`` (default today), with the counterparty's screening.
+
+    The materials (which any lane may ask) are answered first, and every code's groups
+    read beside them; then a large portfolio is read in two halves at once, the second
+    in a forked child (core/halves.py: the rows are the same either way)."""
     on = queries.check_date(on, "--on")
     lookups = lookups or Lookups(db)
     asked = [query for lane in lanes for _, query in queries_of(lane)]
     lookups.plan(asked)
-    lookups.prefetch(asked, on)
+    lookups.prefetch(lookups.shared(asked), on, also=asked)
+    rows = halves.halves(lanes, lambda part, where: _rows_of(lookups, part, on, where),
+                         least=SPLIT_LANES if lookups.forks() else len(lanes) + 1)
     screener = _screener(db) if screen else None
-    rows = []
-    for lane in lanes:
-        row = lane_status(db, lane, on, lookups)
-        if screener is not None and lane.get("counterparty"):
-            row["screening"] = _screen(screener, lane["counterparty"], lane["destination"], on)
-        rows.append(row)
+    if screener is not None:
+        for lane, row in zip(lanes, rows, strict=True):
+            if lane.get("counterparty"):
+                row["screening"] = _screen(screener, lane["counterparty"], lane["destination"],
+                                           on)
     _near(db, rows, on)
     return rows
+
+
+def _rows_of(lookups: Lookups, lanes: Sequence[dict[str, Any]], on: str, where: str
+             ) -> list[dict[str, Any]]:
+    """The rows of some lanes of a portfolio (a half, ``where`` it is read: core/halves.py)."""
+    if where != halves.ALONE:
+        lookups.split(where)
+    lookups.prefetch([query for lane in lanes for _, query in queries_of(lane)], on)
+    return [lane_status(lookups.db, lane, on, lookups) for lane in lanes]
 
 
 def _near(db: Database, rows: list[dict[str, Any]], on: str) -> None:

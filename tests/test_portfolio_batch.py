@@ -439,3 +439,49 @@ def test_lean_answers_give_every_lane_its_verdict(small: str) -> None:
                                                  lean=True)["announcements"]) < len(
                         lookups.found(kind, query, lane["destination"], on)["announcements"])
     assert shorter > 0
+
+
+SPLIT = """
+import json, sys
+sys.path.insert(0, ".")
+from tests.test_portfolio_batch import _lanes
+from portfolio import status
+from store import catalogue
+
+db = catalogue.open_readonly(sys.argv[1])
+lanes = _lanes(db, 120, 5)
+where = []
+read = status._rows_of
+def rows_of(lookups, part, on, at):
+    rows = read(lookups, part, on, at)
+    return [{**row, "read in": at} for row in rows]
+status._rows_of = rows_of
+out = {}
+for split in (10**9, 2):
+    status.SPLIT_LANES = split
+    out[split] = [status.portfolio_status(db, lanes, on, screen=False)
+                  for on in ("2005-06-01", "2024-12-31")]
+print(json.dumps(out))
+"""
+
+
+def test_a_portfolio_read_in_two_processes_gives_the_same_rows(small: str) -> None:
+    """Past ``status.SPLIT_LANES`` lanes a portfolio is read in two halves at once, the
+    second in a forked child (core/halves.py) on a connection of its own: every row is
+    the one read in one process (in a fresh interpreter: one with threads, as a test
+    session may be, reads in one)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", SPLIT, small], cwd=root, capture_output=True,
+                          text=True, timeout=300, check=True)
+    out = json.loads(done.stdout)
+    alone, split = out[str(10**9)], out["2"]
+    for one, two in zip(alone, split, strict=True):
+        assert {row.pop("read in") for row in one} == {"alone"}
+        assert [row.pop("read in") for row in two] == ["parent"] * 60 + ["child"] * 60
+        assert one == two
+        assert {row["verdict"] for row in one} > {"not found in the catalogue"}

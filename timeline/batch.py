@@ -583,7 +583,8 @@ def _shown(rows: list[tuple]) -> list[tuple]:
 
 
 def answers(db: Database, questions: list[tuple[str, str]], on: str,
-            memo: dict[Any, Any] | None = None, lean: bool = False
+            memo: dict[Any, Any] | None = None, lean: bool = False,
+            groups_of: Sequence[tuple[str, str]] = ()
             ) -> dict[tuple[str, str], dict[str, Any]]:
     """Per answerable question (:func:`answerable`): its matched announcements on ``on``
     as ``status`` lists them (``info`` and ``rows``: the lot rows, any destination) and
@@ -593,13 +594,29 @@ def answers(db: Database, questions: list[tuple[str, str]], on: str,
     (:func:`window`). ``lean`` reads a material's groups by their representatives alone
     (not its newest announcements, nor their other lots): the verdict is the same (every
     group's verdict is among them), the listing shorter, and a day's new announcements
-    are not read."""
+    are not read. ``groups_of``: more questions whose groups are read on the second
+    connection while these are answered (a later call, or a forked process, answering
+    them reads none again: a portfolio answers its few materials so, beside its codes'
+    groups, portfolio/status.py)."""
     memo = {} if memo is None else memo
     cache = _cache(memo, on)
     asked = _answerable(db, questions, memo)
+    later = sorted({("hs" if k == "hs" else "material", v)
+                    for k, v in _answerable(db, list(groups_of), memo) - asked})
+    if later:
+        found, _ = _beside(db, memo, True, lambda side: _kept_pieces(side, later, cache),
+                           lambda: _answered(db, asked, on, memo, cache, lean, False))
+        return found
+    return _answered(db, asked, on, memo, cache, lean, len(asked) > FEW)
+
+
+def _answered(db: Database, asked: set[tuple[str, str]], on: str, memo: dict[Any, Any],
+              cache: dict[str, Any], lean: bool, many: bool
+              ) -> dict[tuple[str, str], dict[str, Any]]:
+    """:func:`answers` of these answerable questions (``many``: some reads beside others,
+    on a second connection)."""
     materials = sorted({v for k, v in asked if k in ("material", "group")})
     codes = sorted({v for k, v in asked if k == "hs"})
-    many = len(asked) > FEW
     _, own = _beside(  # what does not wait for the codes' groups, read beside them
         db, memo, many, lambda side: _read_aside(side, asked, materials, on, memo, cache),
         lambda: _kept_pieces(db, [("hs", c) for c in codes], cache))
@@ -634,14 +651,24 @@ def answers(db: Database, questions: list[tuple[str, str]], on: str,
                        "own": own[question]} for question in asked}
 
 
+def path_of(db: Database) -> str:
+    """The catalogue's file ("" for a catalogue in memory)."""
+    return next((row[2] for row in db.execute("pragma database_list") if row[1] == "main"), "")
+
+
+def alone(memo: dict[Any, Any]) -> None:
+    """Read on one connection from now on, none beside it (a process sharing the two cores
+    with another, core/halves.py)."""
+    memo["side"] = None
+
+
 def _side(db: Database, memo: dict[Any, Any]) -> Database | None:
     """A second read-only connection to the catalogue's file (kept in ``memo``), so two
     reads run on the two cores (SQLite lets go of Python's lock while it reads); None
-    for a catalogue in memory, or one that cannot be opened again."""
+    for a catalogue in memory, or one that cannot be opened again (or :func:`alone`)."""
     if "side" not in memo:
         memo["side"] = None
-        path = next((row[2] for row in db.execute("pragma database_list")
-                     if row[1] == "main"), "")
+        path = path_of(db)
         if path:
             try:
                 side = connect_readonly(path)

@@ -1,0 +1,80 @@
+"""A job's second half in a forked child (core/halves.py): the same results in the same
+order either way, the child's half worked on here when it fails, and no fork where
+another thread runs. Each forking case runs in a fresh interpreter: a test session may
+hold threads of its own (servers), and a process with threads does not fork."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from core import halves
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(script: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+WORK = """
+import json, os, sys
+sys.path.insert(0, ".")
+from core import halves
+calls = []
+def work(items, where):
+    calls.append((len(items), where))
+    if where == halves.CHILD and FAIL:
+        raise RuntimeError("the child breaks")
+    return [(x * x, where, os.getpid()) for x in items]
+"""
+
+
+def test_the_second_half_is_worked_on_in_a_child_process() -> None:
+    found = _run(WORK + """
+FAIL = False
+out = halves.halves(list(range(11)), work)
+print(json.dumps({"out": out, "calls": calls, "pid": os.getpid()}))
+""")
+    assert [x for x, _, _ in found["out"]] == [n * n for n in range(11)]
+    assert {(where, pid == found["pid"]) for _, where, pid in found["out"][:5]} == {
+        ("parent", True)}
+    assert {(where, pid == found["pid"]) for _, where, pid in found["out"][5:]} == {
+        ("child", False)}
+    assert found["calls"] == [[5, "parent"]]  # the child's call is in the child
+
+
+def test_a_failing_child_costs_only_time() -> None:
+    found = _run(WORK + """
+FAIL = True
+out = halves.halves(list(range(11)), work)
+print(json.dumps({"out": out, "calls": calls, "pid": os.getpid()}))
+""")
+    assert [x for x, _, _ in found["out"]] == [n * n for n in range(11)]
+    assert found["calls"] == [[5, "parent"], [6, "alone"]]
+    assert {pid for _, _, pid in found["out"]} == {found["pid"]}
+
+
+def test_small_jobs_and_threaded_processes_work_alone() -> None:
+    seen: list[tuple[int, str]] = []
+
+    def work(items: list[int], where: str) -> list[int]:
+        seen.append((len(items), where))
+        return list(items)
+
+    assert halves.halves([1, 2, 3], work, least=4) == [1, 2, 3]
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not halves.can_fork()
+        assert halves.halves(list(range(10)), work) == list(range(10))
+    finally:
+        stop.set()
+        other.join()
+    assert seen == [(3, "alone"), (10, "alone")]
