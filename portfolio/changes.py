@@ -19,13 +19,22 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 from sqlite_utils import Database
 
-from core import collector
+from core import collector, halves
 from portfolio.lanes import LANE_FIELDS, lane_key
-from portfolio.status import Lookups, decide, end_use_of, lane_row, queries_of, verdict_words
+from portfolio.status import (
+    Lookups,
+    decide,
+    end_use_of,
+    lane_row,
+    queries_of,
+    split_from,
+    verdict_words,
+)
 from timeline import queries
 
 EVENT_LIMIT = 200
@@ -112,9 +121,25 @@ def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
     if until < since:
         raise queries.QueryError("--until is before --since")
     lookups = lookups or Lookups(db)
-    lookups.plan(query for lane in lanes for _, query in queries_of(lane))
+    asked = [query for lane in lanes for _, query in queries_of(lane)]
+    lookups.plan(asked)
     start = _day(since, -1)
     lookups.window(start, until)
+    lookups.read_groups(asked, start, until)  # once, before a large portfolio is split
+    out = halves.halves(
+        lanes, lambda part, where: _changes_of(lookups, part, start, until, basis, where),
+        least=split_from(lookups, lanes))
+    out.sort(key=lambda c: (c["date"], *lane_key(c)), reverse=True)
+    return {"since": since, "until": until, "order": "newest first",
+            "products": len({lane_key(c) for c in out}), "changes": out}
+
+
+def _changes_of(lookups: Lookups, lanes: Sequence[dict[str, Any]], start: str, until: str,
+                basis: bool, where: str) -> list[dict[str, Any]]:
+    """The changes of some lanes of a portfolio (a half, ``where`` it is read:
+    core/halves.py) after ``start`` up to ``until``."""
+    if where != halves.ALONE:
+        lookups.split(where)
     keys = list(dict.fromkeys((kind, query, lane["destination"]) for lane in lanes
                               for kind, query in queries_of(lane)))
     edges = boundaries_of(lookups, keys, start, until) if basis else \
@@ -140,13 +165,12 @@ def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
                             "verdict_changed": before[0] != row["verdict"],
                             "announcements_before": chain,
                             "announcements_after": row["announcements"],
-                            "events": _events(db, events, day, _touched(found, now, day)),
+                            "events": _events(lookups.db, events, day,
+                                              _touched(found, now, day)),
                             "why": row["why"]})
             before = after
             found = now
-    out.sort(key=lambda c: (c["date"], *lane_key(c)), reverse=True)
-    return {"since": since, "until": until, "order": "newest first",
-            "products": len({lane_key(c) for c in out}), "changes": out}
+    return out
 
 
 def _full(lookups: Lookups, lane: dict[str, Any], asked: list[tuple[str, str]],

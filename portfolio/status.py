@@ -327,6 +327,12 @@ class Lookups:
         """Answer the days ``first`` to ``last`` from one read (``batch.window``)."""
         batch.window(self._memo, first, last)
 
+    def read_groups(self, asked: Any, first: str, last: str) -> None:
+        """Read the groups of these planned queries for the days ``first`` to ``last``
+        (``batch.read_groups``): what every day's answers and verdict days read first."""
+        questions = sorted({self._planned[q] for q in asked if q in self._planned})
+        batch.read_groups(self.db, questions, first, last, self._memo)
+
     def verdict_days(self, asked: list[str], first: str, last: str
                      ) -> dict[str, set[str]]:
         """Per planned query the spans answer, the days after ``first`` up to ``last`` on
@@ -614,7 +620,7 @@ def portfolio_status(db: Database, lanes: list[dict[str, Any]], on: str | None =
     lookups.plan(asked)
     lookups.prefetch(lookups.shared(asked), on, also=asked)
     rows = halves.halves(lanes, lambda part, where: _rows_of(lookups, part, on, where),
-                         least=SPLIT_LANES if lookups.forks() else len(lanes) + 1)
+                         least=split_from(lookups, lanes))
     screener = _screener(db) if screen else None
     if screener is not None:
         for lane, row in zip(lanes, rows, strict=True):
@@ -623,6 +629,12 @@ def portfolio_status(db: Database, lanes: list[dict[str, Any]], on: str | None =
                                            on)
     _near(db, rows, on)
     return rows
+
+
+def split_from(lookups: Lookups, lanes: Sequence[Any]) -> int:
+    """How many lanes a portfolio read in two halves at once has at least (core/halves.py):
+    :data:`SPLIT_LANES`, unless the catalogue cannot be opened again by a child."""
+    return SPLIT_LANES if lookups.forks() else len(lanes) + 1
 
 
 def _rows_of(lookups: Lookups, lanes: Sequence[dict[str, Any]], on: str, where: str

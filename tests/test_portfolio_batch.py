@@ -445,10 +445,10 @@ SPLIT = """
 import json, sys
 sys.path.insert(0, ".")
 from tests.test_portfolio_batch import _lanes
-from portfolio import status
+from portfolio import changes, status
 from store import catalogue
 
-db = catalogue.open_readonly(sys.argv[1])
+db = catalogue.open_db(sys.argv[1])
 lanes = _lanes(db, 120, 5)
 where = []
 read = status._rows_of
@@ -456,19 +456,26 @@ def rows_of(lookups, part, on, at):
     rows = read(lookups, part, on, at)
     return [{**row, "read in": at} for row in rows]
 status._rows_of = rows_of
+def changes_of(lookups, part, start, until, basis, at):
+    return [{**change, "read in": at} for change in read_changes(lookups, part, start, until,
+                                                                  basis, at)]
+read_changes = changes._changes_of
+changes._changes_of = changes_of
 out = {}
 for split in (10**9, 2):
     status.SPLIT_LANES = split
     out[split] = [status.portfolio_status(db, lanes, on, screen=False)
                   for on in ("2005-06-01", "2024-12-31")]
+    out[f"changes {split}"] = [changes.verdict_changes(db, lanes, "2008-01-01", "2016-12-31",
+                                                       basis=basis) for basis in (False, True)]
 print(json.dumps(out))
 """
 
 
 def test_a_portfolio_read_in_two_processes_gives_the_same_rows(small: str) -> None:
     """Past ``status.SPLIT_LANES`` lanes a portfolio is read in two halves at once, the
-    second in a forked child (core/halves.py) on a connection of its own: every row is
-    the one read in one process (in a fresh interpreter: one with threads, as a test
+    second in a forked child (core/halves.py) on a connection of its own: every row, and
+    every change of a period, is the one read in one process (in a fresh interpreter: one with threads, as a test
     session may be, reads in one)."""
     import json
     import subprocess
@@ -485,3 +492,11 @@ def test_a_portfolio_read_in_two_processes_gives_the_same_rows(small: str) -> No
         assert [row.pop("read in") for row in two] == ["parent"] * 60 + ["child"] * 60
         assert one == two
         assert {row["verdict"] for row in one} > {"not found in the catalogue"}
+    # and the changes of a period, verdicts alone and every change
+    alone, split = out[f"changes {10**9}"], out["changes 2"]
+    for one, two in zip(alone, split, strict=True):
+        assert {c.pop("read in") for c in one["changes"]} == {"alone"}
+        assert {c.pop("read in") for c in two["changes"]} <= {"parent", "child"}
+        assert two["changes"]
+        assert one == two
+    assert any(c["verdict_changed"] for c in alone[0]["changes"])

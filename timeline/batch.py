@@ -870,13 +870,9 @@ def verdict_days(db: Database, questions: list[tuple[str, str]], first: str, las
     out: dict[tuple[str, str], set[str]] = {q: set() for q in asked}
     day = first
     groups = sorted({("hs" if k == "hs" else "material", v) for k, v in asked})
+    read_groups(db, questions, first, last, memo)
     while day <= last:
         cache = _cache(memo, day)
-        _beside(  # the materials' groups and clauses beside the codes' (else just below)
-            db, memo, len(asked) > FEW,
-            lambda side, cache=cache: _read_window_aside(
-                side, [g for g in groups if g[0] == "material"], cache),
-            lambda cache=cache: _kept_pieces(db, [g for g in groups if g[0] == "hs"], cache))
         kept = _kept_pieces(db, groups, cache)
         via: dict[str, list[tuple]] = {}
         for row in _via_rows(db, cache):
@@ -924,6 +920,28 @@ def verdict_days(db: Database, questions: list[tuple[str, str]], first: str, las
             days |= cache["wide days"]
         day = _next(cache["last"])
     return {q: {d for d in days if first < d <= last} for q, days in out.items()}
+
+
+def read_groups(db: Database, questions: list[tuple[str, str]], first: str, last: str,
+                memo: dict[Any, Any]) -> None:
+    """Read the groups of these questions, and the clauses reached through materials, for
+    the days ``first`` to ``last`` of ``memo``'s window, kept in ``memo``: the materials'
+    on a second connection beside the codes'. What :func:`verdict_days` and the answers
+    of those days read first, once (a portfolio read in two processes reads them before
+    it forks, portfolio/changes.py)."""
+    asked = _answerable(db, questions, memo)
+    groups = sorted({("hs" if k == "hs" else "material", v) for k, v in asked})
+    day = first
+    while day <= last:
+        cache = _cache(memo, day)
+        _beside(  # the materials' groups and clauses beside the codes' (else just below)
+            db, memo, len(asked) > FEW,
+            lambda side, cache=cache: _read_window_aside(
+                side, [g for g in groups if g[0] == "material"], cache),
+            lambda cache=cache: _kept_pieces(db, [g for g in groups if g[0] == "hs"], cache))
+        _kept_pieces(db, groups, cache)
+        _via_rows(db, cache)
+        day = _next(cache["last"])
 
 
 def _read_window_aside(db: Database, groups: list[tuple[str, str]], cache: dict[str, Any]
