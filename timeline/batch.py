@@ -330,16 +330,17 @@ def _via_rows(db: Database, cache: dict[str, Any]) -> list[tuple]:
     return cache["via"]
 
 
-def _clause_codes(db: Database, memo: dict[Any, Any]) -> dict[int, list[str]]:
-    """Lot → the HS codes of each clause reached through materials (kept: they do not
-    depend on the date)."""
+def _clause_codes(db: Database, memo: dict[Any, Any]) -> dict[str, set[int]]:
+    """Code → the clauses reached through materials that it reaches by itself: whose
+    HS codes it is (a prefix of) one of (kept: they do not depend on the date)."""
     if "clause codes" not in memo:
-        codes: dict[int, list[str]] = {}
+        codes: dict[str, set[int]] = {}
         for lot_id, term in rows_at_once(
                 db, "lot_id, term", "from lot_spans indexed by lot_spans_lot where lot_id in "
                 "(select distinct lot_id from lot_spans where kind = 'provision_material') "
                 "and kind = 'hs'", []):
-            codes.setdefault(lot_id, []).append(term)
+            for end in range(1, len(term) + 1):
+                codes.setdefault(term[:end], set()).add(lot_id)
         memo["clause codes"] = codes
     return memo["clause codes"]
 
@@ -355,23 +356,53 @@ def _via_materials(db: Database, on: str, found: dict[str, set[str]], memo: dict
     for row in rows:
         by_term.setdefault(row[11], []).append(row)
     # each material's own shortlist first: what a set of materials shows is among them
-    short = {term: _shown(found_rows) for term, found_rows in by_term.items()}
+    short = {term: _Shortlist(found_rows) for term, found_rows in by_term.items()}
     out: dict[str, list] = {}
     by_set: dict[frozenset[str], list[tuple]] = {}  # codes share their materials' rows
     for code, materials in found.items():
         key = frozenset(materials)
         if key not in by_set:
-            kept: dict[tuple, tuple] = {}
-            for term in sorted(key):  # a clause reached by two materials: the first by name
-                for row in short.get(term, []):
-                    kept.setdefault((row[0], row[9]), row)
-            by_set[key] = _shown(list(kept.values()))
-        if ("direct", code) not in memo:  # the clauses the code reaches by itself
-            memo[("direct", code)] = {lot_id for lot_id, held in codes.items()
-                                      if any(c.startswith(code) for c in held)}
-        direct = memo[("direct", code)]
+            by_set[key] = _shown_of([short[t] for t in sorted(key) if t in short])
+        direct = codes.get(code)  # the clauses the code reaches by itself
         out[code] = [row for row in by_set[key] if row[0] not in direct] if direct \
             else by_set[key]
+    return out
+
+
+class _Shortlist:
+    """One material's clause rows as :func:`_shown` keeps them, with what a set of
+    materials' :func:`_shown` reads of them: the newest :data:`SHOWN` (date, number)
+    and the newest of each (state, shape)."""
+
+    def __init__(self, rows: list[tuple]) -> None:
+        self.rows = _shown(rows)
+        dated = [r for r in self.rows if r[1] is not None]
+        self.newest = sorted({(r[7] or "", r[8]) for r in dated}, reverse=True)[:SHOWN]
+        self.best: dict[tuple, tuple[str, str]] = {}
+        for r in dated:
+            self.best[(r[1], r[2])] = max(self.best.get((r[1], r[2]), ("", "")),
+                                          (r[7] or "", r[8]))
+
+
+def _shown_of(lists: list[_Shortlist]) -> list[tuple]:
+    """:func:`_shown` of the rows of these materials' shortlists, in order, a clause
+    reached by two of them once (through the first): the newest :data:`SHOWN` and the
+    newest of each (state, shape) of all of them are among each one's own."""
+    if len(lists) == 1:
+        return lists[0].rows
+    newest = sorted({pair for one in lists for pair in one.newest}, reverse=True)[:SHOWN]
+    best: dict[tuple, tuple[str, str]] = {}
+    for one in lists:
+        for key, pair in one.best.items():
+            best[key] = max(best.get(key, ("", "")), pair)
+    keep = {number for _, number in newest} | {number for _, number in best.values()}
+    seen: set[tuple] = set()
+    out = []
+    for one in lists:
+        for row in one.rows:
+            if row[8] in keep and (row[0], row[9]) not in seen:
+                seen.add((row[0], row[9]))
+                out.append(row)
     return out
 
 
