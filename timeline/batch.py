@@ -632,13 +632,20 @@ def answers(db: Database, questions: list[tuple[str, str]], on: str,
     memo = {} if memo is None else memo
     cache = _cache(memo, on)
     asked = _answerable(db, questions, memo)
-    later = sorted({("hs" if k == "hs" else "material", v)
-                    for k, v in _answerable(db, list(groups_of), memo) - asked})
+    later = [q for q in dict.fromkeys(groups_of) if q not in asked]
     if later:
-        found, _ = _beside(db, memo, True, lambda side: _kept_pieces(side, later, cache),
+        found, _ = _beside(db, memo, True, lambda side: _read_groups_of(side, later, memo, cache),
                            lambda: _answered(db, asked, on, memo, cache, lean, False))
         return found
     return _answered(db, asked, on, memo, cache, lean, len(asked) > FEW)
+
+
+def _read_groups_of(db: Database, questions: list[tuple[str, str]], memo: dict[Any, Any],
+                    cache: dict[str, Any]) -> None:
+    """The groups of those of these questions the spans answer, kept in ``cache`` (which
+    they are is kept in ``memo``)."""
+    _kept_pieces(db, sorted({("hs" if k == "hs" else "material", v)
+                             for k, v in _answerable(db, questions, memo)}), cache)
 
 
 def _answered(db: Database, asked: set[tuple[str, str]], on: str, memo: dict[Any, Any],
