@@ -349,14 +349,24 @@ def _via_materials(db: Database, on: str, found: dict[str, set[str]], memo: dict
                    cache: dict[str, Any]) -> dict[str, list]:
     """``span_status.via_materials`` of many codes (rows of lots in force on the date
     only), from one read of the clause-level spans, shortened as :func:`_shown` says."""
+    if not found:
+        return {}
     every = cache["first"] == cache["last"]  # a window of one day: every row covers it
-    rows = [row for row in _via_rows(db, cache) if every or _covers(row[9], row[12], on)]
-    codes = _clause_codes(db, memo)
+    wanted = {m for materials in found.values() for m in materials}
     by_term: dict[str, list[tuple]] = {}
-    for row in rows:
-        by_term.setdefault(row[11], []).append(row)
-    # each material's own shortlist first: what a set of materials shows is among them
-    short = {term: _Shortlist(found_rows) for term, found_rows in by_term.items()}
+    for row in _via_rows(db, cache):
+        if row[11] in wanted and (every or _covers(row[9], row[12], on)):
+            by_term.setdefault(row[11], []).append(row)
+    codes = _clause_codes(db, memo)
+    # each material's own shortlist first: what a set of materials shows is among them;
+    # kept for the window while the same rows cover the day
+    kept = cache.setdefault("shortlists", {})
+    short = {}
+    for term, found_rows in by_term.items():
+        key = (term, tuple(id(row) for row in found_rows))
+        if key not in kept:
+            kept[key] = _Shortlist(found_rows)
+        short[term] = kept[key]
     out: dict[str, list] = {}
     by_set: dict[frozenset[str], list[tuple]] = {}  # codes share their materials' rows
     for code, materials in found.items():
