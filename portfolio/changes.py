@@ -125,7 +125,14 @@ def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
     lookups.plan(asked)
     start = _day(since, -1)
     lookups.window(start, until)
-    lookups.read_groups(asked, start, until)  # once, before a large portfolio is split
+    # once, before a large portfolio is split: every question's groups, and meanwhile the
+    # days of the questions any lane may ask (materials), answered on each
+    shared = set(lookups.shared(asked))
+    keys = list(dict.fromkeys((kind, query, lane["destination"]) for lane in lanes
+                              for kind, query in queries_of(lane) if query in shared))
+    lookups.read_groups(asked, start, until, lambda: (boundaries_of if basis else
+                                                      verdict_boundaries)(
+        lookups, keys, start, until))
     out = halves.halves(
         lanes, lambda part, where: _changes_of(lookups, part, start, until, basis, where),
         least=split_from(lookups, lanes))

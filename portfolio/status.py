@@ -313,6 +313,7 @@ class Lookups:
         self._wide: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._places: dict[str | None, list[str]] = {}  # destination as written → codes
         self.chains: dict[tuple, Any] = {}  # what lanes share of their rows (_chain)
+        self._days: dict[tuple[str, str], dict[tuple[str, str], Any]] = {}  # verdict days
         self._memo: dict[Any, Any] = {}  # what the batch keeps between dates
         self.asked: dict[str, list[float]] = {}  # query kind → [status calls, seconds]
 
@@ -327,11 +328,13 @@ class Lookups:
         """Answer the days ``first`` to ``last`` from one read (``batch.window``)."""
         batch.window(self._memo, first, last)
 
-    def read_groups(self, asked: Any, first: str, last: str) -> None:
+    def read_groups(self, asked: Any, first: str, last: str,
+                    then: Callable[[], Any] | None = None) -> None:
         """Read the groups of these planned queries for the days ``first`` to ``last``
-        (``batch.read_groups``): what every day's answers and verdict days read first."""
+        (``batch.read_groups``): what every day's answers and verdict days read first;
+        ``then`` runs once the materials' are read, while the codes' are read beside."""
         questions = sorted({self._planned[q] for q in asked if q in self._planned})
-        batch.read_groups(self.db, questions, first, last, self._memo)
+        batch.read_groups(self.db, questions, first, last, self._memo, then)
 
     def verdict_days(self, asked: list[str], first: str, last: str
                      ) -> dict[str, set[str]]:
@@ -339,9 +342,13 @@ class Lookups:
         which its groups can change (``batch.verdict_days``): a verdict changes on no
         other day."""
         questions = {q: self._planned[q] for q in asked if q in self._planned}
-        days = batch.verdict_days(self.db, sorted(set(questions.values())), first, last,
-                                  self._memo, bears)
-        return {q: days[question] for q, question in questions.items() if question in days}
+        known = self._days.setdefault((first, last), {})  # per question, once a period
+        todo = sorted(set(questions.values()) - known.keys())
+        if todo:
+            known.update(batch.verdict_days(self.db, todo, first, last, self._memo, bears))
+            known.update({question: None for question in todo if question not in known})
+        return {q: known[question] for q, question in questions.items()
+                if known[question] is not None}
 
     def prefetch(self, asked: Any, on: str, lean: bool = False, also: Any = ()) -> None:
         """Answer these planned queries on ``on`` together (those not answered yet);

@@ -971,25 +971,35 @@ def verdict_days(db: Database, questions: list[tuple[str, str]], first: str, las
 
 
 def read_groups(db: Database, questions: list[tuple[str, str]], first: str, last: str,
-                memo: dict[Any, Any]) -> None:
+                memo: dict[Any, Any], then: Callable[[], Any] | None = None) -> Any:
     """Read the groups of these questions, and the clauses reached through materials, for
-    the days ``first`` to ``last`` of ``memo``'s window, kept in ``memo``: the materials'
-    on a second connection beside the codes'. What :func:`verdict_days` and the answers
-    of those days read first, once (a portfolio read in two processes reads them before
-    it forks, portfolio/changes.py)."""
+    the days ``first`` to ``last`` of ``memo``'s window, kept in ``memo``: the codes' on a
+    second connection beside the materials'. What :func:`verdict_days` and the answers of
+    those days read first, once (a portfolio read in two processes reads them before it
+    forks, portfolio/changes.py). ``then`` runs here once the materials' are read, while
+    the codes' may still be read beside (a portfolio answers its materials meanwhile); its
+    result is returned."""
     asked = _answerable(db, questions, memo)
     groups = sorted({("hs" if k == "hs" else "material", v) for k, v in asked})
-    day = first
-    while day <= last:
-        cache = _cache(memo, day)
-        _beside(  # the materials' groups and clauses beside the codes' (else just below)
-            db, memo, len(asked) > FEW,
-            lambda side, cache=cache: _read_window_aside(
-                side, [g for g in groups if g[0] == "material"], cache),
-            lambda cache=cache: _kept_pieces(db, [g for g in groups if g[0] == "hs"], cache))
-        _kept_pieces(db, groups, cache)
-        _via_rows(db, cache)
-        day = _next(cache["last"])
+    codes = [g for g in groups if g[0] == "hs"]
+
+    def each_stretch(read: Callable[[dict[str, Any]], Any]) -> None:
+        day = first
+        while day <= last:
+            cache = _cache(memo, day)
+            read(cache)
+            day = _next(cache["last"])
+
+    def materials() -> Any:
+        each_stretch(lambda cache: _read_window_aside(
+            db, [g for g in groups if g[0] == "material"], cache))
+        return then() if then is not None else None
+
+    found, _ = _beside(db, memo, len(codes) > FEW,
+                       lambda side: each_stretch(lambda cache: _kept_pieces(side, codes, cache)),
+                       materials)
+    each_stretch(lambda cache: _kept_pieces(db, groups, cache))  # what was not read beside
+    return found
 
 
 def _read_window_aside(db: Database, groups: list[tuple[str, str]], cache: dict[str, Any]
