@@ -95,12 +95,14 @@ def verdict_boundaries(lookups: Lookups, keys: list[tuple[str, str, str]], start
                        until: str) -> dict[tuple[str, str, str], list[str]]:
     """The days after ``start`` up to ``until`` on which each query's verdict can change:
     where its groups change (``Lookups.verdict_days``), not each day a lot joins one;
-    the queries the spans cannot answer follow :func:`boundaries_of`. Each day's queries
-    are answered together, for the verdict alone (``Lookups.prefetch``, ``lean``)."""
+    the queries the spans cannot answer follow :func:`boundaries_of`. Each of those days'
+    queries are answered together, for the verdict alone (``Lookups.prefetch``,
+    ``lean``); the day before the period is left to the caller (:func:`_changes_of`
+    answers it only for the lanes that can change)."""
     days = lookups.verdict_days(sorted({query for _, query, _ in keys}), start, until)
     edges = boundaries_of(lookups, [key for key in keys if key[1] not in days], start, until)
     edges.update({key: sorted(days[key[1]]) for key in keys if key[1] in days})
-    due: dict[str, set[str]] = {start: {query for _, query, _ in keys}}
+    due: dict[str, set[str]] = {}
     for (_, query, _), found in edges.items():
         for day in found:
             due.setdefault(day, set()).add(query)
@@ -130,9 +132,10 @@ def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
     shared = set(lookups.shared(asked))
     keys = list(dict.fromkeys((kind, query, lane["destination"]) for lane in lanes
                               for kind, query in queries_of(lane) if query in shared))
-    lookups.read_groups(asked, start, until, lambda: (boundaries_of if basis else
-                                                      verdict_boundaries)(
-        lookups, keys, start, until))
+    lookups.read_groups(asked, start, until, lambda: boundaries_of(
+        lookups, keys, start, until) if basis else (
+        verdict_boundaries(lookups, keys, start, until),
+        lookups.prefetch(sorted(shared), start, lean=True)))
     out = halves.halves(
         lanes, lambda part, where: _changes_of(lookups, part, start, until, basis, where),
         least=split_from(lookups, lanes))
@@ -151,10 +154,16 @@ def _changes_of(lookups: Lookups, lanes: Sequence[dict[str, Any]], start: str, u
                               for kind, query in queries_of(lane)))
     edges = boundaries_of(lookups, keys, start, until) if basis else \
         verdict_boundaries(lookups, keys, start, until)
+    # a lane none of whose answers can change in the period has no change: not read
+    moving = [lane for lane in lanes if any(edges[(kind, query, lane["destination"])]
+                                            for kind, query in queries_of(lane))]
+    if not basis:
+        lookups.prefetch(sorted({query for lane in moving for _, query in queries_of(lane)}),
+                         start, lean=True)
     events: dict[tuple[str, str], list[dict[str, Any]]] = {}
     decided: dict[tuple, Any] = {}
     out = []
-    for lane in lanes:
+    for lane in moving:
         asked = queries_of(lane)
         days = _lane_days(lookups, edges, lane, asked, start, lean=not basis)
         _, found = next(days)
