@@ -11,6 +11,7 @@ a stored extraction and a reference always agree: the UEL mechanism's 〔2025〕
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cache
 from typing import Any
 
@@ -42,12 +43,75 @@ def canonical(text: str | None, default_series: str | None = None) -> str | None
         return f"{match['series'].upper()}-{match['year']}-{int(match['no'])}"
     mentions = [m for m in _finder().find(text.strip()) if m.get("targets")]
     if not mentions:
-        return None
+        return _as_typed(text, default_series)
     mention = mentions[0]
     target = mention["targets"][0]
     if not target.get("year") or target.get("no") is None:
         return None
     series = (mention.get("issuers") or [None])[0]
     if series is None:
-        series = "GACC" if BRACKET.search(text) else (default_series or "MOFCOM")
+        series = "GACC" if BRACKET.search(text) or CUSTOMS.search(text) \
+            else (default_series or "MOFCOM")
     return f"{series}-{target['year']}-{int(target['no'])}"
+
+
+# the forms a user types that no published text prints: an issuer (or none), then a year
+# and a number in either order. "MOFCOM 2025/61", "MOFCOM 2025-61", "No. 61 (2025)",
+# "61/2025", "GACC 2023/39", "2025年61号". A year and a number with nothing between
+# but a space ("gallium 2025 61") stay text: neither a separator nor a word says so.
+YEAR_NO = re.compile(r"(?P<year>(?:19|20)\d\d)\s*(?:/|-|年\s*第?|\s+(?:no\.?|number|#)\s*)"
+                     r"\s*(?P<no>\d{1,4})\s*号?", re.I)
+NO_YEAR = re.compile(r"(?:no\.?|number|#|第)?\s*(?P<no>\d{1,4})\s*号?\s*(?:/|-|of|,)?\s*"
+                     r"[(（\[〔]?\s*(?P<year>(?:19|20)\d\d)\s*[)）\]〕]?", re.I)
+FILLER = re.compile(r"(?i)\b(?:announcement|notice|no|number|of|the|and|joint)\b|公告|联合|"
+                    r"[\s.,:;#/()（）\[\]〔〕-]")
+CUSTOMS = re.compile(r"(?i)\bcustoms\b|海关")
+
+
+def _as_typed(text: str, default_series: str | None) -> str | None:
+    """:func:`canonical` of an announcement as a query writes it (see :data:`YEAR_NO`):
+    the whole text must be an issuer, filler words and one year and number."""
+    written = unicodedata.normalize("NFKC", text).strip()
+    for pattern in (YEAR_NO, NO_YEAR):
+        found = pattern.search(written)
+        if found is None:
+            continue
+        rest = (written[:found.start()] + " " + written[found.end():]).strip()
+        if pattern is NO_YEAR and not re.search(r"(?i)no|number|#|第|/|of|[(（\[〔]", found[0]):
+            continue  # "61 2025": two numbers and nothing saying which is which
+        series = _issuer_of(FILLER.sub(" ", rest))
+        if series is None:
+            continue
+        return f"{series or default_series or 'MOFCOM'}-{found['year']}-{int(found['no'])}"
+    return None
+
+
+def _issuer_of(words: str) -> str | None:
+    """The series code the words left around a year and number name ("" for none: the
+    default; the first of a joint announcement's issuers), or None when they are
+    something else (a material, a sentence)."""
+    rest = " ".join(words.split()).casefold()
+    names = _issuer_names()
+    found = []
+    while rest:
+        name = max((n for n in names if rest == n or rest.startswith(n + " ")
+                    or (not n.isascii() and rest.startswith(n))), key=len, default=None)
+        if name is None:
+            if not CUSTOMS.match(rest):
+                return None
+            name = CUSTOMS.match(rest)[0].casefold()
+            found.append("GACC")
+        else:
+            found.append(names[name])
+        rest = rest[len(name):].strip()
+    return found[0] if found else ""
+
+
+@cache
+def _issuer_names() -> dict[str, str]:
+    """Every name, Chinese or English, and abbreviation of an issuer → its series code
+    (its filler words set aside, as :func:`_as_typed` sets them aside in a query)."""
+    return {" ".join(FILLER.sub(" ", name).split()).casefold(): row["code"]
+            for row in read_data("issuers.jsonl")
+            for name in (*row.get("zh", []), *row.get("en", []), *row.get("abbr", []),
+                         row["code"])}

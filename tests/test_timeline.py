@@ -267,6 +267,33 @@ def test_digits_alone_are_an_hs_code_and_never_an_announcement() -> None:
         assert classify(text) == ("hs", text.replace(".", "").replace(" ", "")), text
 
 
+TYPED = {  # an announcement as a user types it in a query → the one canonical number
+    "MOFCOM 2025/61": "MOFCOM-2025-61", "MOFCOM 2025-61": "MOFCOM-2025-61",
+    "mofcom announcement 2025-61": "MOFCOM-2025-61", "2025/61": "MOFCOM-2025-61",
+    "No.61 2025": "MOFCOM-2025-61", "No. 61 (2025)": "MOFCOM-2025-61",
+    "No 61/2025": "MOFCOM-2025-61", "Announcement 61 of 2025": "MOFCOM-2025-61",
+    "MOFCOM 2025 No. 61": "MOFCOM-2025-61", "商务部2025年61号": "MOFCOM-2025-61",
+    "2025年第61号": "MOFCOM-2025-61", "Ministry of Commerce 2025/18": "MOFCOM-2025-18",
+    "MOC 2024/46": "MOFCOM-2024-46", "MOFCOM and GACC 2023/23": "MOFCOM-2023-23",
+    "商务部 海关总署 2023/23": "MOFCOM-2023-23", "GACC 2023/39": "GACC-2023-39",
+    "海关总署 2023/39": "GACC-2023-39", "Customs 2023-39": "GACC-2023-39",
+    "customs announcement No. 39 of 2023": "GACC-2023-39", "UEL 2025/4": "UEL-2025-4",
+    "Unreliable Entity List Working Mechanism 2025/4": "UEL-2025-4",
+}
+
+
+def test_an_announcement_as_a_user_types_it_is_read_as_its_number() -> None:
+    """A query naming an announcement the way no published text prints it (a slash, a
+    hyphen, the number before the year, an issuer's abbreviation or "customs") is that
+    announcement, not a search of the items' texts; a year and number among other words
+    (a material, a sentence), a date or two bare numbers stay what they are."""
+    for text, number in TYPED.items():
+        assert classify(text) == ("announcement", number), text
+    for text in ("gallium 2025/61", "lithium 2025 61", "MOFCOM export 2025/61",
+                 "customs gallium 2023/23", "the 2024 rules", "2025-06-01"):
+        assert classify(text)[0] == "text", text
+
+
 def test_changes_item_by_item(db):
     result = changes(db, "2025-11-01", "2025-11-30")
     got = {(c["date"], c["announcement"], c["label"], c["from"], c["to"], c["cause"])
