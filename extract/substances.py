@@ -1,6 +1,6 @@
 """Materials named loosely: a formula (``GaAs``, ``Sb2O3``, ``Nd-Fe-B``), a compound or a
 form of a material (``antimony trioxide``, ``gallium arsenide wafer``, ``silver paste``,
-``砷化镓``), amounts and notes set aside (``Ga (99.9999%)``, ``W 90% Ni 7% Fe 3%``), read
+``砷化镓``, ``钕铁硼``), amounts and notes set aside (``Ga (99.9999%)``, ``W 90% Ni 7% Fe 3%``), read
 into the vocabulary's materials.
 
 The vocabulary (``data/materials.jsonl``, ``data/groups.jsonl``) names materials and
@@ -35,6 +35,18 @@ SYMBOLS = dict(zip((
     "tantalum tungsten rhenium osmium iridium platinum gold mercury thallium lead bismuth "
     "polonium astatine radon francium radium actinium thorium protactinium uranium neptunium "
     "plutonium").split(), strict=True))
+# every element's Chinese name, in the order of SYMBOLS: a Chinese compound's name is its
+# elements' characters with words of form between (钕铁硼, 砷化镓, 三氧化二锑)
+ZH_ELEMENTS = dict(zip(
+    "氢氦锂铍硼碳氮氧氟氖钠镁铝硅磷硫氯氩钾钙钪钛钒铬锰铁钴镍铜锌镓锗砷硒溴氪铷锶钇锆铌钼锝钌铑"
+    "钯银镉铟锡锑碲碘氙铯钡镧铈镨钕钷钐铕钆铽镝钬铒铥镱镥铪钽钨铼锇铱铂金汞铊铅铋钋砹氡钫镭锕"
+    "钍镤铀镎钚", SYMBOLS.values(), strict=True))
+# Chinese words of form, longest first where one holds another (合金 before 金)
+ZH_FORM_WORDS = sorted("""
+    化 氧化 二 三 四 五 六 七 物 化物 化合物 合金 金属 单质 元素 粉 粉末 颗粒 浆 浆料 膏 靶 靶材
+    单晶 多晶 晶体 晶片 晶圆 衬底 基片 片 锭 棒 丝 线 箔 板 块 片材 磁体 磁钢 磁铁 磁材 永磁 烧结
+    粘结 粘接 高纯 纯 精 精矿 矿 废料 废 碎料 材料 材 料 负极 正极 掺杂 掺 镀 涂层 制品 酸 盐
+    """.split(), key=len, reverse=True)
 FORMULA = re.compile(r"(?:[A-Z][a-z]?(?:\d+(?:\.\d+)?)?-?)+")
 ELEMENT = re.compile(r"([A-Z][a-z]?)")
 # the element an anion's name points to: gallium arsenide holds arsenic
@@ -90,6 +102,9 @@ def materials_of(term: str) -> list[str]:
     formula = _formula(term.replace("-", "").replace(" ", ""))
     if formula:
         return formula
+    chinese = _chinese(term)
+    if chinese:
+        return chinese
     hits = _finder().find(term)
     return list(dict.fromkeys(m for hit in hits for m in hit["materials"]))
 
@@ -110,6 +125,20 @@ def _word(word: str, dosed: set[str], formulas: bool) -> list[str] | None:
     if folded in ANIONS:
         return [ANIONS[folded]]
     return [] if folded in FORM_WORDS else None
+
+
+def _chinese(term: str) -> list[str] | None:
+    """The vocabulary elements of a Chinese compound's name, read character by character
+    once its words of form are set aside (``钕铁硼``, ``烧结钕铁硼磁体``, ``钐钴磁钢``); None
+    for a term with any other character (``稀土永磁``, ``锂电池``: left to the tagger)."""
+    rest = term
+    for word in ZH_FORM_WORDS:
+        rest = rest.replace(word, " ")
+    rest = "".join(rest.split())
+    if not rest or any(c not in ZH_ELEMENTS for c in rest):
+        return None
+    named = (material_of(ZH_ELEMENTS[c]) for c in rest)
+    return list(dict.fromkeys(m for m in named if m is not None)) or None
 
 
 def _formula(word: str) -> list[str] | None:

@@ -138,19 +138,24 @@ def test_a_header_naming_a_column_less_closely_gives_way(tmp_path: Path) -> None
     ("银浆", ["silver"]), ("N/A", []), ("-", []), ("无", []), ("none", []),
     ("Ga (99.9999%)", ["gallium"]), ("Ge 5N", ["germanium"]), ("Dy 2.5 wt%", ["dysprosium"]),
     ("W 90% Ni 7% Fe 3%", ["tungsten", "nickel", "iron"]), ('GaAs 4"', ["gallium", "arsenic"]),
+    ("钕铁硼", ["neodymium", "iron"]), ("烧结钕铁硼磁体", ["neodymium", "iron"]),
+    ("钐钴磁钢", ["samarium", "cobalt"]), ("镝铁合金", ["dysprosium", "iron"]),
+    ("高纯锗", ["germanium"]), ("磷化铟", ["indium"]),
 ])
 def test_materials_as_a_spreadsheet_writes_them(value: str, expected: list[str]) -> None:
-    """A formula, a name with words of form, a group or Chinese text is read into the
+    """A formula, a name with words of form, a group or Chinese text (a compound's name
+    read character by character, its words of form set aside) is read into the
     vocabulary's materials; "none" in any spelling is none."""
     assert fields.materials(value) == expected
 
 
 @pytest.mark.parametrize("value", ["PVC", "ABS", "WC", "W", "Y", "SiO2", "steel", "CO", "99.99%",
-                                   "PVC 20%",
+                                   "PVC 20%", "银行", "铁路", "碳化硅",
                                    "cobalt-free cathode", "lead-free", "无铅焊料", "不含钴"])
 def test_materials_not_understood_or_not_contained_are_errors(value: str) -> None:
     """An all-capital abbreviation or a single letter is not read as a formula (PVC is not
-    vanadium), a formula of no vocabulary element names none, and a material the product
+    vanadium), a formula of no vocabulary element names none, a Chinese word holding an
+    element's character is not that element (银行 is a bank), and a material the product
     does not contain is not one of its materials: each is reported, never guessed."""
     with pytest.raises(fields.FieldError) as error:
         fields.materials(value)
