@@ -122,6 +122,12 @@ def print_status(result: dict[str, Any]) -> None:
         line(f"strictest measure in force: {headline['summary']}")
     elif result["found"]:
         line("no measure in force on that date (see the states below)")
+    for also in result.get("also") or []:
+        line(f"it also names the material {also['material']}: in force on it "
+             f"{', '.join(also['announcements'][:5])}"
+             f"{' …' if len(also['announcements']) > 5 else ''} (strictest: "
+             f"{also['headline']['summary']}); check whether the product is among its items "
+             f"(`regwatch status {also['material']}`)")
     for wide in result["destination_wide"]:
         line(f"applies to every dual-use item ({scope_text(wide['scope'])}): "
                    f"{wide['measure'] or '-'} — {wide['announcement']} {wide['provision']} "

@@ -282,3 +282,24 @@ def test_one_sku_to_one_country_for_two_customers_is_two_rows(catalogue: str,
     found = json.loads(changes.output)
     lanes = {(c["counterparty"], c["end_use"]) for c in found["changes"]}
     assert found["products"] == len(lanes) == 2
+
+
+def test_a_question_matched_in_item_texts_also_names_its_material_s_measures(
+        catalogue: str) -> None:
+    """``graphite anode material`` matches No. 58's anode items, suspended on 2025-11-15:
+    the answer alone says no measure is in force. The question names graphite, whose
+    list (No. 51) is in force: the answer names it beside, as the thing to check."""
+    from regwatch.cli import cli
+
+    said = CliRunner().invoke(cli, ["status", "graphite anode material", "--on", "2025-11-15",
+                                    "--db", catalogue, "--json"], catch_exceptions=False)
+    result = json.loads(said.output)
+    assert result["kind"] == "text" and result["headline"] is None
+    assert {a["number"]: a["state"] for a in result["announcements"]}.get(
+        "MOFCOM-2025-58") == "suspended"
+    [also] = result["also"]
+    assert also["material"] == "graphite" and "MOFCOM-2024-51" in also["announcements"]
+    assert also["headline"]["announcement"] == "MOFCOM-2024-51"
+    text = CliRunner().invoke(cli, ["status", "graphite anode material", "--on", "2025-11-15",
+                                    "--db", catalogue], catch_exceptions=False).output
+    assert "it also names the material graphite" in text and "MOFCOM-2024-51" in text

@@ -275,9 +275,32 @@ def answer(db: Database, query: str, on: str, destinations: list[str], end_use: 
                                  offset, announcements_limit)
         if read is not None:
             return read
+    if found and kind == "text":
+        _also_materials(db, result, on, destinations, end_use, parse_number)
     if not found:
         _nothing_found(db, result)
     return result
+
+
+def _also_materials(db: Database, result: dict[str, Any], on: str, destinations: list[str],
+                    end_use: str | None, parse_number: Any) -> None:
+    """A question an item's own text names that also names a material loosely
+    (``graphite anode material``: No. 58's anode items, suspended): the measures in force
+    on that material which the answer does not show in force, in ``also``, so a match of
+    the words never stands for the material's own controls ("no measure in force" while
+    its material's list is)."""
+    shown = {a["number"] for a in result["announcements"] if a.get("state") == "in_force"}
+    also = []
+    for material in substances.materials_of(result["query"]):
+        found = answer(db, material, on, destinations, end_use, 0, parse_number,
+                       announcements_limit=None)
+        numbers = [a["number"] for a in found["announcements"]
+                   if a.get("state") == "in_force" and a["number"] not in shown]
+        if found["headline"] is not None and numbers:
+            also.append({"material": material, "headline": found["headline"],
+                         "announcements": numbers})
+    if also:
+        result["also"] = also
 
 
 def _read_as_material(db: Database, query: str, on: str, destinations: list[str],
