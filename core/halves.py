@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import signal
 import threading
 import traceback
 from collections.abc import Callable, Sequence
@@ -32,54 +33,104 @@ log = logging.getLogger("regwatch.halves")
 
 def can_fork() -> bool:
     """Whether this process may fork a worker: the platform forks and no other thread runs."""
-    return hasattr(os, "fork") and threading.active_count() == 1
+    return hasattr(os, "fork") and threading.active_count() == 1 and "child" not in _inbox
 
 
 ALONE, PARENT, CHILD = "alone", "parent", "child"  # where a call of ``work`` runs
+# in a child: that it is one, and the pipe ``share`` comes through, then its value
+_inbox: dict[str, Any] = {}
 
 
 def halves(items: Sequence[T], work: Callable[[Sequence[T], str], list[R]],
-           least: int = 2) -> list[R]:
-    """``work(items, ALONE)``, computed as ``work(first half, PARENT) + work(second half,
-    CHILD)`` with the second half in a forked child at the same time, when there are at
-    least ``least`` items and :func:`can_fork`. In the child, ``work`` opens anew what
-    the parent holds open (a database connection); in either, it has one core, not two."""
+           least: int = 2, share: Callable[[], Any] | None = None,
+           part: float = 0.5) -> list[R]:
+    """``work(items, ALONE)``, computed as ``work(first part, PARENT) + work(the rest,
+    CHILD)`` with the rest in a forked child at the same time, when there are at least
+    ``least`` items and :func:`can_fork`. In the child, ``work`` opens anew what the
+    parent holds open (a database connection); in either, it has one core, not two.
+
+    ``share``: what both parts need and the parent makes first, while the child starts
+    on its own (a portfolio's materials): sent to the child, where :func:`shared` returns
+    it once made (None if the parent could not make it: the child then makes what it
+    needs itself). ``part``: the child's part of the items (it does not make ``share``)."""
     if len(items) < max(least, 2) or not can_fork():
         return work(items, ALONE)
-    half = len(items) // 2
-    first, second = items[:half], items[half:]
-    read, write = os.pipe()
+    cut = max(1, min(len(items) - 1, len(items) - round(len(items) * part)))
+    first, second = items[:cut], items[cut:]
+    results, outbox = os.pipe()  # child → parent: its results
+    inbox, sending = os.pipe()  # parent → child: what ``share`` makes
     try:
         pid = os.fork()
     except OSError:
-        os.close(read)
-        os.close(write)
+        for fd in (results, outbox, inbox, sending):
+            os.close(fd)
         return work(items, ALONE)
-    if pid == 0:  # the child: its half, pickled into the pipe, then out without cleaning up
+    if pid == 0:  # the child: its part, pickled into the pipe, then out without cleaning up
         code = 1  # what belongs to the parent (its connections, its buffered output)
         try:
-            os.close(read)
+            os.close(results)
+            os.close(sending)
+            _inbox.update(fd=inbox, child=True)  # a child forks no further
             try:
                 answer: Any = ("done", work(second, CHILD))
-            except BaseException:  # noqa: BLE001 - the parent works on the half itself
+            except BaseException:  # noqa: BLE001 - the parent works on the part itself
                 answer = ("failed", traceback.format_exc())
-            with os.fdopen(write, "wb") as pipe:
+            with os.fdopen(outbox, "wb") as pipe:
                 pipe.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
             code = 0
         finally:
             os._exit(code)
-    os.close(write)
+    os.close(outbox)
+    os.close(inbox)
     data = b""
+    sender = None
+    reading = True  # the results pipe, until read
     try:
+        made = share() if share is not None else None
+        sender = threading.Thread(target=_send, args=(sending, made), daemon=True)
+        sender.start()  # the child reads it when it needs it
         mine = work(first, PARENT)
-        with os.fdopen(read, "rb") as pipe:
+        reading = False
+        with os.fdopen(results, "rb") as pipe:
             data = pipe.read()
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)  # the parent failed: the child's part is not wanted
+        raise
     finally:
+        if reading:
+            os.close(results)
+        if sender is None:
+            os.close(sending)  # ``share`` failed: the child reads nothing, and goes on
         _, status = os.waitpid(pid, 0)
+        if sender is not None:
+            sender.join()
     theirs = _unpickled(data) if status == 0 else None
     if theirs is None:
         theirs = work(second, ALONE)
     return mine + theirs
+
+
+def shared() -> Any:
+    """In a child of :func:`halves`, what the parent's ``share`` made (waiting until it is
+    sent); None elsewhere, or when the parent made nothing."""
+    if "fd" in _inbox:
+        with os.fdopen(_inbox.pop("fd"), "rb") as pipe:
+            data = pipe.read()
+        try:
+            _inbox["value"] = pickle.loads(data) if data else None
+        except Exception:  # noqa: BLE001 - a truncated pipe: the child makes it itself
+            _inbox["value"] = None
+    return _inbox.get("value")
+
+
+def _send(fd: int, value: Any) -> None:
+    """Write ``value`` pickled to the child (a pipe holds 64 KB: the child reads the rest
+    when it needs it); a child that has gone needs none of it."""
+    try:
+        with os.fdopen(fd, "wb") as pipe:
+            pipe.write(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    except (BrokenPipeError, OSError):
+        pass
 
 
 def _unpickled(data: bytes) -> list[Any] | None:

@@ -42,7 +42,8 @@ VERDICTS = {"prohibited": "prohibited", "denied": "denied in principle",
 NOT_FOUND = "not found in the catalogue"
 ORDER = ("prohibited", "denied in principle", "stricter review", "licence required",
          "control suspended", "pending", NOT_FOUND)
-SPLIT_LANES = 1000  # lanes from which a portfolio is read in two halves at once (core/halves.py)
+SPLIT_LANES = 1000  # lanes from which a portfolio is read in two parts at once (core/halves.py)
+CHILD_PART = 0.65  # the child's part of the lanes: the parent answers the materials too
 MATCH_LABELS = {"exact": "HS exact", "contained_in": "HS within an 8-digit line",
                 "contains": "HS code under the product's"}
 
@@ -373,6 +374,25 @@ class Lookups:
         material, a group): answered before a portfolio is split in halves."""
         return [q for q in asked if self._planned.get(q, ("hs",))[0] != "hs"]
 
+    def kind_of(self, query: str) -> str:
+        """How a lane asks a planned query: ``hs`` or ``material`` (a group too)."""
+        return "hs" if self._planned.get(query, ("hs",))[0] == "hs" else "material"
+
+    def found_of(self, keys: list[tuple[str, str, str]], on: str
+                 ) -> dict[tuple, dict[str, Any]]:
+        """:meth:`found` of each (kind, query, destination) on ``on``, keyed so (what a
+        forked child adopts, :meth:`adopt`)."""
+        return {key: self.found(*key, on) for key in keys}
+
+    def adopt(self, found: dict[tuple, dict[str, Any]] | None, on: str) -> bool:
+        """Keep answers another process read (:meth:`found_of`) as this one's; False when
+        there are none (the caller then reads them)."""
+        if not found:
+            return False
+        for (kind, query, destination), value in found.items():
+            self._found.setdefault((kind, query, destination, on, False), value)
+        return True
+
     def forks(self) -> bool:
         """Whether the catalogue can be opened again by a forked child (a file)."""
         return bool(batch.path_of(self.db))
@@ -625,9 +645,16 @@ def portfolio_status(db: Database, lanes: list[dict[str, Any]], on: str | None =
     lookups = lookups or Lookups(db)
     asked = [query for lane in lanes for _, query in queries_of(lane)]
     lookups.plan(asked)
-    lookups.prefetch(lookups.shared(asked), on, also=asked)
-    rows = halves.halves(lanes, lambda part, where: _rows_of(lookups, part, on, where),
-                         least=split_from(lookups, lanes))
+    shared = lookups.shared(asked)
+    places = sorted({lane["destination"] for lane in lanes})
+
+    def materials() -> dict[tuple, dict[str, Any]]:  # made in the parent, sent to the child
+        lookups.prefetch(shared, on)
+        return lookups.found_of([(lookups.kind_of(q), q, place) for q in dict.fromkeys(shared)
+                                 for place in places], on)
+
+    rows = halves.halves(lanes, lambda part, where: _rows_of(lookups, part, on, where, shared),
+                         least=split_from(lookups, lanes), share=materials, part=CHILD_PART)
     screener = _screener(db) if screen else None
     if screener is not None:
         for lane, row in zip(lanes, rows, strict=True):
@@ -644,12 +671,21 @@ def split_from(lookups: Lookups, lanes: Sequence[Any]) -> int:
     return SPLIT_LANES if lookups.forks() else len(lanes) + 1
 
 
-def _rows_of(lookups: Lookups, lanes: Sequence[dict[str, Any]], on: str, where: str
-             ) -> list[dict[str, Any]]:
-    """The rows of some lanes of a portfolio (a half, ``where`` it is read: core/halves.py)."""
+def _rows_of(lookups: Lookups, lanes: Sequence[dict[str, Any]], on: str, where: str,
+             shared: list[str]) -> list[dict[str, Any]]:
+    """The rows of some lanes of a portfolio (a part, ``where`` it is read: core/halves.py).
+    Alone, every question is answered together (the materials' reads beside the codes'
+    groups); the parent answers the materials first (``halves``' ``share``), the child its
+    codes first, then takes the materials' answers the parent sends."""
     if where != halves.ALONE:
         lookups.split(where)
-    lookups.prefetch([query for lane in lanes for _, query in queries_of(lane)], on)
+    asked = [query for lane in lanes for _, query in queries_of(lane)]
+    if where == halves.CHILD:
+        common = set(shared)
+        lookups.prefetch([query for query in asked if query not in common], on)
+        if lookups.adopt(halves.shared(), on):
+            asked = [query for query in asked if query not in common]
+    lookups.prefetch(asked, on)
     return [lane_status(lookups.db, lane, on, lookups) for lane in lanes]
 
 

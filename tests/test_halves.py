@@ -60,6 +60,46 @@ print(json.dumps({"out": out, "calls": calls, "pid": os.getpid()}))
     assert {pid for _, _, pid in found["out"]} == {found["pid"]}
 
 
+SHARE = WORK.replace("FAIL", "False") + """
+made = []
+def share():
+    made.append(os.getpid())
+    if BREAK:
+        raise RuntimeError("the parent cannot make it")
+    return {"made in": os.getpid()}
+def work_shared(items, where):
+    got = halves.shared() if where == halves.CHILD else None
+    return [(x, where, got) for x in items]
+"""
+
+
+def test_what_the_parent_shares_reaches_the_child() -> None:
+    """``share`` runs once, in the parent, while the child works; the child reads it
+    when it needs it (``shared``), and ``part`` is the child's part of the items."""
+    found = _run(SHARE + """
+BREAK = False
+out = halves.halves(list(range(10)), work_shared, share=share, part=0.7)
+print(json.dumps({"out": out, "made": made, "pid": os.getpid()}))
+""")
+    assert found["made"] == [found["pid"]]
+    assert [(x, where) for x, where, _ in found["out"]] == [
+        *((n, "parent") for n in range(3)), *((n, "child") for n in range(3, 10))]
+    assert {str(got) for _, where, got in found["out"] if where == "child"} == {
+        str({"made in": found["pid"]})}
+
+
+def test_a_share_the_parent_cannot_make_fails_the_parent_not_the_child_s_part() -> None:
+    found = _run(SHARE + """
+BREAK = True
+try:
+    halves.halves(list(range(10)), work_shared, share=share)
+    print(json.dumps({"raised": False}))
+except RuntimeError as error:
+    print(json.dumps({"raised": str(error)}))
+""")
+    assert found == {"raised": "the parent cannot make it"}
+
+
 def test_small_jobs_and_threaded_processes_work_alone() -> None:
     seen: list[tuple[int, str]] = []
 
