@@ -915,6 +915,8 @@ def verdict_days(db: Database, questions: list[tuple[str, str]], first: str, las
     while it covers, what is suspended or pending does not change the verdict) or
     :data:`MAY`. Without it, every group may."""
     asked = _answerable(db, questions, memo)
+    if not asked:
+        return {}
     out: dict[tuple[str, str], set[str]] = {q: set() for q in asked}
     day = first
     groups = sorted({("hs" if k == "hs" else "material", v) for k, v in asked})
@@ -980,6 +982,8 @@ def read_groups(db: Database, questions: list[tuple[str, str]], first: str, last
     the codes' may still be read beside (a portfolio answers its materials meanwhile); its
     result is returned."""
     asked = _answerable(db, questions, memo)
+    if not asked:  # none the spans answer (or no spans): nothing to read
+        return then() if then is not None else None
     groups = sorted({("hs" if k == "hs" else "material", v) for k, v in asked})
     codes = [g for g in groups if g[0] == "hs"]
 
