@@ -35,13 +35,19 @@ def work(items, where):
 """
 
 
-def test_the_second_half_is_worked_on_in_a_child_process() -> None:
-    found = _run(WORK + """
-FAIL = False
+def _eleven(fail: bool) -> dict:
+    """Eleven squares worked on in two processes (the child failing or not)."""
+    found = _run(WORK + f"""
+FAIL = {fail}
 out = halves.halves(list(range(11)), work)
-print(json.dumps({"out": out, "calls": calls, "pid": os.getpid()}))
+print(json.dumps({{"out": out, "calls": calls, "pid": os.getpid()}}))
 """)
     assert [x for x, _, _ in found["out"]] == [n * n for n in range(11)]
+    return found
+
+
+def test_the_second_half_is_worked_on_in_a_child_process() -> None:
+    found = _eleven(fail=False)
     assert {(where, pid == found["pid"]) for _, where, pid in found["out"][:5]} == {
         ("parent", True)}
     assert {(where, pid == found["pid"]) for _, where, pid in found["out"][5:]} == {
@@ -50,12 +56,7 @@ print(json.dumps({"out": out, "calls": calls, "pid": os.getpid()}))
 
 
 def test_a_failing_child_costs_only_time() -> None:
-    found = _run(WORK + """
-FAIL = True
-out = halves.halves(list(range(11)), work)
-print(json.dumps({"out": out, "calls": calls, "pid": os.getpid()}))
-""")
-    assert [x for x, _, _ in found["out"]] == [n * n for n in range(11)]
+    found = _eleven(fail=True)
     assert found["calls"] == [[5, "parent"], [6, "alone"]]
     assert {pid for _, _, pid in found["out"]} == {found["pid"]}
 
