@@ -181,6 +181,23 @@ def _lane_words(row: dict[str, Any]) -> str:
     return words
 
 
+# the first cell of a totals row a spreadsheet adds under its lines: "Total", "Grand total",
+# "合计"; such a row names no product (no description, HS code or destination)
+TOTALS = re.compile(r"(?i)^\s*(?:grand\s+|sub-?\s*)?(?:total|totals|sum)\b.*$|^\s*(?:合计|总计|小计|"
+                    r"共计|總計|合計)")
+PRODUCT = ("description", "hs_code", "destination")
+
+
+def _totals(cells: list[Cell], mapping: dict[str, int]) -> bool:
+    """Whether a line is a totals row: its first filled cell says so and it names no
+    product (reading it as one would fail the whole file on its empty cells)."""
+    filled = [fields.text(c) for c in cells if fields.text(c)]
+    if not filled or not TOTALS.match(filled[0]):
+        return False
+    return not any(mapping.get(name) is not None and mapping[name] < len(cells)
+                   and fields.text(cells[mapping[name]]) for name in PRODUCT)
+
+
 def read_portfolio(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Read a portfolio file: ``(rows, problems)``.
 
@@ -220,6 +237,12 @@ def read_portfolio(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[st
     rows: list[dict[str, Any]] = []
     seen: dict[tuple[str, ...], int] = {}
     for line, cells in lines[start + 1:]:
+        if _totals(cells, mapping):
+            problems.append(problem(line, "", "", "totals_row",
+                                    f"line {line} reads as a totals row "
+                                    f"({fields.text(next(c for c in cells if fields.text(c)))!r} "
+                                    "with no product) and is skipped", severity="warning"))
+            continue
         row, row_problems = _read_row(line, cells, mapping, headers)
         problems.extend(row_problems)
         if row["sku"] and row["destination"]:

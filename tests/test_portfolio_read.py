@@ -345,3 +345,18 @@ def test_a_lane_written_twice_is_still_a_duplicate(tmp_path: Path) -> None:
     assert rows == []
     assert [(p["line"], p["problem"]) for p in problems] == [(6, "duplicate_row")]
     assert problems[0]["message"] == "sku 'MAG-1' to US for 'Acme Motors' is already on line 2"
+
+
+def test_a_totals_row_under_the_lines_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    """A spreadsheet's "Total" or "合计" row names no product: read as a lane it would fail
+    the whole file on its empty cells. A SKU that only starts with the word is a lane."""
+    file = tmp_path / "p.csv"
+    file.write_text("Item No.,Description,HS Code,Destination,Value\n"
+                    "A,thing,8505111000,US,100\n\n"
+                    "Total Motors,widget,85051110,US,50\n"
+                    "Grand Total,,,,150\n合计,,,,150\n", encoding="utf-8")
+    rows, problems = read_portfolio(file)
+    assert [r["sku"] for r in rows] == ["A", "Total Motors"]
+    assert [(p["line"], p["problem"], p["severity"]) for p in problems
+            if p["problem"] != "unknown_column"] == [(5, "totals_row", "warning"),
+                                                     (6, "totals_row", "warning")]
