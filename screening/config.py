@@ -32,6 +32,10 @@ DEFAULTS: dict[str, Any] = {
     "tail_missing_factor": 0.9,
     # Score of a query that equals the initials of a listed name of 3+ words ("GDLS").
     "acronym_score": 0.9,
+    # Least score of a query holding every distinctive word of a listed name, one of them
+    # at least four letters long: how a subsidiary or a division is written ("Cubic
+    # Defense Applications" of "Cubic Corporation"). Reviewed, not passed as "no hit".
+    "contained_score": 0.70,
     # Vocabulary look-up for misspelt tokens (rapidfuzz ratio, 0–100).
     "vocabulary_cutoff": 80,
     # Glued forms ("IronMountain" / "Iron Mountain") count only at or above this ratio.

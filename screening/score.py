@@ -55,7 +55,12 @@ def _score_han(query: dict[str, Any], listed: dict[str, Any], config: dict[str, 
         query_bigrams=len(q_grams),
         listed_bigrams=len(l_grams),
     )
-    return {"score": round(_blend(query_share, listed_share, config), 4), "why": why}
+    value = _blend(query_share, listed_share, config)
+    if value < config["contained_score"] and len(listed["core"]) >= 2 \
+            and listed["core"] in query["core"]:
+        # the listed name whole within the query: a subsidiary, a unit (美国立方公司)
+        value, why["rule"] = config["contained_score"], "the listed name within the query"
+    return {"score": round(value, 4), "why": why}
 
 
 def _multiset_overlap(a: list[str], b: list[str]) -> int:
@@ -97,6 +102,8 @@ def _score_latin(query: dict[str, Any], listed: dict[str, Any], index: NameIndex
     if len(query["core"]) <= 2 and query["compact"] in acronyms(listed):
         if config["acronym_score"] > value:
             value, rule = config["acronym_score"], "initials"
+    if value < config["contained_score"] and _holds(listed["tokens"], missing, pairs):
+        value, rule = config["contained_score"], "every distinctive word of the listed name"
     tail = _missing_tail(listed["tokens"], missing)
     if tail and rule == "tokens":
         value *= config["tail_missing_factor"]
@@ -125,6 +132,18 @@ def token_similarity(a: str, b: str) -> float:
     if any(c.isdigit() for c in a + b) and [c for c in a if c.isdigit()] != [c for c in b if c.isdigit()]:
         return 0.0
     return OSA.normalized_similarity(a, b)
+
+
+def _holds(listed: list[str], missing: list[str], pairs: list[tuple[str, str, float]]
+           ) -> bool:
+    """Whether the query holds every distinctive word of the listed name (not a legal form,
+    stopword or generic word), each written alike (a typo at most), one of them of at
+    least four letters."""
+    ignored = tables()["stopwords"] | tables()["generic_words"] | {LEGAL_SYMBOL}
+    distinct = [t for t in listed if t not in ignored]
+    alike = {l_tok for _q, l_tok, sim in pairs if sim >= 0.9}
+    return (any(len(t) >= 4 for t in distinct) and not set(distinct) & set(missing)
+            and set(distinct) <= alike)
 
 
 def _missing_tail(listed: list[str], missing: list[str]) -> list[str]:

@@ -234,6 +234,17 @@ def test_parent_and_national_unit_are_possible_not_match(screener):
     assert unit and all(h["band"] == "possible" for h in unit)
 
 
+def test_a_name_holding_the_whole_listed_name_is_at_least_possible(screener):
+    """A subsidiary or a division written with the listed name and words of its own
+    ("Cubic Defense Applications" of Cubic Corporation, 美国立方公司) is a possible match
+    for review, never "no hit"; a name holding only part of a listed name's distinctive
+    words (Teledyne Marine: Teledyne FLIR, Teledyne Brown Engineering) is not raised so."""
+    for name in ("Cubic Defense Applications", "立方防务应用公司", "美国立方公司"):
+        hits = {h["entity_id"]: h for h in screener.screen(name, country="US")}
+        assert hits["cubic"]["band"] == "possible" and hits["cubic"]["score"] >= 0.7, name
+    assert screener.screen("Teledyne Marine", country="US") == []
+
+
 def test_an_exact_listed_name_outranks_the_units_that_contain_it(screener):
     hits = screener.screen("洛克希德·马丁公司")
     assert [h["entity_id"] for h in hits if h["band"] == "match"] == ["lockheed-martin"]
