@@ -1,13 +1,15 @@
-"""Both cores on one pure-Python job: its second half in a forked child process.
+"""Both cores on one pure-Python job: part of it in a forked child process.
 
 Python runs one thread's bytecode at a time, so reading 5,000 lanes' answers as rows uses
-one core of two however it is threaded. A child forked once the shared reads are done
-holds the parent's memory as it stands (the answers read so far, nothing copied until
-written), works on the second half of the list while the parent works on the first,
-and sends its results back pickled through a pipe.
+one core of two however it is threaded. A forked child holds the parent's memory as it
+stands (nothing copied until written), works on its part of the list while the parent
+works on the rest, and sends its results back pickled through a pipe. What both parts
+need, the parent may make first and send to the child, which starts on its own part
+meanwhile and takes it when it needs it (``share``, :func:`shared`: a portfolio's
+materials, which any lane may ask).
 
 A child that cannot be forked, or fails, costs only time: the parent then works on that
-half itself, so the results are the same either way. Forking is safe only where no other
+part itself, so the results are the same either way. Forking is safe only where no other
 thread runs (one may hold a lock the child would wait on for ever: a web server's
 workers, SQLite's own mutex), so a process with threads works on the whole list itself;
 and the child must not use its parent's SQLite connections: ``work`` is told it runs in
@@ -137,10 +139,10 @@ def _unpickled(data: bytes) -> list[Any] | None:
     """The child's results, or None (logged) when it failed or sent nothing whole."""
     try:
         kind, value = pickle.loads(data)
-    except Exception:  # noqa: BLE001 - a truncated pipe: the parent works on the half
-        log.warning("the forked half sent no whole answer; working on it here")
+    except Exception:  # noqa: BLE001 - a truncated pipe: the parent works on the part
+        log.warning("the forked part sent no whole answer; working on it here")
         return None
     if kind != "done":
-        log.warning("the forked half failed; working on it here:\n%s", value)
+        log.warning("the forked part failed; working on it here:\n%s", value)
         return None
     return value
