@@ -30,6 +30,7 @@ from sqlite_utils import Database
 
 from core import collector, halves
 from extract import items as model
+from extract.end_use import end_use_class
 from portfolio import fields
 from store.catalogue import connect_readonly, in_chunks
 from timeline import batch, near, queries
@@ -49,16 +50,10 @@ MATCH_LABELS = {"exact": "HS exact", "contained_in": "HS within an 8-digit line"
 
 
 def end_use_of(lane: dict[str, Any]) -> str | None:
-    """The class of end use a measure may be bound to: ``military`` when the end use or
-    the end user reads as military (``fields.military``: ``missile guidance``, ``defence
-    prime contractor``, ``军用``), else the class before a colon (``civil: sensors``), else
-    the end use as written."""
-    if any(fields.military(lane.get(k)) for k in ("end_use", "end_user")):
-        return "military"
-    text = (lane.get("end_use") or "").strip()
-    if not text:
-        return None
-    return text.split(":", 1)[0].strip().lower() if ":" in text else text.lower()
+    """The class of end use a measure may be bound to, of the lane's end use and end user
+    as written (``extract.end_use``: ``missile guidance``, ``defence prime contractor``,
+    ``军用`` read as military), as ``status --end-use`` reads them."""
+    return end_use_class(lane.get("end_use"), lane.get("end_user"))
 
 
 def queries_of(lane: dict[str, Any]) -> list[tuple[str, str]]:

@@ -105,6 +105,8 @@ def print_status(result: dict[str, Any]) -> None:
 
     where = f", exports to {', '.join(result['destinations'])}" if result["destinations"] else ""
     use = f", end use {result['end_use']}" if result["end_use"] else ""
+    if result.get("end_use_as_written"):
+        use += f" (read from {result['end_use_as_written']!r})"
     kind = result["kind"] + (" — no material, code or ID: matched in the items' own texts"
                              if result.get("fallback") == "text" else "")
     line(f"{result['query']} ({kind}) on {result['on']}{where}{use}")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from extract.end_use import military
 from portfolio import fields
 from portfolio.read import read_portfolio
 
@@ -317,7 +318,7 @@ def test_a_header_without_rows_imports_nothing(tmp_path: Path) -> None:
     ("not for military use", False), ("民用无人机", False), ("dual-use research", False), ("", False),
 ])
 def test_military_end_use_or_user_as_written(value: str, expected: bool) -> None:
-    assert fields.military(value) is expected
+    assert military(value) is expected
 
 
 LANES = ("SKU,Description,HS Code,Destination,Customer,End use\n"

@@ -303,3 +303,23 @@ def test_a_question_matched_in_item_texts_also_names_its_material_s_measures(
     text = CliRunner().invoke(cli, ["status", "graphite anode material", "--on", "2025-11-15",
                                     "--db", catalogue], catch_exceptions=False).output
     assert "it also names the material graphite" in text and "MOFCOM-2024-51" in text
+
+
+@pytest.mark.parametrize(("end_use", "verdict"), [
+    ("thermal weapon sights", "prohibited"), ("军用", "prohibited"),
+    ("military", "prohibited"), ("non-military research", "denied in principle"),
+    ("civil: sensors", "denied in principle")])
+def test_status_reads_an_end_use_as_a_portfolio_does(catalogue: str, end_use: str,
+                                                     verdict: str) -> None:
+    """``status --end-use`` reads the end use as ``portfolio status`` reads a lane's
+    (extract/end_use.py): germanium to the US on 2026-11-29 for thermal weapon sights is
+    prohibited (No. 46 一), as the portfolio's lane is; it said "denied in principle"."""
+    from regwatch.cli import cli
+
+    said = CliRunner().invoke(cli, ["status", "germanium", "--destination", "US", "--end-use",
+                                    end_use, "--on", "2026-11-29", "--db", catalogue,
+                                    "--json"], catch_exceptions=False)
+    result = json.loads(said.output)
+    assert result["headline"]["summary"].startswith(verdict), result["headline"]
+    assert result["end_use"] == ("military" if verdict == "prohibited" else
+                                 result["end_use"])

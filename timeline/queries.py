@@ -150,11 +150,13 @@ def status(db: Database, query: str, on: str | None = None,
         announcement ID, or any other text (looked for in the items' texts)
     :param on: ``YYYY-MM-DD`` (default: today in Beijing, the regulator's calendar)
     :param destination: country codes or names (US, USA, 美国, Japan, "US,JP")
-    :param end_use: an end use or end user (military) that measures may be bound to
+    :param end_use: an end use or end user that measures may be bound to, as written
+        (``extract.end_use``: "missile guidance", "军用" read as military)
     :raises UnknownDestination: for a destination that is not a known country
     :raises QueryError: for a malformed date
     """
     from core.countries import UnknownCountry
+    from extract.end_use import end_use_class
     from timeline.status import answer, destinations_of
 
     on = check_date(on, "--on")
@@ -164,8 +166,11 @@ def status(db: Database, query: str, on: str | None = None,
         raise UnknownDestination(str(exc)) from exc
     if limit < 0 or offset < 0:
         raise QueryError("--limit and --offset must not be negative")
-    return answer(db, query, on, wanted, end_use.lower() if end_use else None, limit,
-                  normalise_announcement, offset, announcements_limit)
+    found = answer(db, query, on, wanted, end_use_class(end_use), limit,
+                   normalise_announcement, offset, announcements_limit)
+    if end_use and found["end_use"] != end_use.strip().lower():
+        found["end_use_as_written"] = end_use  # "weapon sights", read as military
+    return found
 
 
 # -- changes --------------------------------------------------------------------------------
