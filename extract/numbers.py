@@ -97,12 +97,8 @@ def _issuer_of(words: str) -> str | None:
         name = max((n for n in names if rest == n or rest.startswith(n + " ")
                     or (not n.isascii() and rest.startswith(n))), key=len, default=None)
         if name is None:
-            if not CUSTOMS.match(rest):
-                return None
-            name = CUSTOMS.match(rest)[0].casefold()
-            found.append("GACC")
-        else:
-            found.append(names[name])
+            return None
+        found.append(names[name])
         rest = rest[len(name):].strip()
     return found[0] if found else ""
 
@@ -110,8 +106,10 @@ def _issuer_of(words: str) -> str | None:
 @cache
 def _issuer_names() -> dict[str, str]:
     """Every name, Chinese or English, and abbreviation of an issuer → its series code
-    (its filler words set aside, as :func:`_as_typed` sets them aside in a query)."""
-    return {" ".join(FILLER.sub(" ", name).split()).casefold(): row["code"]
-            for row in read_data("issuers.jsonl")
-            for name in (*row.get("zh", []), *row.get("en", []), *row.get("abbr", []),
-                         row["code"])}
+    (its filler words set aside, as :func:`_as_typed` sets them aside in a query); and
+    "customs" or 海关 alone, as a user names the GACC."""
+    names = {" ".join(FILLER.sub(" ", name).split()).casefold(): row["code"]
+             for row in read_data("issuers.jsonl")
+             for name in (*row.get("zh", []), *row.get("en", []), *row.get("abbr", []),
+                          row["code"])}
+    return {**names, "customs": "GACC", "海关": "GACC"}

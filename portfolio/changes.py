@@ -132,10 +132,15 @@ def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
     shared = set(lookups.shared(asked))
     keys = list(dict.fromkeys((kind, query, lane["destination"]) for lane in lanes
                               for kind, query in queries_of(lane) if query in shared))
-    lookups.read_groups(asked, start, until, lambda: boundaries_of(
-        lookups, keys, start, until) if basis else (
-        verdict_boundaries(lookups, keys, start, until),
-        lookups.prefetch(sorted(shared), start, lean=True)))
+
+    def materials_first() -> None:
+        if basis:
+            boundaries_of(lookups, keys, start, until)
+        else:
+            verdict_boundaries(lookups, keys, start, until)
+            lookups.prefetch(sorted(shared), start, lean=True)
+
+    lookups.read_groups(asked, start, until, materials_first)
     out = halves.halves(
         lanes, lambda part, where: _changes_of(lookups, part, start, until, basis, where),
         least=split_from(lookups, lanes))
@@ -146,7 +151,7 @@ def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
 
 def _changes_of(lookups: Lookups, lanes: Sequence[dict[str, Any]], start: str, until: str,
                 basis: bool, where: str) -> list[dict[str, Any]]:
-    """The changes of some lanes of a portfolio (a half, ``where`` it is read:
+    """The changes of some lanes of a portfolio (a part, ``where`` it is read:
     core/halves.py) after ``start`` up to ``until``."""
     if where != halves.ALONE:
         lookups.split(where)

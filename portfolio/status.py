@@ -346,19 +346,16 @@ class Lookups:
         return {q: known[question] for q, question in questions.items()
                 if known[question] is not None}
 
-    def prefetch(self, asked: Any, on: str, lean: bool = False, also: Any = ()) -> None:
+    def prefetch(self, asked: Any, on: str, lean: bool = False) -> None:
         """Answer these planned queries on ``on`` together (those not answered yet);
-        ``lean``: for a verdict alone (``batch.answers``); ``also``: more planned queries
-        whose groups are read with them, to be answered later (each half of a portfolio,
-        :func:`portfolio_status`, answers its own)."""
+        ``lean``: for a verdict alone (``batch.answers``)."""
         tried = self._tried.setdefault((on, lean), set())
         questions = {self._planned[q] for q in asked if q in self._planned} - tried
         if not questions:
             return
-        later = {self._planned[q] for q in also if q in self._planned} - tried - questions
         started = time.perf_counter()
         self._batched.setdefault((on, lean), {}).update(
-            batch.answers(self.db, sorted(questions), on, self._memo, lean, sorted(later)))
+            batch.answers(self.db, sorted(questions), on, self._memo, lean))
         tried |= questions
         tally = self.asked.setdefault("batch", [0, 0.0])
         tally[0] += 1
@@ -366,8 +363,9 @@ class Lookups:
 
     def shared(self, asked: Any) -> list[str]:
         """Of these planned queries, those many lanes may ask whatever their HS code (a
-        material, a group): answered before a portfolio is split in halves."""
-        return [q for q in asked if self._planned.get(q, ("hs",))[0] != "hs"]
+        material, a group): the parent answers them for both parts of a portfolio read in
+        two processes (:func:`portfolio_status`)."""
+        return [q for q in asked if self.kind_of(q) != "hs"]
 
     def kind_of(self, query: str) -> str:
         """How a lane asks a planned query: ``hs`` or ``material`` (a group too)."""
@@ -633,9 +631,9 @@ def portfolio_status(db: Database, lanes: list[dict[str, Any]], on: str | None =
                      ) -> list[dict[str, Any]]:
     """Every lane's row on ``on`` (default today), with the counterparty's screening.
 
-    The materials (which any lane may ask) are answered first, and every code's groups
-    read beside them; then a large portfolio is read in two halves at once, the second
-    in a forked child (core/halves.py: the rows are the same either way)."""
+    A large portfolio is read in two parts at once (core/halves.py: the rows are the same
+    either way): the parent answers the materials (which any lane may ask) and sends them
+    to the forked child, which meanwhile answers its own codes (:func:`_rows_of`)."""
     on = queries.check_date(on, "--on")
     lookups = lookups or Lookups(db)
     asked = [query for lane in lanes for _, query in queries_of(lane)]
@@ -661,7 +659,7 @@ def portfolio_status(db: Database, lanes: list[dict[str, Any]], on: str | None =
 
 
 def split_from(lookups: Lookups, lanes: Sequence[Any]) -> int:
-    """How many lanes a portfolio read in two halves at once has at least (core/halves.py):
+    """How many lanes a portfolio read in two parts at once has at least (core/halves.py):
     :data:`SPLIT_LANES`, unless the catalogue cannot be opened again by a child."""
     return SPLIT_LANES if lookups.forks() else len(lanes) + 1
 

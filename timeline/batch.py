@@ -624,8 +624,7 @@ def _shown(rows: list[tuple]) -> list[tuple]:
 
 
 def answers(db: Database, questions: list[tuple[str, str]], on: str,
-            memo: dict[Any, Any] | None = None, lean: bool = False,
-            groups_of: Sequence[tuple[str, str]] = ()
+            memo: dict[Any, Any] | None = None, lean: bool = False
             ) -> dict[tuple[str, str], dict[str, Any]]:
     """Per answerable question (:func:`answerable`): its matched announcements on ``on``
     as ``status`` lists them (``info`` and ``rows``: the lot rows, any destination) and
@@ -635,36 +634,13 @@ def answers(db: Database, questions: list[tuple[str, str]], on: str,
     (:func:`window`). ``lean`` reads a material's groups by their representatives alone
     (not its newest announcements, nor their other lots): the verdict is the same (every
     group's verdict is among them), the listing shorter, and a day's new announcements
-    are not read. ``groups_of``: more questions whose groups are read on the second
-    connection while these are answered (a later call, or a forked process, answering
-    them reads none again: a portfolio answers its few materials so, beside its codes'
-    groups, portfolio/status.py)."""
+    are not read."""
     memo = {} if memo is None else memo
     cache = _cache(memo, on)
     asked = _answerable(db, questions, memo)
-    later = [q for q in dict.fromkeys(groups_of) if q not in asked]
-    if later:
-        found, _ = _beside(db, memo, True, lambda side: _read_groups_of(side, later, memo, cache),
-                           lambda: _answered(db, asked, on, memo, cache, lean, False))
-        return found
-    return _answered(db, asked, on, memo, cache, lean, len(asked) > FEW)
-
-
-def _read_groups_of(db: Database, questions: list[tuple[str, str]], memo: dict[Any, Any],
-                    cache: dict[str, Any]) -> None:
-    """The groups of those of these questions the spans answer, kept in ``cache`` (which
-    they are is kept in ``memo``)."""
-    _kept_pieces(db, sorted({("hs" if k == "hs" else "material", v)
-                             for k, v in _answerable(db, questions, memo)}), cache)
-
-
-def _answered(db: Database, asked: set[tuple[str, str]], on: str, memo: dict[Any, Any],
-              cache: dict[str, Any], lean: bool, many: bool
-              ) -> dict[tuple[str, str], dict[str, Any]]:
-    """:func:`answers` of these answerable questions (``many``: some reads beside others,
-    on a second connection)."""
     materials = sorted({v for k, v in asked if k in ("material", "group")})
     codes = sorted({v for k, v in asked if k == "hs"})
+    many = len(asked) > FEW
     _, own = _beside(  # what does not wait for the codes' groups, read beside them
         db, memo, many, lambda side: _read_aside(side, asked, materials, on, memo, cache),
         lambda: _kept_pieces(db, [("hs", c) for c in codes], cache))

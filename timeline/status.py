@@ -292,11 +292,13 @@ def _also_materials(db: Database, result: dict[str, Any], on: str, destinations:
     shown = {a["number"] for a in result["announcements"] if a.get("state") == "in_force"}
     also = []
     for material in substances.materials_of(result["query"]):
-        found = answer(db, material, on, destinations, end_use, 0, parse_number,
-                       announcements_limit=None)
-        numbers = [a["number"] for a in found["announcements"]
-                   if a.get("state") == "in_force" and a["number"] not in shown]
-        if found["headline"] is not None and numbers:
+        found = answer(db, material, on, destinations, end_use, 0, parse_number)
+        if found["headline"] is None:
+            continue
+        numbers = [n for n in dict.fromkeys([found["headline"]["announcement"], *(
+            a["number"] for a in found["announcements"] if a.get("state") == "in_force")])
+            if n not in shown]  # the strictest first, then the newest (a material lists many)
+        if numbers:
             also.append({"material": material, "headline": found["headline"],
                          "announcements": numbers})
     if also:
