@@ -13,6 +13,12 @@ already kept (a row's texts say its own day). Lanes asking the same questions sh
 reading of the verdict. All the days are answered from one read of the period
 (``Lookups.window``, timeline/batch.py). The events of a change are the timeline's state
 changes that day of the announcements whose parts start or end on it.
+
+Read for the verdict alone (the default), a question is read only on the days its groups
+change (``Lookups.verdict_days``), and of those only on the days what a verdict reads of
+its answer changes (``verdict_inputs``); a change found is then read in full on its day
+and the day before. A large portfolio's parent finds the materials' days while the
+forked child reads its codes' (core/halves.py).
 """
 
 from __future__ import annotations
@@ -33,11 +39,15 @@ from portfolio.status import (
     lane_row,
     queries_of,
     split_from,
+    verdict_inputs,
     verdict_words,
 )
 from timeline import queries
 
 EVENT_LIMIT = 200
+# read for the verdict alone, the child's part of a large portfolio's lanes: the parent
+# finds the materials' days (which any lane may ask) first (core/halves.py)
+CHANGES_CHILD_PART = 0.95
 
 
 @functools.lru_cache(maxsize=65536)
@@ -92,23 +102,44 @@ def boundaries_of(lookups: Lookups, keys: list[tuple[str, str, str]], start: str
 
 
 def verdict_boundaries(lookups: Lookups, keys: list[tuple[str, str, str]], start: str,
-                       until: str) -> dict[tuple[str, str, str], list[str]]:
-    """The days after ``start`` up to ``until`` on which each query's verdict can change:
-    where its groups change (``Lookups.verdict_days``), not each day a lot joins one;
-    the queries the spans cannot answer follow :func:`boundaries_of`. Each of those days'
-    queries are answered together, for the verdict alone (``Lookups.prefetch``,
-    ``lean``); the day before the period is left to the caller (:func:`_changes_of`
-    answers it only for the lanes that can change)."""
+                       until: str, uses: Sequence[str | None]
+                       ) -> dict[tuple[str, str, str], list[str]]:
+    """The days after ``start`` up to ``until`` on which each query's verdict can change,
+    for lanes with these end uses: where its groups change (``Lookups.verdict_days``),
+    not each day a lot joins one; the queries the spans cannot answer follow
+    :func:`boundaries_of`. Each of those days' queries, and the day before the period,
+    are answered together, for the verdict alone (``Lookups.prefetch``, ``lean``), and
+    of those days only the ones on which what the verdict reads of the answer changes
+    are kept (:func:`_verdict_moves`)."""
     days = lookups.verdict_days(sorted({query for _, query, _ in keys}), start, until)
     edges = boundaries_of(lookups, [key for key in keys if key[1] not in days], start, until)
     edges.update({key: sorted(days[key[1]]) for key in keys if key[1] in days})
-    due: dict[str, set[str]] = {}
+    due: dict[str, set[str]] = {start: {query for (_, query, _), found in edges.items()
+                                        if found}}
     for (_, query, _), found in edges.items():
         for day in found:
             due.setdefault(day, set()).add(query)
     for day, asked in sorted(due.items()):
         lookups.prefetch(sorted(asked), day, lean=True)
-    return edges
+    return {key: _verdict_moves(lookups, key, [start, *found], uses) if found else found
+            for key, found in edges.items()}
+
+
+def _verdict_moves(lookups: Lookups, key: tuple[str, str, str], days: list[str],
+                   uses: Sequence[str | None]) -> list[str]:
+    """Of ``days`` after the first, those on which the query's answer differs from the one
+    before in what a verdict reads of it (``verdict_inputs``) for one of the end uses:
+    between two such days every lane asking it keeps its verdict, whatever joins or
+    leaves the answer's parts."""
+    kind, query, place = key
+    moved, last = [], None
+    for day in days:
+        found = lookups.found(kind, query, place, day, True)
+        now = [verdict_inputs(found, use) for use in uses]
+        if last is not None and now != last:
+            moved.append(day)
+        last = now
+    return moved
 
 
 @collector.paused()
@@ -127,38 +158,50 @@ def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
     lookups.plan(asked)
     start = _day(since, -1)
     lookups.window(start, until)
-    # once, before a large portfolio is split: every question's groups, and meanwhile the
-    # days of the questions any lane may ask (materials), answered on each
+    # the days of the questions any lane may ask (materials), answered on each: found once
     shared = set(lookups.shared(asked))
     keys = list(dict.fromkeys((kind, query, lane["destination"]) for lane in lanes
                               for kind, query in queries_of(lane) if query in shared))
+    least = split_from(lookups, lanes)
+    if basis:  # every question's groups, then the materials' days, before a split
+        lookups.read_groups(asked, start, until,
+                            lambda: boundaries_of(lookups, keys, start, until))
+        out = halves.halves(
+            lanes, lambda part, where: _changes_of(lookups, part, start, until, True, where),
+            least=least)
+    else:  # a split's parent finds the materials' days while the child reads its codes
+        made: dict[tuple[str, str, str], list[str]] = {}
 
-    def materials_first() -> None:
-        if basis:
-            boundaries_of(lookups, keys, start, until)
-        else:
-            verdict_boundaries(lookups, keys, start, until)
-            lookups.prefetch(sorted(shared), start, lean=True)
+        def materials() -> dict[tuple[str, str, str], list[str]]:
+            lookups.read_groups(sorted(shared), start, until)
+            made.update(verdict_boundaries(lookups, keys, start, until, _uses(lanes)))
+            return made
 
-    lookups.read_groups(asked, start, until, materials_first)
-    out = halves.halves(
-        lanes, lambda part, where: _changes_of(lookups, part, start, until, basis, where),
-        least=split_from(lookups, lanes))
+        out = halves.halves(
+            lanes, lambda part, where: _changes_of(lookups, part, start, until, False, where,
+                                                   made if where == halves.PARENT else None),
+            least=least, share=materials, part=CHANGES_CHILD_PART)
     out.sort(key=lambda c: (c["date"], *lane_key(c)), reverse=True)
     return {"since": since, "until": until, "order": "newest first",
             "products": len({lane_key(c) for c in out}), "changes": out}
 
 
 def _changes_of(lookups: Lookups, lanes: Sequence[dict[str, Any]], start: str, until: str,
-                basis: bool, where: str) -> list[dict[str, Any]]:
+                basis: bool, where: str,
+                materials: dict[tuple[str, str, str], list[str]] | None = None
+                ) -> list[dict[str, Any]]:
     """The changes of some lanes of a portfolio (a part, ``where`` it is read:
-    core/halves.py) after ``start`` up to ``until``."""
+    core/halves.py) after ``start`` up to ``until``. Read for the verdict alone, the
+    materials' days are ``materials`` (the parent's, made first), the parent's share (the
+    child's, sent once its codes' are found) or, alone, found beside the codes' groups."""
     if where != halves.ALONE:
         lookups.split(where)
     keys = list(dict.fromkeys((kind, query, lane["destination"]) for lane in lanes
                               for kind, query in queries_of(lane)))
-    edges = boundaries_of(lookups, keys, start, until) if basis else \
-        verdict_boundaries(lookups, keys, start, until)
+    if basis:
+        edges = boundaries_of(lookups, keys, start, until)
+    else:
+        edges = _verdict_edges(lookups, lanes, keys, start, until, where, materials)
     # a lane none of whose answers can change in the period has no change: not read
     moving = [lane for lane in lanes if any(edges[(kind, query, lane["destination"])]
                                             for kind, query in queries_of(lane))]
@@ -177,7 +220,7 @@ def _changes_of(lookups: Lookups, lanes: Sequence[dict[str, Any]], start: str, u
             after = _decided(lane, now, decided, basis)
             if after != before:
                 if not basis:  # read for the verdict alone: the row reads the full answers
-                    found, now = (_full(lookups, lane, asked, answers) for answers in (found, now))
+                    found, now = (_full(lookups, lane, asked, on) for on in (_day(day, -1), day))
                 got = dict(zip(asked, now, strict=True))
                 row = lane_row(lane, day, lambda kind, query, got=got: got[(kind, query)])
                 chain = before[1] if basis else _decided(lane, found, decided, True)[1]
@@ -194,12 +237,40 @@ def _changes_of(lookups: Lookups, lanes: Sequence[dict[str, Any]], start: str, u
     return out
 
 
-def _full(lookups: Lookups, lane: dict[str, Any], asked: list[tuple[str, str]],
-          found: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The full answers (``Lookups.found``) of a lane's answers read for the verdict alone,
-    each on its own day."""
-    return [lookups.found(kind, query, lane["destination"], answer["on"])
-            for (kind, query), answer in zip(asked, found, strict=True)]
+def _verdict_edges(lookups: Lookups, lanes: Sequence[dict[str, Any]],
+                   keys: list[tuple[str, str, str]], start: str, until: str, where: str,
+                   materials: dict[tuple[str, str, str], list[str]] | None
+                   ) -> dict[tuple[str, str, str], list[str]]:
+    """:func:`verdict_boundaries` of a part's keys, the materials' as :func:`_changes_of`
+    says."""
+    uses = _uses(lanes)
+    common = [key for key in keys if lookups.kind_of(key[1]) != "hs"]
+    own = [key for key in keys if lookups.kind_of(key[1]) == "hs"]
+    if where == halves.ALONE:  # the materials' days while the codes' groups are read beside
+        found: dict[tuple[str, str, str], list[str]] = {}
+        lookups.read_groups([key[1] for key in keys], start, until, lambda: found.update(
+            verdict_boundaries(lookups, common, start, until, uses)))
+        return {**found, **verdict_boundaries(lookups, own, start, until, uses)}
+    edges = verdict_boundaries(lookups, own, start, until, uses)
+    if where == halves.CHILD:
+        materials = halves.shared()
+    if materials is None or any(key not in materials for key in common):
+        materials = verdict_boundaries(lookups, common, start, until, uses)
+    edges.update({key: materials[key] for key in common})
+    return edges
+
+
+def _full(lookups: Lookups, lane: dict[str, Any], asked: list[tuple[str, str]], on: str
+          ) -> list[dict[str, Any]]:
+    """The full answers (``Lookups.found``) to a lane's queries on ``on``: a lane read for
+    the verdict alone keeps an answer from the last day its verdict could change, whose
+    parts may since have changed."""
+    return [lookups.found(kind, query, lane["destination"], on) for kind, query in asked]
+
+
+def _uses(lanes: Sequence[dict[str, Any]]) -> list[str | None]:
+    """The end uses of these lanes, each once (what a verdict reads depends on them)."""
+    return list(dict.fromkeys(end_use_of(lane) for lane in lanes))
 
 
 def _lane_days(lookups: Lookups, edges: dict[tuple[str, str, str], list[str]],

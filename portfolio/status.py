@@ -257,6 +257,30 @@ def verdict_name(digests: list[dict[str, Any]], wide: list[dict[str, Any]],
     return f"pending from {start}" if start else NOT_FOUND
 
 
+def verdict_inputs(found: dict[str, Any], end_use: str | None) -> tuple:
+    """What :func:`verdict_name` reads of one answer (:meth:`Lookups.found`) for an end
+    use: whether it lists the product, its best rank in force, the best rank of the
+    destination-wide measures binding the end use and, when it does not list the product
+    (a lane's other answers may not either), whether something is suspended, the soonest
+    end of a suspension and start of a pending measure. Answers with the same inputs give
+    every lane the same verdict (portfolio/changes.py reads no day on which none of a
+    question's inputs change)."""
+    d = _digest_of(found, end_use)
+    wide = min((rank for rank, _ in _wide_binding(found["wide"], end_use)), default=None)
+    best = d["best"] if d["now"] else None
+    if d["listed"]:  # the verdict is then the best rank in force of every answer
+        return (True, best, wide)
+    return (False, best, wide, bool(d["suspended"]), d["until"], d["from"])
+
+
+def _digest_of(found: dict[str, Any], end_use: str | None) -> dict[str, Any]:
+    """The answer's :func:`digest` for the end use, kept with the answer."""
+    kept = found.setdefault("digests", {})  # per end use (Lookups.found keeps answers)
+    if end_use not in kept:
+        kept[end_use] = digest(found["parts"], end_use)
+    return kept[end_use]
+
+
 def _verdict(digests: list[dict[str, Any]], wide: list[dict[str, Any]],
              end_use: str | None) -> dict[str, Any]:
     """:func:`verdict_of` from the digests of the lane's parts, in order: the verdict's
@@ -488,10 +512,7 @@ def _digests(lane: dict[str, Any], found: Callable[[str, str], dict[str, Any]]
     for kind, query in queries_of(lane):
         answer = found(kind, query)
         wide = wide or answer["wide"]
-        kept = answer.setdefault("digests", {})  # per end use (Lookups.found keeps answers)
-        if end_use not in kept:
-            kept[end_use] = digest(answer["parts"], end_use)
-        digests.append(kept[end_use])
+        digests.append(_digest_of(answer, end_use))
     return digests, wide, end_use
 
 

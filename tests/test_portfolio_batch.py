@@ -276,6 +276,45 @@ def test_verdict_changes_follow_the_groups(small: str, stretch: int,
     assert alone == [c for c in full if c["verdict_changed"]]
 
 
+def test_a_verdict_is_read_only_on_days_what_it_reads_changes(small: str) -> None:
+    """Of the days a question's groups change, those on which its answer gives every lane
+    the verdict it gave the day before (a part joins a group listed in force all along)
+    are not read: fewer days, none outside the groups' days, on each day kept what a
+    verdict reads of the answer (``verdict_inputs``) differs from the day before's for
+    one of the end uses, and every verdict change of the full reading is on one of them."""
+    from portfolio.changes import _uses, verdict_boundaries, verdict_changes
+    from portfolio.status import Lookups, queries_of, verdict_inputs
+    from store import catalogue
+
+    db = catalogue.open_db(small)
+    lanes = _lanes(db, 120, 5)
+    lookups = Lookups(db)
+    asked = [query for lane in lanes for _, query in queries_of(lane)]
+    lookups.plan(asked)
+    start, until = "2004-12-31", "2019-12-31"
+    lookups.window(start, until)
+    keys = sorted({(kind, query, lane["destination"]) for lane in lanes
+                   for kind, query in queries_of(lane)})
+    uses = _uses(lanes)
+    assert set(uses) == {None, "military"}
+    kept = verdict_boundaries(lookups, keys, start, until, uses)
+    groups = lookups.verdict_days(asked, start, until)
+    assert sum(map(len, kept.values())) < sum(len(groups[key[1]]) for key in kept) / 2
+    for key, days in kept.items():
+        assert set(days) <= groups[key[1]]
+        for day in days:
+            before, after = (lookups.found(*key, on) for on in (_day(day, -1), day))
+            assert [verdict_inputs(before, use) for use in uses] != \
+                [verdict_inputs(after, use) for use in uses]
+    changed = [c for c in verdict_changes(db, lanes, "2005-01-01", until)["changes"]
+               if c["verdict_changed"]]
+    assert len(changed) >= 5
+    for change in changed:
+        lane = next(lane for lane in lanes if lane["sku"] == change["sku"])
+        assert any(change["date"] in kept[(kind, query, lane["destination"])]
+                   for kind, query in queries_of(lane))
+
+
 class _FailsHalfWay:
     """A connection whose reads of ``marker`` fail after their first row."""
 
@@ -456,9 +495,9 @@ def rows_of(lookups, part, on, at, *rest):
     rows = read(lookups, part, on, at, *rest)
     return [{**row, "read in": at} for row in rows]
 status._rows_of = rows_of
-def changes_of(lookups, part, start, until, basis, at):
+def changes_of(lookups, part, start, until, basis, at, *rest):
     return [{**change, "read in": at} for change in read_changes(lookups, part, start, until,
-                                                                  basis, at)]
+                                                                  basis, at, *rest)]
 read_changes = changes._changes_of
 changes._changes_of = changes_of
 out = {}
