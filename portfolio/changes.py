@@ -211,6 +211,7 @@ def _changes_of(lookups: Lookups, lanes: Sequence[dict[str, Any]], start: str, u
     events: dict[tuple[str, str], list[dict[str, Any]]] = {}
     decided: dict[tuple, Any] = {}
     out = []
+    full: list[tuple[dict[str, Any], str, Any]] = []  # verdict changes, to read in full
     for lane in moving:
         asked = queries_of(lane)
         days = _lane_days(lookups, edges, lane, asked, start, lean=not basis)
@@ -218,23 +219,40 @@ def _changes_of(lookups: Lookups, lanes: Sequence[dict[str, Any]], start: str, u
         before = _decided(lane, found, decided, basis)
         for day, now in days:
             after = _decided(lane, now, decided, basis)
-            if after != before:
-                if not basis:  # read for the verdict alone: the row reads the full answers
-                    found, now = (_full(lookups, lane, asked, on) for on in (_day(day, -1), day))
-                got = dict(zip(asked, now, strict=True))
-                row = lane_row(lane, day, lambda kind, query, got=got: got[(kind, query)])
-                chain = before[1] if basis else _decided(lane, found, decided, True)[1]
-                out.append({"date": day, **{k: row[k] for k in LANE_FIELDS},
-                            "before": before[0], "after": row["verdict"],
-                            "verdict_changed": before[0] != row["verdict"],
-                            "announcements_before": chain,
-                            "announcements_after": row["announcements"],
-                            "events": _events(lookups.db, events, day,
-                                              _touched(found, now, day)),
-                            "why": row["why"]})
+            if after != before and basis:
+                out.append(_change(lookups, events, lane, day, before, found, now))
+            elif after != before:
+                full.append((lane, day, before))
             before = after
             found = now
+    if full:  # their rows read the full answers of the day and the day before, together
+        due: dict[str, set[str]] = {}
+        for lane, day, _ in full:
+            for on in (_day(day, -1), day):
+                due.setdefault(on, set()).update(query for _, query in queries_of(lane))
+        for on, asked in sorted(due.items()):
+            lookups.prefetch(sorted(asked), on)
+        for lane, day, before in full:
+            found, now = (_full(lookups, lane, queries_of(lane), on)
+                          for on in (_day(day, -1), day))
+            chain = _decided(lane, found, decided, True)[1]
+            out.append(_change(lookups, events, lane, day, (before[0], chain), found, now))
     return out
+
+
+def _change(lookups: Lookups, events: dict[tuple[str, str], list[dict[str, Any]]],
+            lane: dict[str, Any], day: str, before: tuple[str, list[str]],
+            found: list[dict[str, Any]], now: list[dict[str, Any]]) -> dict[str, Any]:
+    """A lane's change on ``day``: before (verdict, chain) and its answers the day before
+    (``found``), its answers that day (``now``), read in full."""
+    got = dict(zip(queries_of(lane), now, strict=True))
+    row = lane_row(lane, day, lambda kind, query: got[(kind, query)])
+    return {"date": day, **{k: row[k] for k in LANE_FIELDS},
+            "before": before[0], "after": row["verdict"],
+            "verdict_changed": before[0] != row["verdict"],
+            "announcements_before": before[1], "announcements_after": row["announcements"],
+            "events": _events(lookups.db, events, day, _touched(found, now, day)),
+            "why": row["why"]}
 
 
 def _verdict_edges(lookups: Lookups, lanes: Sequence[dict[str, Any]],
