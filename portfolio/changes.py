@@ -169,55 +169,85 @@ def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
         out = halves.halves(
             lanes, lambda part, where: _changes_of(lookups, part, start, until, True, where),
             least=least)
-    else:  # a split's parent finds the materials' days while the child reads its codes
-        made: dict[tuple[str, str, str], list[str]] = {}
-
-        def materials() -> dict[tuple[str, str, str], list[str]]:
-            lookups.read_groups(sorted(shared), start, until)
-            made.update(verdict_boundaries(lookups, keys, start, until, _uses(lanes)))
-            return made
-
-        out = halves.halves(
-            lanes, lambda part, where: _changes_of(lookups, part, start, until, False, where,
-                                                   made if where == halves.PARENT else None),
-            least=least, share=materials, part=CHANGES_CHILD_PART)
+    else:
+        out = _verdict_changes_of(lookups, lanes, sorted(shared), keys, start, until, least)
     out.sort(key=lambda c: (c["date"], *lane_key(c)), reverse=True)
     return {"since": since, "until": until, "order": "newest first",
             "products": len({lane_key(c) for c in out}), "changes": out}
 
 
+def _verdict_changes_of(lookups: Lookups, lanes: list[dict[str, Any]], shared: list[str],
+                        keys: list[tuple[str, str, str]], start: str, until: str,
+                        least: int) -> list[dict[str, Any]]:
+    """The verdict changes of a portfolio's lanes, in two steps each read in two parts at
+    once when the portfolio is large (core/halves.py): the days each question's verdict
+    can change (the parent finds the materials' first and sends them, while the child
+    reads its own codes'), then the lanes that can change, halved evenly (where the
+    changes are is known only then)."""
+    made: dict[tuple[str, str, str], list[str]] = {}
+
+    def materials() -> dict[tuple[str, str, str], list[str]]:
+        lookups.read_groups(shared, start, until)
+        made.update(verdict_boundaries(lookups, keys, start, until, _uses(lanes)))
+        return made
+
+    edges: dict[tuple[str, str, str], list[str]] = {}
+    for found in halves.halves(
+            lanes, lambda part, where: [_verdict_edges(
+                lookups, part, start, until, where, made if where == halves.PARENT else None)],
+            least=least, share=materials, part=CHANGES_CHILD_PART):
+        edges.update(found)
+    # a lane none of whose answers can change in the period has no change: not read
+    moving = [lane for lane in lanes if any(edges[(kind, query, lane["destination"])]
+                                            for kind, query in queries_of(lane))]
+    return halves.halves(moving, lambda part, where: _lane_changes(
+        lookups, part, edges, start, False, where, due=True), least=least)
+
+
 def _changes_of(lookups: Lookups, lanes: Sequence[dict[str, Any]], start: str, until: str,
-                basis: bool, where: str,
-                materials: dict[tuple[str, str, str], list[str]] | None = None
-                ) -> list[dict[str, Any]]:
-    """The changes of some lanes of a portfolio (a part, ``where`` it is read:
-    core/halves.py) after ``start`` up to ``until``. Read for the verdict alone, the
-    materials' days are ``materials`` (the parent's, made first), the parent's share (the
-    child's, sent once its codes' are found) or, alone, found beside the codes' groups."""
+                basis: bool, where: str) -> list[dict[str, Any]]:
+    """Every change of some lanes of a portfolio (a part, ``where`` it is read:
+    core/halves.py) after ``start`` up to ``until``."""
     if where != halves.ALONE:
         lookups.split(where)
     keys = list(dict.fromkeys((kind, query, lane["destination"]) for lane in lanes
                               for kind, query in queries_of(lane)))
-    if basis:
-        edges = boundaries_of(lookups, keys, start, until)
-    else:
-        edges = _verdict_edges(lookups, lanes, keys, start, until, where, materials)
-    # a lane none of whose answers can change in the period has no change: not read
+    edges = boundaries_of(lookups, keys, start, until)
     moving = [lane for lane in lanes if any(edges[(kind, query, lane["destination"])]
                                             for kind, query in queries_of(lane))]
+    return _lane_changes(lookups, moving, edges, start, basis, where)
+
+
+def _lane_changes(lookups: Lookups, lanes: Sequence[dict[str, Any]],
+                  edges: dict[tuple[str, str, str], list[str]], start: str, basis: bool,
+                  where: str, due: bool = False) -> list[dict[str, Any]]:
+    """The changes of these lanes on their days (``edges``), read as ``basis`` says
+    (``where``: in a part, core/halves.py). ``due``: the lanes' answers of each day are
+    not all read yet, and are read together here first."""
+    if where != halves.ALONE:
+        lookups.split(where)
+    lean = not basis
+    if due:
+        days: dict[str, set[str]] = {}
+        for lane in lanes:
+            for kind, query in queries_of(lane):
+                for day in edges[(kind, query, lane["destination"])]:
+                    days.setdefault(day, set()).add(query)
+        for day, asked in sorted(days.items()):
+            lookups.prefetch(sorted(asked), day, lean=lean)
     if not basis:
-        lookups.prefetch(sorted({query for lane in moving for _, query in queries_of(lane)}),
+        lookups.prefetch(sorted({query for lane in lanes for _, query in queries_of(lane)}),
                          start, lean=True)
     events: dict[tuple[str, str], list[dict[str, Any]]] = {}
     decided: dict[tuple, Any] = {}
     out = []
     full: list[tuple[dict[str, Any], str, Any]] = []  # verdict changes, to read in full
-    for lane in moving:
+    for lane in lanes:
         asked = queries_of(lane)
-        days = _lane_days(lookups, edges, lane, asked, start, lean=not basis)
-        _, found = next(days)
+        found_days = _lane_days(lookups, edges, lane, asked, start, lean=lean)
+        _, found = next(found_days)
         before = _decided(lane, found, decided, basis)
-        for day, now in days:
+        for day, now in found_days:
             after = _decided(lane, now, decided, basis)
             if after != before and basis:
                 out.append(_change(lookups, events, lane, day, before, found, now))
@@ -226,11 +256,11 @@ def _changes_of(lookups: Lookups, lanes: Sequence[dict[str, Any]], start: str, u
             before = after
             found = now
     if full:  # their rows read the full answers of the day and the day before, together
-        due: dict[str, set[str]] = {}
+        due_full: dict[str, set[str]] = {}
         for lane, day, _ in full:
             for on in (_day(day, -1), day):
-                due.setdefault(on, set()).update(query for _, query in queries_of(lane))
-        for on, asked in sorted(due.items()):
+                due_full.setdefault(on, set()).update(query for _, query in queries_of(lane))
+        for on, asked in sorted(due_full.items()):
             lookups.prefetch(sorted(asked), on)
         for lane, day, before in full:
             found, now = (_full(lookups, lane, queries_of(lane), on)
@@ -255,12 +285,18 @@ def _change(lookups: Lookups, events: dict[tuple[str, str], list[dict[str, Any]]
             "why": row["why"]}
 
 
-def _verdict_edges(lookups: Lookups, lanes: Sequence[dict[str, Any]],
-                   keys: list[tuple[str, str, str]], start: str, until: str, where: str,
+def _verdict_edges(lookups: Lookups, lanes: Sequence[dict[str, Any]], start: str,
+                   until: str, where: str,
                    materials: dict[tuple[str, str, str], list[str]] | None
                    ) -> dict[tuple[str, str, str], list[str]]:
-    """:func:`verdict_boundaries` of a part's keys, the materials' as :func:`_changes_of`
-    says."""
+    """:func:`verdict_boundaries` of the keys of some lanes (a part, ``where`` it is read:
+    core/halves.py). The materials' days are ``materials`` (the parent's, made first),
+    the parent's share (the child's, taken once its codes' are found) or, alone, found
+    beside the codes' groups."""
+    if where != halves.ALONE:
+        lookups.split(where)
+    keys = list(dict.fromkeys((kind, query, lane["destination"]) for lane in lanes
+                              for kind, query in queries_of(lane)))
     uses = _uses(lanes)
     common = [key for key in keys if lookups.kind_of(key[1]) != "hs"]
     own = [key for key in keys if lookups.kind_of(key[1]) == "hs"]

@@ -418,6 +418,9 @@ class Lookups:
         """Read as one of two processes sharing the two cores (core/halves.py): none beside
         on a second connection; and, in the forked child, on a connection of its own (the
         parent's are left open and unused: the child must not touch them)."""
+        if self._memo.get("split") == where:  # read so already
+            return
+        self._memo["split"] = where
         if where == halves.CHILD:  # the parent's connections, kept from being closed here
             self._inherited = (self.db, self._memo.get("side"))
             self.db = connect_readonly(batch.path_of(self.db))

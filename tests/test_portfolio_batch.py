@@ -495,11 +495,11 @@ def rows_of(lookups, part, on, at, *rest):
     rows = read(lookups, part, on, at, *rest)
     return [{**row, "read in": at} for row in rows]
 status._rows_of = rows_of
-def changes_of(lookups, part, start, until, basis, at, *rest):
-    return [{**change, "read in": at} for change in read_changes(lookups, part, start, until,
-                                                                  basis, at, *rest)]
-read_changes = changes._changes_of
-changes._changes_of = changes_of
+def changes_of(lookups, part, edges, start, basis, at, **due):
+    return [{**change, "read in": at} for change in read_changes(lookups, part, edges, start,
+                                                                  basis, at, **due)]
+read_changes = changes._lane_changes
+changes._lane_changes = changes_of
 out = {}
 for split in (10**9, 2):
     status.SPLIT_LANES = split
