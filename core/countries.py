@@ -18,7 +18,8 @@ from functools import cache
 from pathlib import Path
 
 import pycountry
-import yaml
+
+from core import yamldata
 
 DATA = Path(__file__).with_name("countries.yaml")
 IGNORED = re.compile(r"[\s.,'’()\-_/·]+")
@@ -72,7 +73,7 @@ def _iso_names(country: object, zh: gettext.NullTranslations) -> set[str]:
 
 @cache
 def _data() -> dict:
-    return yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    return yamldata.load(DATA.read_text(encoding="utf-8"))
 
 
 @cache

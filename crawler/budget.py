@@ -30,8 +30,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-import yaml
-
+from core import yamldata
 from core.clock import ZONE as TZ
 
 SLOT_MINUTES = 30
@@ -70,7 +69,7 @@ defaults:
 
 @cache
 def policy_data() -> dict[str, Any]:
-    return yaml.safe_load(POLICY_DATA)
+    return yamldata.load(POLICY_DATA)
 
 
 def _minutes(hhmm: str) -> int:

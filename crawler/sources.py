@@ -7,13 +7,13 @@ from importlib.resources import files
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import yaml
+from core import yamldata
 
 
 @cache
 def load_sources() -> dict[str, dict[str, Any]]:
     # importlib.resources: the file is read from a Scrapyd egg (a zip) as from a checkout
-    sources = yaml.safe_load(files("crawler").joinpath("sources.yaml").read_text(encoding="utf-8"))
+    sources = yamldata.load(files("crawler").joinpath("sources.yaml").read_text(encoding="utf-8"))
     for position, (source_id, source) in enumerate(sources.items()):
         source["id"] = source_id
         source["position"] = position

@@ -23,8 +23,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from core import yamldata
 from core.settings import env
 from mirror.site import GACC_BASE
 
@@ -46,7 +45,7 @@ CJK_FONTS = [
 def load_specs(path: Path = DATA) -> dict[str, list[dict[str, Any]]]:
     """Attachment specs keyed by announcement entry key."""
     with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or {}
+        return yamldata.load(fh) or {}
 
 
 def attachment_path(entry: dict[str, Any], number: int, ext: str) -> str:

@@ -24,8 +24,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jinja2 import Environment, PackageLoader, select_autoescape
+
+from core import yamldata
 
 DATA = Path(__file__).parent / "data" / "penalties.yaml"
 LIST_SIZE = 20
@@ -40,7 +41,7 @@ _env = Environment(loader=PackageLoader("mirror", "templates"),
 
 def load_params(path: Path = DATA) -> dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return yamldata.load(fh)
 
 
 # --- small formatters ---------------------------------------------------------------------

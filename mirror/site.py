@@ -18,9 +18,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from core import yamldata
 from mirror import forms as site_forms
 from mirror.penalties import penalty_page
 
@@ -88,7 +88,7 @@ def load_entries(path: Path | None = None) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     for file in [path] if path else [DATA_DIR / name for name in DATA_FILES]:
         with open(file, encoding="utf-8") as fh:
-            entries += yaml.safe_load(fh) or []
+            entries += yamldata.load(fh) or []
     return entries
 
 

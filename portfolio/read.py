@@ -14,8 +14,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from core import yamldata
 from portfolio import fields
 from portfolio.lanes import lane_key
 from portfolio.tables import Cell, UnreadableFile, read_sheets
@@ -40,7 +39,7 @@ def header_key(value: object) -> str:
 @cache
 def columns() -> dict[str, dict[str, Any]]:
     """Field name → ``{"required": bool, "headers": set of header keys}``."""
-    data = yaml.safe_load(files("portfolio").joinpath("columns.yaml").read_text(encoding="utf-8"))
+    data = yamldata.load(files("portfolio").joinpath("columns.yaml").read_text(encoding="utf-8"))
     return {name: {"required": bool(spec.get("required")),
                    "headers": {header_key(h) for h in [name, *spec["headers"]]}}
             for name, spec in data.items()}

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from core import yamldata
+
 
 class BadLists(ValueError):
     """A lists file that cannot be read, or is not shaped as one."""
@@ -34,7 +36,7 @@ def load(path: str | Path) -> dict[str, Any]:
         without a key every block needs), before anything is stored
     """
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = yamldata.load(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise BadLists(f"{path}: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:

@@ -14,10 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rapidfuzz import fuzz, process
 
-from core import han
+from core import han, yamldata
 
 DATA = Path(__file__).parent / "data" / "names.yaml"
 LEGAL_SYMBOL = "_lf_"
@@ -35,7 +34,7 @@ HAN_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 @lru_cache(maxsize=1)
 def tables() -> dict[str, Any]:
     """The normalisation tables, read once."""
-    data = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    data = yamldata.load(DATA.read_text(encoding="utf-8"))
     data["legal_forms_latin"] = sorted(
         (tuple(form) for form in data["legal_forms_latin"]), key=len, reverse=True
     )

@@ -13,10 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from datasette.app import Datasette
 from datasette.plugins import pm
 
+from core import yamldata
 from web import (
     atom,
     calendar,
@@ -78,7 +78,7 @@ def register_plugins() -> None:
 
 
 def load_metadata() -> dict[str, Any]:
-    return yaml.safe_load(METADATA_FILE.read_text(encoding="utf-8"))
+    return yamldata.load(METADATA_FILE.read_text(encoding="utf-8"))
 
 
 def prepare(db_path: str | Path) -> list[str]:
