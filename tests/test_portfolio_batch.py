@@ -315,6 +315,30 @@ def test_a_verdict_is_read_only_on_days_what_it_reads_changes(small: str) -> Non
                    for kind, query in queries_of(lane))
 
 
+@pytest.fixture(scope="module")
+def denser(tmp_path_factory: pytest.TempPathFactory, synthetic: Any) -> str:
+    """Five times the announcements of ``small``, ten times the items."""
+    path = str(tmp_path_factory.mktemp("batch-denser") / "synthetic.db")
+    synthetic.build(path, 300, 6000)
+    return path
+
+
+def test_a_verdict_change_reads_the_answers_of_its_day(denser: str) -> None:
+    """A verdict change read for the verdict alone lists what the full reading lists: the
+    chain of the day before and every announcement starting or ending there, those of a
+    question whose groups did not change that day too (an answer kept from an earlier day
+    missed them: one change in the catalogue's first five years, before)."""
+    from portfolio.changes import verdict_changes
+    from store import catalogue
+
+    db = catalogue.open_db(denser)
+    lanes = _lanes(db, 300, 5)
+    full = verdict_changes(db, lanes, "2000-01-01", "2004-12-31")["changes"]
+    alone = verdict_changes(db, lanes, "2000-01-01", "2004-12-31", basis=False)["changes"]
+    assert len(alone) >= 100
+    assert alone == [c for c in full if c["verdict_changed"]]
+
+
 class _FailsHalfWay:
     """A connection whose reads of ``marker`` fail after their first row."""
 
