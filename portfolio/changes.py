@@ -119,8 +119,7 @@ def verdict_boundaries(lookups: Lookups, keys: list[tuple[str, str, str]], start
     for (_, query, _), found in edges.items():
         for day in found:
             due.setdefault(day, set()).add(query)
-    for day, asked in sorted(due.items()):
-        lookups.prefetch(sorted(asked), day, lean=True)
+    _read_days(lookups, due, lean=True)
     return {key: _verdict_moves(lookups, key, [start, *found], uses) if found else found
             for key, found in edges.items()}
 
@@ -160,8 +159,7 @@ def verdict_changes(db: Database, lanes: list[dict[str, Any]], since: str,
     lookups.window(start, until)
     # the days of the questions any lane may ask (materials), answered on each: found once
     shared = set(lookups.shared(asked))
-    keys = list(dict.fromkeys((kind, query, lane["destination"]) for lane in lanes
-                              for kind, query in queries_of(lane) if query in shared))
+    keys = [key for key in _keys(lanes) if key[1] in shared]
     least = split_from(lookups, lanes)
     if basis:  # every question's groups, then the materials' days, before a split
         lookups.read_groups(asked, start, until,
@@ -197,11 +195,8 @@ def _verdict_changes_of(lookups: Lookups, lanes: list[dict[str, Any]], shared: l
                 lookups, part, start, until, where, made if where == halves.PARENT else None)],
             least=least, share=materials, part=CHANGES_CHILD_PART):
         edges.update(found)
-    # a lane none of whose answers can change in the period has no change: not read
-    moving = [lane for lane in lanes if any(edges[(kind, query, lane["destination"])]
-                                            for kind, query in queries_of(lane))]
-    return halves.halves(moving, lambda part, where: _lane_changes(
-        lookups, part, edges, start, False, where, due=True), least=least)
+    return halves.halves(_moving(lanes, edges), lambda part, where: _lane_changes(
+        lookups, part, edges, start, False, where), least=least)
 
 
 def _changes_of(lookups: Lookups, lanes: Sequence[dict[str, Any]], start: str, until: str,
@@ -210,34 +205,28 @@ def _changes_of(lookups: Lookups, lanes: Sequence[dict[str, Any]], start: str, u
     core/halves.py) after ``start`` up to ``until``."""
     if where != halves.ALONE:
         lookups.split(where)
-    keys = list(dict.fromkeys((kind, query, lane["destination"]) for lane in lanes
-                              for kind, query in queries_of(lane)))
+    keys = _keys(lanes)
     edges = boundaries_of(lookups, keys, start, until)
-    moving = [lane for lane in lanes if any(edges[(kind, query, lane["destination"])]
-                                            for kind, query in queries_of(lane))]
-    return _lane_changes(lookups, moving, edges, start, basis, where)
+    return _lane_changes(lookups, _moving(lanes, edges), edges, start, basis, where)
 
 
 def _lane_changes(lookups: Lookups, lanes: Sequence[dict[str, Any]],
                   edges: dict[tuple[str, str, str], list[str]], start: str, basis: bool,
-                  where: str, due: bool = False) -> list[dict[str, Any]]:
+                  where: str) -> list[dict[str, Any]]:
     """The changes of these lanes on their days (``edges``), read as ``basis`` says
-    (``where``: in a part, core/halves.py). ``due``: the lanes' answers of each day are
-    not all read yet, and are read together here first."""
+    (``where``: in a part, core/halves.py). Read for the verdict alone, the lanes' answers
+    of each day (found in another part, perhaps) are read together here first."""
     if where != halves.ALONE:
         lookups.split(where)
     lean = not basis
-    if due:
-        days: dict[str, set[str]] = {}
+    if lean:
+        due: dict[str, set[str]] = {start: set()}
         for lane in lanes:
             for kind, query in queries_of(lane):
+                due[start].add(query)
                 for day in edges[(kind, query, lane["destination"])]:
-                    days.setdefault(day, set()).add(query)
-        for day, asked in sorted(days.items()):
-            lookups.prefetch(sorted(asked), day, lean=lean)
-    if not basis:
-        lookups.prefetch(sorted({query for lane in lanes for _, query in queries_of(lane)}),
-                         start, lean=True)
+                    due.setdefault(day, set()).add(query)
+        _read_days(lookups, due, lean=True)
     events: dict[tuple[str, str], list[dict[str, Any]]] = {}
     decided: dict[tuple, Any] = {}
     out = []
@@ -260,8 +249,7 @@ def _lane_changes(lookups: Lookups, lanes: Sequence[dict[str, Any]],
         for lane, day, _ in full:
             for on in (_day(day, -1), day):
                 due_full.setdefault(on, set()).update(query for _, query in queries_of(lane))
-        for on, asked in sorted(due_full.items()):
-            lookups.prefetch(sorted(asked), on)
+        _read_days(lookups, due_full)
         for lane, day, before in full:
             found, now = (_full(lookups, lane, queries_of(lane), on)
                           for on in (_day(day, -1), day))
@@ -295,8 +283,7 @@ def _verdict_edges(lookups: Lookups, lanes: Sequence[dict[str, Any]], start: str
     beside the codes' groups."""
     if where != halves.ALONE:
         lookups.split(where)
-    keys = list(dict.fromkeys((kind, query, lane["destination"]) for lane in lanes
-                              for kind, query in queries_of(lane)))
+    keys = _keys(lanes)
     uses = _uses(lanes)
     common = [key for key in keys if lookups.kind_of(key[1]) != "hs"]
     own = [key for key in keys if lookups.kind_of(key[1]) == "hs"]
@@ -320,6 +307,26 @@ def _full(lookups: Lookups, lane: dict[str, Any], asked: list[tuple[str, str]], 
     the verdict alone keeps an answer from the last day its verdict could change, whose
     parts may since have changed."""
     return [lookups.found(kind, query, lane["destination"], on) for kind, query in asked]
+
+
+def _keys(lanes: Sequence[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """The (kind, query, destination) the lanes ask, each once, in their order."""
+    return list(dict.fromkeys((kind, query, lane["destination"]) for lane in lanes
+                              for kind, query in queries_of(lane)))
+
+
+def _moving(lanes: Sequence[dict[str, Any]], edges: dict[tuple[str, str, str], list[str]]
+            ) -> list[dict[str, Any]]:
+    """The lanes one of whose answers can change in the period (the others have no change
+    and are not read)."""
+    return [lane for lane in lanes if any(edges[(kind, query, lane["destination"])]
+                                          for kind, query in queries_of(lane))]
+
+
+def _read_days(lookups: Lookups, due: dict[str, set[str]], lean: bool = False) -> None:
+    """Answer the queries due on each day together, a batch a day (``Lookups.prefetch``)."""
+    for day, asked in sorted(due.items()):
+        lookups.prefetch(sorted(asked), day, lean=lean)
 
 
 def _uses(lanes: Sequence[dict[str, Any]]) -> list[str | None]:
