@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import weakref
 
 import pytest
 from sqlite_utils import Database
@@ -35,6 +36,30 @@ def test_an_error_still_restores_the_collector() -> None:
     with pytest.raises(ValueError), collector.paused():
         raise ValueError("boom")
     assert gc.isenabled()
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.me = self  # a cycle: only the cyclic collector frees it
+
+
+def test_what_a_pause_built_is_old_not_young_and_still_collected() -> None:
+    # left young, the first collection after the pause would walk all of it
+    gc.collect()
+    with collector.paused():
+        kept = [{"n": [n]} for n in range(1000)]
+        cycle = _Node()
+    young = {id(o) for o in gc.get_objects(generation=0)}
+    old = {id(o) for o in gc.get_objects(generation=2)}
+    assert id(kept) not in young and id(kept) in old
+    assert id(kept[0]) not in young and id(kept[0]) in old
+    # not frozen for ever: a full collection still frees a cycle made in the pause
+    ref = weakref.ref(cycle)
+    del cycle
+    assert ref() is not None
+    gc.collect()
+    assert ref() is None
+    assert gc.get_freeze_count() == 0
 
 
 def test_portfolio_status_and_changes_run_with_the_collector_off(monkeypatch) -> None:
