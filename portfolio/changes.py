@@ -227,7 +227,7 @@ def _lane_changes(lookups: Lookups, lanes: Sequence[dict[str, Any]],
                 for day in edges[(kind, query, lane["destination"])]:
                     due.setdefault(day, set()).add(query)
         _read_days(lookups, due, lean=True)
-    events: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    events: dict[tuple[str, str], list[str]] = {}
     decided: dict[tuple, Any] = {}
     out = []
     full: list[tuple[dict[str, Any], str, Any]] = []  # verdict changes, to read in full
@@ -258,7 +258,7 @@ def _lane_changes(lookups: Lookups, lanes: Sequence[dict[str, Any]],
     return out
 
 
-def _change(lookups: Lookups, events: dict[tuple[str, str], list[dict[str, Any]]],
+def _change(lookups: Lookups, events: dict[tuple[str, str], list[str]],
             lane: dict[str, Any], day: str, before: tuple[str, list[str]],
             found: list[dict[str, Any]], now: list[dict[str, Any]]) -> dict[str, Any]:
     """A lane's change on ``day``: before (verdict, chain) and its answers the day before
@@ -380,25 +380,42 @@ def _touched(before: list[dict[str, Any]], after: list[dict[str, Any]], day: str
     ``day`` (the answers that day) or ending the day before (the answers before)."""
     last = _day(day, -1)
     out: set[str] = set()
-    for found, edge in [*((f, 0) for f in after), *((f, 1) for f in before)]:
-        for since, end, numbers in _spans(found):
-            if (edge == 0 and since == day) or (edge == 1 and end == last):
-                out.update(n for n in numbers if n)
+    for found in after:
+        out.update(_edges(found)[0].get(day, ()))
+    for found in before:
+        out.update(_edges(found)[1].get(last, ()))
     return sorted(out)
 
 
-def _events(db: Database, kept: dict[tuple[str, str], list[dict[str, Any]]], day: str,
+def _edges(found: dict[str, Any]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """The announcements (and causes) of one answer's intervals by the day they start and
+    by the day they end (kept with the answer: lanes sharing it read it once)."""
+    if "edges" not in found:
+        starts: dict[str, set[str]] = {}
+        ends: dict[str, set[str]] = {}
+        for since, end, numbers in _spans(found):
+            named = [n for n in numbers if n]
+            if since:
+                starts.setdefault(since, set()).update(named)
+            if end:
+                ends.setdefault(end, set()).update(named)
+        found["edges"] = (starts, ends)
+    return found["edges"]
+
+
+def _events(db: Database, kept: dict[tuple[str, str], list[str]], day: str,
             numbers: list[str]) -> list[str]:
-    seen: list[str] = []
+    """The timeline's state changes on ``day`` of these announcements, as "number event",
+    each once (each announcement's read once a day: ``kept``)."""
+    seen: dict[str, None] = {}
     for number in numbers:
         if (number, day) not in kept:
-            kept[(number, day)] = queries.changes(db, day, day, announcement=number,
-                                                  subject="all", limit=EVENT_LIMIT)["changes"]
-        for change in kept[(number, day)]:
-            text = f"{change['announcement']} {change['event']}"
-            if text not in seen:
-                seen.append(text)
-    return seen
+            found = queries.changes(db, day, day, announcement=number, subject="all",
+                                    limit=EVENT_LIMIT)["changes"]
+            kept[(number, day)] = list(dict.fromkeys(
+                f"{change['announcement']} {change['event']}" for change in found))
+        seen.update(dict.fromkeys(kept[(number, day)]))
+    return list(seen)
 
 
 def upcoming(db: Database, lanes: list[dict[str, Any]], days: int = 90,
