@@ -45,6 +45,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -737,15 +738,28 @@ def _read_aside(db: Database, asked: set[tuple[str, str]], materials: list[str],
 
 def _kept_states(db: Database, numbers: Any, cache: dict[str, Any]
                  ) -> dict[str, tuple | None]:
-    """Announcement → (fields, intervals overlapping the window, states built so far),
-    None for an unknown one (``status.state_rows``), read once a window."""
+    """Announcement → (fields, intervals overlapping the window, states built so far, the
+    days its covering interval changes, the interval from each of them), None for an
+    unknown one (``status.state_rows``), read once a window."""
     kept = cache.setdefault("states", {})
     todo = sorted({n for n in numbers if n not in kept})
     if todo:
         found = status.state_rows(db, todo, cache["first"], cache["last"])
         for number in todo:
-            kept[number] = (*found[number], {}) if number in found else None
+            kept[number] = (*found[number], {}, *_segments(found[number][1])) \
+                if number in found else None
     return kept
+
+
+def _segments(intervals: list[tuple]) -> tuple[list[str], list[int | None]]:
+    """The days an announcement's covering interval can change (each interval's first day
+    and the day after its last, sorted) and, from each, the index of the interval
+    ``status.state_on`` reads (the covering one that started last; None for none): a
+    day's interval is then one bisection away."""
+    days = sorted({d for i in intervals for d in (i[1], _next(i[2] or FAR)) if d})
+    at = [next((k for k, i in enumerate(intervals) if _covers(i[1], i[2], day)), None)
+          for day in days]
+    return days, at
 
 
 def _states(db: Database, numbers: Any, on: str, cache: dict[str, Any]
@@ -758,11 +772,28 @@ def _states(db: Database, numbers: Any, on: str, cache: dict[str, Any]
         entry = kept[number]
         if entry is None:
             continue
-        fields, intervals, built = entry
-        at = next((k for k, i in enumerate(intervals) if _covers(i[1], i[2], on)), None)
+        fields, intervals, built, days, ats = entry
+        k = bisect_right(days, on)
+        at = ats[k - 1] if k else None
         if at not in built:
             built[at] = status.state_on(fields, intervals, on)
         out[number] = built[at]
+    return out
+
+
+def _state_names(db: Database, numbers: Any, on: str, cache: dict[str, Any]
+                 ) -> dict[str, str]:
+    """Each known announcement's own state on ``on`` alone (what :func:`_states` gives
+    as ``state``), without building the rest: a question's own lists name thousands."""
+    kept = _kept_states(db, numbers, cache)
+    out: dict[str, str] = {}
+    for number in numbers:
+        entry = kept[number]
+        if entry is not None:
+            _, intervals, _, days, ats = entry
+            k = bisect_right(days, on)
+            at = ats[k - 1] if k else None
+            out[number] = "not_issued" if at is None else intervals[at][0]
     return out
 
 
@@ -787,13 +818,12 @@ def _own(db: Database, asked: set[tuple[str, str]], on: str, memo: dict[Any, Any
     annex without items, No. 89's catalogue, is read through its own clauses, one by one,
     and can decide the verdict) every one that has a form of clause no newer one has."""
     named = {q: _own_numbers(db, q, memo) for q in asked}
-    states = _states(db, sorted({n for numbers in named.values() for n in numbers}), on,
-                     cache)
+    states = _state_names(db, {n for numbers in named.values() for n in numbers}, on, cache)
     forms = _clause_forms(db, sorted({n for numbers in named.values() for n in numbers
-                                      if states[n]["state"] == "in_force"}), on, cache)
+                                      if states[n] == "in_force"}), on, cache)
     out: dict[tuple[str, str], list[str]] = {}
     for q, numbers in named.items():
-        issued = [n for n in numbers if states[n]["state"] != "not_issued"]
+        issued = [n for n in numbers if states[n] != "not_issued"]
         # one in force is read through its own clauses and can decide: the newest with
         # each form of clause (and, suspended or pending, the soonest to end) is kept
         first: dict[tuple, str] = {}
