@@ -817,6 +817,16 @@ def _own(db: Database, asked: set[tuple[str, str]], on: str, memo: dict[Any, Any
     issued by ``on``, newest first: the newest :data:`SHOWN`, and of those in force (an
     annex without items, No. 89's catalogue, is read through its own clauses, one by one,
     and can decide the verdict) every one that has a form of clause no newer one has."""
+    kept = cache.setdefault(("own lists", on), {})  # a day asked again, for the verdict alone
+    todo = {q for q in asked if q not in kept}
+    if todo:
+        kept.update(_own_of(db, todo, on, memo, cache))
+    return {q: kept[q] for q in asked}
+
+
+def _own_of(db: Database, asked: set[tuple[str, str]], on: str, memo: dict[Any, Any],
+            cache: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
+    """:func:`_own`, read."""
     named = {q: _own_numbers(db, q, memo) for q in asked}
     states = _state_names(db, {n for numbers in named.values() for n in numbers}, on, cache)
     forms = _clause_forms(db, sorted({n for numbers in named.values() for n in numbers
