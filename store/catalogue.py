@@ -11,6 +11,7 @@ import difflib
 import json
 import os
 import sqlite3
+import threading
 import time
 import zlib
 from collections.abc import Iterator
@@ -65,6 +66,23 @@ def in_chunks(values: Any, size: int = 500) -> Iterator[tuple[list[Any], str]]:
         yield chunk, ",".join("?" for _ in chunk)
 
 
+_beside = {"reads": 0}  # reads on two connections at once, in two threads, now
+_beside_lock = threading.Lock()
+
+
+@contextmanager
+def reading_beside() -> Iterator[None]:
+    """Two threads read at once (one on a second connection): :func:`rows_at_once` then
+    reads each result in one step."""
+    with _beside_lock:
+        _beside["reads"] += 1
+    try:
+        yield
+    finally:
+        with _beside_lock:
+            _beside["reads"] -= 1
+
+
 def rows_at_once(db: Database, columns: str, rest: str, params: Any) -> list[tuple]:
     """The rows of ``select {columns} {rest}`` (the columns as a select list), read in one
     step as one JSON text, as tuples of JSON values (text, integers, reals, nulls).
@@ -72,7 +90,11 @@ def rows_at_once(db: Database, columns: str, rest: str, params: Any) -> list[tup
     A thread reading row by row takes Python's lock back after every row, and beside a
     thread busy in Python it waits its turn for each (0.5 s for 5,000 rows that take 7 ms
     alone): read at once it takes the lock once, and the other thread runs while SQLite
-    works. ``timeline/batch.py`` reads on two connections at once this way."""
+    works. ``timeline/batch.py`` reads on two connections at once this way, inside
+    :func:`reading_beside`. Outside, no thread waits on another: the rows are read as
+    they are, without the JSON text (a fifth of the read, at 15,000 rows)."""
+    if not _beside["reads"]:
+        return db.execute(f"select {columns} {rest}", params).fetchall()
     exprs = _select_list(columns)
     names = [f"c{n}" for n in range(len(exprs))]
     inner = ", ".join(f"{expr} as {name}" for expr, name in zip(exprs, names, strict=True))

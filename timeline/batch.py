@@ -52,7 +52,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from store.catalogue import connect_readonly, rows_at_once
+from store.catalogue import connect_readonly, reading_beside, rows_at_once
 from timeline import derive, span_status, spans, status
 from timeline.lots import has_goods
 
@@ -714,7 +714,7 @@ def _beside(db: Database, memo: dict[Any, Any], many: bool,
     side = _side(db, memo) if many else None
     if side is None:
         return here(), None
-    with ThreadPoolExecutor(1) as pool:
+    with reading_beside(), ThreadPoolExecutor(1) as pool:
         future = pool.submit(aside, side)
         done = here()
         try:
