@@ -91,6 +91,8 @@ def _parts(answer: dict[str, Any], kind: str, query: str, control_codes: Control
         control_codes.read(a["number"] for a in answer.get("announcements") or [])
     out = []
     for ann, matched in _pairs(answer):
+        of_announcement = {"effective": ann.get("effective_date"), "why": ann.get("why"),
+                           "title": ann.get("title"), "document_id": ann.get("document_id")}
         listed_by_annex = not matched and kind == "material" and ann.get("state") == "in_force"
         if listed_by_annex:
             own = ask_announcement(ann["number"])
@@ -105,20 +107,19 @@ def _parts(answer: dict[str, Any], kind: str, query: str, control_codes: Control
                 codes = control_codes.of(part["announcement"], part["provision"])
                 goods = not codes or any(names_goods(c) for c in codes) \
                     or part["kind"] == "provision"
-            scope = part.get("scope") or {}
-            if part.get("via_material") and not any(
-                    scope.get(k) for k in ("destinations", "end_uses", "end_users")):
-                # a clause reached through the HS item's material adds only a measure bound
-                # to a destination or end use (No. 46 二); an all-destination clause of
-                # another list (No. 33's superhard header) is related, not deciding
-                goods = False
+            if part.get("via_material"):
+                scope = part.get("scope") or {}
+                if not any(scope.get(k) for k in ("destinations", "end_uses", "end_users")):
+                    # a clause reached through the HS item's material adds only a measure
+                    # bound to a destination or end use (No. 46 二); an all-destination
+                    # clause of another list (No. 33's superhard header) is related, not
+                    # deciding
+                    goods = False
             how = _how(kind, part, query)
             if part.get("via_list"):
                 how = f"material ({query}) named in the announcement's list"
-            out.append({**part, "how": how, "goods": goods and not category,
-                        "effective": ann.get("effective_date"),
-                        "why": ann.get("why"), "title": ann.get("title"),
-                        "document_id": ann.get("document_id")})
+            out.append({**part, **of_announcement, "how": how,
+                        "goods": goods and not category})
     return out
 
 

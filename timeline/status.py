@@ -619,6 +619,8 @@ def _announcements(db: Database, kind: str, value: str, parts: list[dict[str, An
 def matched_order(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """An announcement's matched parts as an answer lists them: by clause, closeness of
     match and place in its list."""
+    if len(parts) < 2:
+        return list(parts)
     return sorted(parts, key=lambda p: (
         clause_parts(p["provision"]), MATCH_RANK.get(p["match"], 3), p["ordinal"] or 0))
 
