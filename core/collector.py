@@ -13,7 +13,8 @@ the oldest generation at once (``gc.freeze`` then ``gc.unfreeze``: two list move
 in the youngest, the first allocation after the pause would start a collection walking
 every one of those objects: a tenth of a second at 100k, paid by the caller. In the
 oldest they are walked only by a full collection, as any survivor of two would be, and
-freed by reference counting as before.
+freed by reference counting as before. A process that froze objects itself (``gc.freeze``
+before forking workers) keeps them frozen: the hand-off is then left out.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def paused() -> Iterator[None]:
         with _lock:
             _state["depth"] -= 1
             if _state["depth"] == 0 and _state["was_enabled"]:
-                gc.freeze()  # the survivors to the oldest generation (see above)
-                gc.unfreeze()
+                if not gc.get_freeze_count():  # the caller's frozen objects stay frozen
+                    gc.freeze()  # the survivors to the oldest generation (see above)
+                    gc.unfreeze()
                 gc.enable()

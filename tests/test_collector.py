@@ -62,6 +62,22 @@ def test_what_a_pause_built_is_old_not_young_and_still_collected() -> None:
     assert gc.get_freeze_count() == 0
 
 
+def test_objects_the_caller_froze_stay_frozen() -> None:
+    # a server freezes what it holds before forking workers: a pause must not thaw it
+    held = [{"n": [n]} for n in range(100)]
+    gc.collect()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with collector.paused():
+            made = [{"n": [n]} for n in range(100)]
+        assert gc.get_freeze_count() == frozen
+        assert len(held) == len(made)
+    finally:
+        gc.unfreeze()
+
+
 def test_portfolio_status_and_changes_run_with_the_collector_off(monkeypatch) -> None:
     seen = []
     check = status.queries.check_date
