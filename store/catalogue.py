@@ -84,8 +84,9 @@ def reading_beside() -> Iterator[None]:
 
 
 def rows_at_once(db: Database, columns: str, rest: str, params: Any) -> list[tuple]:
-    """The rows of ``select {columns} {rest}`` (the columns as a select list), read in one
-    step as one JSON text, as tuples of JSON values (text, integers, reals, nulls).
+    """The rows of ``select {columns} {rest}`` (the columns as a select list) as tuples;
+    while two threads read (:func:`reading_beside`), read in one step as one JSON text,
+    as tuples of JSON values (text, integers, reals, nulls).
 
     A thread reading row by row takes Python's lock back after every row, and beside a
     thread busy in Python it waits its turn for each (0.5 s for 5,000 rows that take 7 ms

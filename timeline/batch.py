@@ -772,9 +772,8 @@ def _states(db: Database, numbers: Any, on: str, cache: dict[str, Any]
         entry = kept[number]
         if entry is None:
             continue
-        fields, intervals, built, days, ats = entry
-        k = bisect_right(days, on)
-        at = ats[k - 1] if k else None
+        fields, intervals, built, _, _ = entry
+        at = _covering(entry, on)
         if at not in built:
             built[at] = status.state_on(fields, intervals, on)
         out[number] = built[at]
@@ -790,11 +789,17 @@ def _state_names(db: Database, numbers: Any, on: str, cache: dict[str, Any]
     for number in numbers:
         entry = kept[number]
         if entry is not None:
-            _, intervals, _, days, ats = entry
-            k = bisect_right(days, on)
-            at = ats[k - 1] if k else None
-            out[number] = "not_issued" if at is None else intervals[at][0]
+            at = _covering(entry, on)
+            out[number] = "not_issued" if at is None else entry[1][at][0]
     return out
+
+
+def _covering(entry: tuple, on: str) -> int | None:
+    """The index of the interval of a kept announcement (:func:`_kept_states`) that
+    ``status.state_on`` reads on ``on`` (None: none covers it, not issued)."""
+    days, ats = entry[3], entry[4]
+    k = bisect_right(days, on)
+    return ats[k - 1] if k else None
 
 
 def _own_numbers(db: Database, question: tuple[str, str], memo: dict[Any, Any]) -> list[str]:
